@@ -1,0 +1,1 @@
+"""Task2Box Atlas backend: Hub crawling, the SQLite cache, the REST API and background jobs."""

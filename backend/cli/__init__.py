@@ -1,0 +1,1 @@
+"""The `task2box` command line (typer)."""

@@ -1,0 +1,5 @@
+"""`python -m backend.cli` runs the same CLI as the `task2box` script."""
+
+from backend.cli.app import main
+
+main()

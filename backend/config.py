@@ -1,0 +1,92 @@
+"""The one settings object: every knob is a `T2B_` environment variable (or `.env` line).
+
+No other module reads `os.environ`; code asks `get_settings()` (or `SettingsDep` in routes),
+so tests override settings by building a `Settings(...)` and passing it in.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DeviceName = Literal["auto", "cpu", "cuda", "mps"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Field docs are mirrored in `.env.example` and the README table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="T2B_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage -------------------------------------------------------------------------
+    database_url: str = Field(
+        "sqlite:///data/atlas.db", description="SQLAlchemy URL; SQLite runs in WAL mode."
+    )
+    data_dir: Path = Field(Path("data"), description="Embedding cache and downloaded bench data.")
+
+    # --- Hub crawling --------------------------------------------------------------------
+    hub_endpoint: str = Field("https://huggingface.co", description="Hugging Face Hub base URL.")
+    viewer_endpoint: str = Field(
+        "https://datasets-server.huggingface.co", description="Dataset viewer base URL."
+    )
+    hf_token: str | None = Field(
+        None,
+        validation_alias=AliasChoices("HF_TOKEN", "T2B_HF_TOKEN"),
+        description="Optional Hub token (read from HF_TOKEN).",
+    )
+    max_labels: int = Field(
+        5000, ge=1, description="Datasets with more classes than this are skipped."
+    )
+    crawl_concurrency: int = Field(8, ge=1, le=64, description="Parallel Hub requests.")
+    crawl_batch_size: int = Field(50, ge=1, le=10_000, description="Datasets per DB commit.")
+    crawl_max_retries: int = Field(5, ge=0, le=20, description="Retries on 429, 5xx, timeouts.")
+    http_timeout_s: float = Field(20.0, gt=0, description="Per-request timeout to the Hub.")
+    crawl_on_start: int = Field(
+        300, ge=0, description="Datasets to crawl on `task2box up` when the Hub is reachable."
+    )
+
+    # --- representations and targets ------------------------------------------------------
+    label_match_cosine: float = Field(
+        0.9, ge=0.0, le=1.0, description="Label-embedding cosine at which two labels match."
+    )
+    clip_model: str = Field(
+        "openai/clip-vit-base-patch32", description="CLIP weights for the `clip` representation."
+    )
+
+    # --- training --------------------------------------------------------------------------
+    device: DeviceName = Field("auto", description="Trainer device: auto = cuda > mps > cpu.")
+    map_dims: list[int] = Field(
+        default_factory=lambda: [2], description="Dimensions of the maps `train` fits."
+    )
+
+    # --- service ----------------------------------------------------------------------------
+    admin_token: str | None = Field(
+        None, description="Bearer token for job endpoints; unset turns them off."
+    )
+    log_level: LogLevel = Field("INFO", description="Logging level.")
+
+    @field_validator("admin_token")
+    @classmethod
+    def _refuse_placeholder_token(cls, value: str | None) -> str | None:
+        # A token copied verbatim from .env.example would leave the admin API open to anyone
+        # who has read our docs.
+        if value is not None and value.strip() in {"", "changethis", "change-me"}:
+            raise ValueError("T2B_ADMIN_TOKEN is a placeholder; set a real secret or unset it")
+        return value
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where derived files (embeddings, bench downloads) are cached."""
+        return self.data_dir / "cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment and `.env`."""
+    return Settings()

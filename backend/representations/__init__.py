@@ -1,0 +1,1 @@
+"""Dataset representations (feature vectors): `label-text` (offline, default) and `clip`."""

