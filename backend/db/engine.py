@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def make_session_factory(engine: Engine) -> SessionFactory:
     """A sessionmaker whose objects stay readable after commit (records are built from them)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+@lru_cache(maxsize=8)
+def session_factory_for(url: str) -> SessionFactory:
+    """The process-wide session factory (and engine, with its pool) for `url`."""
+    return make_session_factory(make_engine(url))
 
 
 @contextmanager

@@ -72,6 +72,15 @@ def get_dataset_shas(session: Session, *, ids: Sequence[str]) -> dict[str, str |
     return found
 
 
+def get_dataset_sources(session: Session, *, ids: Sequence[str]) -> dict[str, str]:
+    """Where each known id came from (`hub`, `catalog`, `import`); unknown ids are absent."""
+    found: dict[str, str] = {}
+    for part in chunks(list(dict.fromkeys(ids))):
+        rows = session.execute(select(Dataset.id, Dataset.source).where(Dataset.id.in_(part)))
+        found.update({row.id: row.source for row in rows})
+    return found
+
+
 def save_crawl_batch(
     session: Session, *, records: Sequence[DatasetRecord], crawled_at: datetime
 ) -> None:
@@ -322,6 +331,16 @@ def get_label_sets(
         for dataset_id, name in session.execute(label_query):
             labels[dataset_id].append(name)
     return [LabelSet(i, tuple(labels[i]), hashes[i]) for i in sorted(labels)]
+
+
+def get_labels_hashes(session: Session, *, status: str | None = "ok") -> dict[str, str]:
+    """The labels hash of every dataset that has labels (cheap: no label rows are read)."""
+    query = select(Dataset.id, Dataset.labels_hash).where(
+        Dataset.num_labels > 0, Dataset.labels_hash.is_not(None)
+    )
+    if status is not None:
+        query = query.where(Dataset.status == status)
+    return {row.id: row.labels_hash for row in session.execute(query)}
 
 
 def count_datasets(session: Session) -> CountsByStatus:
