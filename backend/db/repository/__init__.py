@@ -6,7 +6,7 @@ each call is one transaction. The implementation is split by table family into p
 modules; import from here.
 """
 
-from backend.db.repository._common import labels_hash
+from backend.db.repository._common import labels_hash, ping
 from backend.db.repository._datasets import (
     MAX_PAGE,
     count_datasets,
@@ -29,6 +29,8 @@ from backend.db.repository._jobs import (
     finish_job,
     get_active_job,
     get_job,
+    heartbeat_jobs,
+    list_active_jobs,
     list_jobs,
     update_job_progress,
 )
@@ -43,6 +45,8 @@ from backend.db.repository._maps import (
     get_map_boxes,
     get_map_checkpoint,
     get_published_map,
+    get_published_map_ids,
+    get_published_maps,
     list_maps,
     publish_map,
     save_map_boxes,
@@ -112,13 +116,18 @@ __all__ = [
     "get_map_boxes",
     "get_map_checkpoint",
     "get_published_map",
+    "get_published_map_ids",
+    "get_published_maps",
     "get_representation_states",
     "get_transfer_scores",
+    "heartbeat_jobs",
     "labels_hash",
+    "list_active_jobs",
     "list_jobs",
     "list_licenses",
     "list_maps",
     "load_representations",
+    "ping",
     "publish_map",
     "save_crawl_batch",
     "save_map_boxes",

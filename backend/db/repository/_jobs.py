@@ -8,7 +8,7 @@ process into failures instead of letting them show as running forever.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -126,6 +126,23 @@ def update_job_progress(
         raise InvalidStateError(f"job {job_id} is {row.status}, not running")
 
 
+def heartbeat_jobs(session: Session, *, job_ids: Sequence[int]) -> None:
+    """Marks running jobs as alive now (their worker is still working on them)."""
+    if job_ids:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(list(job_ids)), Job.status == "running")
+            .values(heartbeat_at=utcnow())
+        )
+        session.commit()
+
+
+def list_active_jobs(session: Session) -> list[JobRecord]:
+    """Every queued or running job, oldest first."""
+    query = select(Job).where(Job.status.in_(ACTIVE_JOB_STATUSES)).order_by(Job.id)
+    return [_record(r) for r in session.scalars(query)]
+
+
 def finish_job(
     session: Session,
     *,
@@ -176,13 +193,17 @@ def get_active_job(session: Session, *, kind: str) -> JobRecord | None:
     return None if row is None else _record(row)
 
 
-def list_jobs(session: Session, *, kind: str | None = None, limit: int = 20) -> list[JobRecord]:
-    """The newest jobs first."""
+def list_jobs(
+    session: Session, *, kind: str | None = None, status: str | None = None, limit: int = 20
+) -> list[JobRecord]:
+    """The newest jobs first, optionally of one kind and status."""
     if not 1 <= limit <= 500:
         raise ValueError(f"limit must be in 1..500, got {limit}")
     query = select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
     if kind is not None:
         query = query.where(Job.kind == kind)
+    if status is not None:
+        query = query.where(Job.status == status)
     return [_record(r) for r in session.scalars(query)]
 
 

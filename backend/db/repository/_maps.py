@@ -247,6 +247,30 @@ def get_published_map(
     return None if row is None else _records(session, [row])[0]
 
 
+def get_published_maps(session: Session, *, relation: str | None = None) -> list[MapRecord]:
+    """Every published map (at most one per relation and dimension), by relation then dim."""
+    query = select(Map).where(Map.status == "published")
+    if relation is not None:
+        query = query.where(Map.relation == relation)
+    rows = session.scalars(query.order_by(Map.relation, Map.dim)).all()
+    return _records(session, rows)
+
+
+def get_published_map_ids(
+    session: Session, *, relation: str | None = None
+) -> list[tuple[int, str, int]]:
+    """`(map id, relation, dim)` of every published map, by relation then dim.
+
+    The cheapest way to learn which maps are live: one indexed query, no JSON columns, so
+    request handlers can afford it on every request.
+    """
+    query = select(Map.id, Map.relation, Map.dim).where(Map.status == "published")
+    if relation is not None:
+        query = query.where(Map.relation == relation)
+    rows = session.execute(query.order_by(Map.relation, Map.dim))
+    return [(int(r.id), str(r.relation), int(r.dim)) for r in rows]
+
+
 def get_map_checkpoint(session: Session, *, map_id: int) -> bytes | None:
     """The trained network's serialized weights, or None if the map has none."""
     _load(session, map_id)
@@ -266,6 +290,7 @@ def get_map_boxes(session: Session, *, map_id: int, limit: int | None = None) ->
             Dataset.num_labels,
             Dataset.num_examples,
             Dataset.downloads,
+            Dataset.license,
         )
         .join(Dataset, Dataset.id == Box.dataset_id)
         .where(Box.map_id == map_id)
@@ -290,6 +315,7 @@ def get_map_boxes(session: Session, *, map_id: int, limit: int | None = None) ->
             [-1 if r.num_examples is None else r.num_examples for r in rows], dtype=np.int64
         ),
         downloads=np.array([r.downloads for r in rows], dtype=np.int64),
+        licenses=tuple(r.license for r in rows),
     )
 
 

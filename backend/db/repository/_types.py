@@ -126,6 +126,7 @@ class MapBoxes:
     num_labels: np.ndarray  # (n,) int64
     num_examples: np.ndarray  # (n,) int64
     downloads: np.ndarray  # (n,) int64
+    licenses: tuple[str | None, ...] = ()  # (n,) license of each dataset, None when unknown
 
 
 @dataclass(frozen=True)
