@@ -1,6 +1,8 @@
 """The repository: the ONLY code that builds queries or commits.
 
-Every function is keyword-only, takes a `Session` first and returns plain records
+Every function takes a `Session` first, then keyword-only arguments (the three crawler-facing
+functions `get_dataset_shas`, `save_crawl_batch` and `update_popularity` also accept their
+second argument positionally, as the crawler contract spells them), and returns plain records
 (`backend.db.repository._types`), never ORM objects. Functions that write commit once, so
 each call is one transaction. The implementation is split by table family into private
 modules; import from here.

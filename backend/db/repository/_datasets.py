@@ -60,7 +60,7 @@ def _validate_batch(records: Sequence[DatasetRecord]) -> None:
         seen.add(record.id)
 
 
-def get_dataset_shas(session: Session, *, ids: Sequence[str]) -> dict[str, str | None]:
+def get_dataset_shas(session: Session, ids: Sequence[str]) -> dict[str, str | None]:
     """The stored sha of each known id; unknown ids are absent from the result.
 
     Failed datasets are stored with a NULL sha, so an incremental crawl always retries them.
@@ -82,7 +82,7 @@ def get_dataset_sources(session: Session, *, ids: Sequence[str]) -> dict[str, st
 
 
 def save_crawl_batch(
-    session: Session, *, records: Sequence[DatasetRecord], crawled_at: datetime
+    session: Session, records: Sequence[DatasetRecord], *, crawled_at: datetime
 ) -> None:
     """Upserts a batch of datasets and their labels in ONE commit.
 
@@ -172,11 +172,11 @@ def _replace_labels(
 
 
 def update_popularity(
-    session: Session, *, stats: Mapping[str, tuple[int, int]], crawled_at: datetime
+    session: Session, stats: Mapping[str, tuple[int, int]], *, crawled_at: datetime
 ) -> None:
     """Sets downloads and likes of unchanged datasets in one commit; unknown ids are ignored."""
     require_aware("crawled_at", crawled_at)
-    known = get_dataset_shas(session, ids=list(stats))
+    known = get_dataset_shas(session, list(stats))
     rows = [
         {"id": i, "downloads": max(0, d), "likes": max(0, lk), "crawled_at": crawled_at}
         for i, (d, lk) in stats.items()
