@@ -302,6 +302,17 @@ def get_dataset(
     )
 
 
+def get_dataset_summaries(
+    session: Session, *, dataset_ids: Sequence[str]
+) -> dict[str, DatasetSummary]:
+    """Summaries of the given ids (any status) keyed by id; unknown ids are absent."""
+    found: dict[str, DatasetSummary] = {}
+    for part in chunks(list(dict.fromkeys(dataset_ids))):
+        for row in session.scalars(select(Dataset).where(Dataset.id.in_(part))):
+            found[row.id] = _summary(row)
+    return found
+
+
 def get_label_sets(
     session: Session, *, dataset_ids: Sequence[str] | None = None, status: str | None = "ok"
 ) -> list[LabelSet]:

@@ -191,6 +191,13 @@ def test_counts_licenses_and_label_sets(session: Session) -> None:
     assert [s.dataset_id for s in only] == ["ylecun/mnist"]
 
 
+def test_get_dataset_summaries(session: Session) -> None:
+    _seed_search(session)
+    found = repo.get_dataset_summaries(session, dataset_ids=["ylecun/mnist", "org/gated", "x/y"])
+    assert set(found) == {"ylecun/mnist", "org/gated"}
+    assert found["org/gated"].skip_reason == "gated" and found["ylecun/mnist"].num_labels == 10
+
+
 def test_get_dataset_bounds_labels(session: Session) -> None:
     _seed_search(session)
     detail = repo.get_dataset(session, dataset_id="uoft-cs/cifar100", max_labels=5)
