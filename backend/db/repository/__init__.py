@@ -9,19 +9,21 @@ modules; import from here.
 """
 
 from backend.db.repository._common import labels_hash
+from backend.db.repository._crawl import (
+    get_dataset_shas,
+    get_dataset_sources,
+    save_crawl_batch,
+    update_popularity,
+)
 from backend.db.repository._datasets import (
     MAX_PAGE,
     count_datasets,
     get_dataset,
-    get_dataset_shas,
-    get_dataset_sources,
     get_dataset_summaries,
     get_label_sets,
     get_labels_hashes,
     list_licenses,
-    save_crawl_batch,
     search_datasets,
-    update_popularity,
 )
 from backend.db.repository._jobs import (
     INTERRUPTED_MESSAGE,
