@@ -6,7 +6,6 @@ the batch in flight, and a rerun resumes from what is stored.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -16,8 +15,6 @@ from sqlalchemy.orm import Session
 from backend.db.repository._common import chunks, labels_hash, require_aware, utcnow
 from backend.db.tables import Dataset, Label
 from backend.records import MAX_DESCRIPTION_CHARS, MAX_ID_CHARS, MAX_LABEL_CHARS, DatasetRecord
-
-log = logging.getLogger(__name__)
 
 _MAX_TAGS = 100
 _MAX_TAG_CHARS = 100

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -17,8 +16,6 @@ from backend.db.repository._types import (
     LabelSet,
 )
 from backend.db.tables import Dataset, Label
-
-log = logging.getLogger(__name__)
 
 MAX_PAGE = 500
 
