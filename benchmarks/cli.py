@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import benchmarks.speed_cli  # noqa: F401  (registers `bench speed`)
 from backend.cli.app import bench_app
 
 __all__ = ["bench_app"]
