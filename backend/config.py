@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     label_match_cosine: float = Field(
         0.9, ge=0.0, le=1.0, description="Label-embedding cosine at which two labels match."
     )
+    max_embedded_labels: int = Field(
+        512,
+        ge=1,
+        le=100_000,
+        description=(
+            "Labels embedded per dataset; larger sets are subsampled deterministically "
+            "(the labels with the smallest hash), so the same set always gives the same vector."
+        ),
+    )
+    clip_images_per_dataset: int = Field(
+        8, ge=0, le=256, description="Images sampled per dataset for the `clip` representation."
+    )
     clip_model: str = Field(
         "openai/clip-vit-base-patch32", description="CLIP weights for the `clip` representation."
     )
