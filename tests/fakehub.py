@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from tests.fakehub_catalog import FakeDataset
 
@@ -46,6 +46,7 @@ class Fault:
     times: int | None = 1
     method: str = "GET"
     error_code: str | None = None
+    query: str = ""  # a regex the decoded query string must match too
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Logged:
     status: int
     started: float
     ended: float
+    auth: str | None = None
 
 
 @dataclass
@@ -81,9 +83,9 @@ class FakeHub:
         self.faults: list[Fault] = []
         self.rate_limit: RateLimit | None = None
         self.log: list[Logged] = []
+        self.arrivals: list[tuple[str, str]] = []  # (method, path) when a request comes in
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -115,10 +117,11 @@ class FakeHub:
                 r for r in self.log if re.search(pattern, r.path) and method in (None, r.method)
             ]
 
-    def take_fault(self, method: str, path: str) -> Fault | None:
+    def take_fault(self, method: str, path: str, query: str) -> Fault | None:
         with self._lock:
             for fault in self.faults:
-                if fault.method == method and re.search(fault.path, path):
+                matches = re.search(fault.path, path) and re.search(fault.query, query)
+                if fault.method == method and matches:
                     if fault.times is not None:
                         if fault.times <= 0:
                             continue
@@ -146,9 +149,23 @@ class FakeHub:
         }
         return headers, over
 
+    def arrive(self, method: str, path: str) -> None:
+        with self._lock:
+            self.arrivals.append((method, path))
+
     def record(self, entry: Logged) -> None:
         with self._lock:
             self.log.append(entry)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # a deliberately slow handler must not hold up teardown
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that time out close their end; that is part of the test, not an error.
+        pass
 
 
 def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
@@ -178,20 +195,24 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         started = time.monotonic()
         split = urlsplit(self.path)
+        self.hub.arrive(method, split.path)
         query = parse_qs(split.query)
         body = b""
         if method == "POST":
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.hub.latency_s:
             time.sleep(self.hub.latency_s)
-        status = self._answer(method, split.path, query, body)
-        self.hub.record(Logged(method, split.path, query, status, started, time.monotonic()))
+        status = self._answer(method, split.path, query, body, unquote(split.query))
+        auth = self.headers.get("Authorization")
+        self.hub.record(Logged(method, split.path, query, status, started, time.monotonic(), auth))
 
-    def _answer(self, method: str, path: str, query: dict[str, list[str]], body: bytes) -> int:
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: bytes, raw_query: str
+    ) -> int:
         from tests.fakehub_routes import route  # routes live apart to keep this file small
 
         extra, over = self.hub.quota_headers()
-        fault = self.hub.take_fault(method, path)
+        fault = self.hub.take_fault(method, path, raw_query)
         if fault is not None and fault.delay_s:
             time.sleep(fault.delay_s)
         if over:

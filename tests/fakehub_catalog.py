@@ -43,7 +43,9 @@ class FakeDataset:
 
     def readme(self) -> bytes:
         """README.md: the card YAML between `---` fences, then a short body."""
-        header = f"---\n{yaml.safe_dump(self.card_data, sort_keys=False)}---\n" if self.card_data else ""
+        header = (
+            f"---\n{yaml.safe_dump(self.card_data, sort_keys=False)}---\n" if self.card_data else ""
+        )
         return (header + f"\n# {self.id}\n").encode()
 
     def repo_files(self) -> dict[str, bytes]:
@@ -148,7 +150,10 @@ def shared_catalog() -> list[FakeDataset]:
         splits = row.get("num_examples") or {}
         multi = [column] if row["label_column"].endswith("[sequence]") else []
         config = row.get("config") or "default"
-        card: dict[str, Any] = {"license": row.get("license"), "pretty_name": row.get("pretty_name")}
+        card: dict[str, Any] = {
+            "license": row.get("license"),
+            "pretty_name": row.get("pretty_name"),
+        }
         viewer = None
         if i % 2 == 0:
             card["dataset_info"] = card_info(columns, splits, config=config, multi_label=multi)
@@ -174,11 +179,54 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else []
 
 
-_WORDS = (
-    "cat dog bird fish horse sheep cow bear zebra giraffe apple banana orange grape tulip rose "
-    "daisy oak pine maple car truck bus train plane ship bicycle rocket chair table lamp clock "
-    "cloud forest mountain river beach desert road bridge castle tower leaf stem root seed"
-).split()
+_WORDS = [
+    "cat",
+    "dog",
+    "bird",
+    "fish",
+    "horse",
+    "sheep",
+    "cow",
+    "bear",
+    "zebra",
+    "giraffe",
+    "apple",
+    "banana",
+    "orange",
+    "grape",
+    "tulip",
+    "rose",
+    "daisy",
+    "oak",
+    "pine",
+    "maple",
+    "car",
+    "truck",
+    "bus",
+    "train",
+    "plane",
+    "ship",
+    "bicycle",
+    "rocket",
+    "chair",
+    "table",
+    "lamp",
+    "clock",
+    "cloud",
+    "forest",
+    "mountain",
+    "river",
+    "beach",
+    "desert",
+    "road",
+    "bridge",
+    "castle",
+    "tower",
+    "leaf",
+    "stem",
+    "root",
+    "seed",
+]
 
 
 def synthetic_catalog(
@@ -191,7 +239,9 @@ def synthetic_catalog(
     """`n` datasets: most with card labels, `viewer_fraction` with labels in the viewer only,
     `skipped_fraction` gated or with a loading script (split evenly)."""
     if n < 0 or not 0 <= viewer_fraction + skipped_fraction <= 1:
-        raise ValueError(f"bad synthetic mix: n={n}, fractions {viewer_fraction}, {skipped_fraction}")
+        raise ValueError(
+            f"bad synthetic mix: n={n}, fractions {viewer_fraction}, {skipped_fraction}"
+        )
     rng = random.Random(seed)
     out = []
     for i in range(n):

@@ -18,8 +18,18 @@ _NOT_FOUND_VIEWER = (
 )
 _SORT_KEYS = {"downloads", "likes", "lastModified", "createdAt", "trendingScore"}
 _FULL_INFO = (
-    "author", "cardData", "downloads", "likes", "tags", "gated", "disabled",
-    "lastModified", "createdAt", "sha", "siblings", "private",
+    "author",
+    "cardData",
+    "downloads",
+    "likes",
+    "tags",
+    "gated",
+    "disabled",
+    "lastModified",
+    "createdAt",
+    "sha",
+    "siblings",
+    "private",
 )
 
 
@@ -133,7 +143,9 @@ def _entries(d: FakeDataset) -> dict[str, dict[str, Any]]:
         parts = name.split("/")[:-1]
         for i in range(1, len(parts) + 1):
             folder = "/".join(parts[:i])
-            entries.setdefault(folder, {"type": "directory", "oid": "0" * 40, "size": 0, "path": folder})
+            entries.setdefault(
+                folder, {"type": "directory", "oid": "0" * 40, "size": 0, "path": folder}
+            )
     return entries
 
 

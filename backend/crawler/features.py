@@ -78,7 +78,7 @@ def class_label_names(spec: Any, max_labels: int) -> tuple[tuple[str, ...], int]
     if isinstance(names, list):
         if not names or not all(isinstance(n, str | int | float) for n in names[:keep]):
             return None
-        return tuple(clean_text(n, MAX_LABEL_CHARS) for n in names[:keep]), len(names)
+        return _cleaned(names[:keep]), len(names)
     if isinstance(names, Mapping):
         return _names_from_mapping(names, keep) if names else None
     num = spec.get("num_classes")
@@ -96,7 +96,12 @@ def _names_from_mapping(names: Mapping[Any, Any], keep: int) -> tuple[tuple[str,
         return None
     with contextlib.suppress(TypeError, ValueError):
         items.sort(key=lambda kv: int(kv[0]))
-    return tuple(clean_text(v, MAX_LABEL_CHARS) for _, v in items[:keep]), len(items)
+    return _cleaned([v for _, v in items[:keep]]), len(items)
+
+
+def _cleaned(names: list[Any]) -> tuple[str, ...]:
+    # A blank name (a card bug) becomes its label id, as `ClassLabel(num_classes=n)` names them.
+    return tuple(clean_text(n, MAX_LABEL_CHARS) or str(i) for i, n in enumerate(names))
 
 
 def card_configs(card_data: Any, max_labels: int) -> list[ConfigFeatures]:

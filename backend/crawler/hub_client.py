@@ -127,21 +127,26 @@ class HubClient:
         workers = self._settings.crawl_concurrency
         in_flight: set[Future[DatasetRecord]] = set()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="t2b-crawl") as pool:
-            for raw in raws:
-                if not self.needs_lookup(raw):
-                    yield self.resolve(raw)
-                    continue
-                in_flight.add(pool.submit(self.resolve, raw))
-                block = len(in_flight) >= 2 * workers
-                done, in_flight = wait(
-                    in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED
-                )
-                for future in done:
+            try:
+                for raw in raws:
+                    if not self.needs_lookup(raw):
+                        yield self.resolve(raw)
+                        continue
+                    in_flight.add(pool.submit(self.resolve, raw))
+                    block = len(in_flight) >= 2 * workers
+                    done, in_flight = wait(
+                        in_flight, timeout=None if block else 0, return_when=FIRST_COMPLETED
+                    )
+                    for future in done:
+                        yield future.result()
+            except Exception:
+                # The input broke off (the listing failed): hand over the lookups already in
+                # flight so the caller can still save them, then let the error through.
+                for future in _completed(in_flight):
                     yield future.result()
-            while in_flight:
-                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
+                raise
+            for future in _completed(in_flight):
+                yield future.result()
 
     def stats(self) -> ClientStats:
         """Numbers since this client was made (HTTP counters are process-wide, so a delta)."""
@@ -158,6 +163,13 @@ class HubClient:
             rejected_ids=self._rejected,
             p50_latency_s=_http.STATE.latency_p50(since=self._start_latencies),
         )
+
+
+def _completed(futures: set[Future[DatasetRecord]]) -> Iterator[Future[DatasetRecord]]:
+    pending = set(futures)
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from done
 
 
 __all__ = ["ClientStats", "HubClient", "RawDataset"]

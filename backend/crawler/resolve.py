@@ -157,9 +157,7 @@ class Resolver:
             return build_record(raw, labels=None, max_labels=cfg.max_labels)
         return failed_record(raw, "; ".join(errors))
 
-    def _retrying(
-        self, fn: Callable[[], Any], what: str, policy: RetryPolicy | None = None
-    ) -> Any:
+    def _retrying(self, fn: Callable[[], Any], what: str, policy: RetryPolicy | None = None) -> Any:
         def on_retry(delay: float) -> None:
             self.counters.add("retries")
             self.counters.add("retry_wait_s", delay)
