@@ -179,54 +179,17 @@ def _as_list(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else []
 
 
-_WORDS = [
-    "cat",
-    "dog",
-    "bird",
-    "fish",
-    "horse",
-    "sheep",
-    "cow",
-    "bear",
-    "zebra",
-    "giraffe",
-    "apple",
-    "banana",
-    "orange",
-    "grape",
-    "tulip",
-    "rose",
-    "daisy",
-    "oak",
-    "pine",
-    "maple",
-    "car",
-    "truck",
-    "bus",
-    "train",
-    "plane",
-    "ship",
-    "bicycle",
-    "rocket",
-    "chair",
-    "table",
-    "lamp",
-    "clock",
-    "cloud",
-    "forest",
-    "mountain",
-    "river",
-    "beach",
-    "desert",
-    "road",
-    "bridge",
-    "castle",
-    "tower",
-    "leaf",
-    "stem",
-    "root",
-    "seed",
-]
+# Label vocabulary of the synthetic datasets.
+_WORDS: tuple[str, ...] = tuple(
+    " ".join(
+        [
+            "cat dog bird fish horse sheep cow bear zebra giraffe apple banana orange grape",
+            "tulip rose daisy oak pine maple car truck bus train plane ship bicycle rocket",
+            "chair table lamp clock cloud forest mountain river beach desert road bridge",
+            "castle tower leaf stem root seed",
+        ]
+    ).split(" ")
+)
 
 
 def synthetic_catalog(

@@ -182,7 +182,7 @@ class TestChooseLabels:
 
 
 class TestFolderLabels:
-    exts = [".jpg", ".png"]
+    exts = (".jpg", ".png")
 
     def test_directory_names_are_the_classes(self) -> None:
         paths = ["hf://d@x/train/dog/1.jpg", "hf://d@x/train/cat/2.PNG", "hf://d@x/train/cat/3.jpg"]
