@@ -179,6 +179,9 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
 class _Handler(BaseHTTPRequestHandler):
     hub: FakeHub
     protocol_version = "HTTP/1.1"  # keep-alive, like the real Hub
+    # Headers and body go out in two writes; with Nagle on, the client's delayed ACK adds
+    # ~40 ms to every response, which would be the fake's latency, not the Hub's.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet test output
         pass

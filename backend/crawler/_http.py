@@ -5,10 +5,10 @@ huggingface_hub sends all traffic through one process-wide `httpx2.Client` made 
 event hooks to the library's default client:
 
 - before each request: give every unset timeout a bound (the library's pagination passes
-  `timeout=None`, which would let a stalled server hang a crawl forever), then wait while the
-  host has told us to back off;
-- after each response: count it, and when it carries `RateLimit: "api";r=0;t=T` or is a 429 with
-  `Retry-After`, hold every thread's next request to that host until the window resets.
+  `timeout=None`, which would let a stalled server hang a crawl forever), then pass the host's
+  rate-limit gate (`_ratelimit.RateGate`);
+- after each response: count it, feed its `RateLimit` header to the gate, and on a 429/503 with
+  `Retry-After` hold every thread's next request to that host for that long.
 
 So the listing (which the library paginates and retries itself), the viewer calls and the
 `datasets` builder all respect the same rate limits.
@@ -22,7 +22,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
@@ -32,10 +32,10 @@ from huggingface_hub import set_client_factory
 # Public in `huggingface_hub.utils` (listed in its lazy-export table), which mypy cannot see.
 from huggingface_hub.utils import parse_ratelimit_headers  # type: ignore[attr-defined]
 
+from backend.crawler._ratelimit import RateGate
+
 logger = logging.getLogger(__name__)
 
-# A server asking us to wait longer than this is treated as a failure, not obeyed for hours.
-MAX_BACKOFF_S = 120.0
 _LATENCY_SAMPLES = 200_000
 
 
@@ -59,32 +59,6 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
         return None
     wall = time.time() if now is None else now
     return max(0.0, when.timestamp() - wall)
-
-
-class RateGate:
-    """A per-host "not before" time shared by all threads."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._not_before: dict[str, float] = {}
-
-    def hold(self, host: str, seconds: float) -> None:
-        """Block requests to `host` for `seconds` (capped at `MAX_BACKOFF_S`)."""
-        until = self._clock() + min(max(seconds, 0.0), MAX_BACKOFF_S)
-        with self._lock:
-            self._not_before[host] = max(self._not_before.get(host, 0.0), until)
-
-    def wait(self, host: str, sleep: Callable[[float], None] = time.sleep) -> float:
-        """Sleep until `host` may be called again; returns the seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                delay = self._not_before.get(host, 0.0) - self._clock()
-            if delay <= 0:
-                return waited
-            sleep(delay)
-            waited += delay
 
 
 @dataclass(frozen=True)
@@ -112,7 +86,10 @@ class _HttpState:
         self.retryable = 0
         self.throttled_s = 0.0
         self.latencies: deque[float] = deque(maxlen=_LATENCY_SAMPLES)
-        self.started: weakref.WeakKeyDictionary[httpx2.Request, float] = weakref.WeakKeyDictionary()
+        # request -> (start time, gate ticket); weak, so a request that died is forgotten.
+        self.started: weakref.WeakKeyDictionary[httpx2.Request, tuple[float, int]] = (
+            weakref.WeakKeyDictionary()
+        )
         self.installed = False
 
     def on_request(self, request: httpx2.Request) -> None:
@@ -123,29 +100,30 @@ class _HttpState:
                 k: old.get(k) if old.get(k) is not None else self.timeout_s
                 for k in ("connect", "read", "write", "pool")
             }
-        waited = self.gate.wait(_host(request.url))
+        ticket, waited = self.gate.acquire(_host(request.url))
         with self.lock:
             self.throttled_s += waited
-            self.started[request] = time.monotonic()
+            self.started[request] = (time.monotonic(), ticket)
 
     def on_response(self, response: httpx2.Response) -> None:
-        request = response.request
+        request, host = response.request, _host(response.request.url)
         now = time.monotonic()
         with self.lock:
-            start = self.started.pop(request, None)
+            started = self.started.pop(request, None)
             self.requests += 1
             if response.status_code == 429 or response.status_code >= 500:
                 self.retryable += 1
-            if start is not None:
-                self.latencies.append(now - start)
+            if started is not None:
+                self.latencies.append(now - started[0])
+        if started is not None:
+            self.gate.release(host, started[1])
         info = parse_ratelimit_headers(response.headers)
-        if info is not None and info.remaining == 0:
-            # `r=0` even on a 200 means the window is spent: pause before the 429s start.
-            self.gate.hold(_host(request.url), float(info.reset_in_seconds))
-        elif response.status_code in (429, 503):
+        if info is not None:
+            self.gate.observe(host, info.remaining, float(info.reset_in_seconds))
+        if response.status_code in (429, 503):
             wait = retry_after_seconds(response.headers)
             if wait is not None:
-                self.gate.hold(_host(request.url), wait)
+                self.gate.hold(host, wait)
 
     def counters(self) -> HttpCounters:
         with self.lock:
@@ -185,6 +163,8 @@ def install(timeout_s: float) -> None:
         raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
     with STATE.lock:
         STATE.timeout_s = timeout_s
+        # A request unanswered this long has died (timeouts are per read, hence the margin).
+        STATE.gate.ttl_s = max(60.0, 3 * timeout_s)
         first = not STATE.installed
         STATE.installed = True
     if first:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from backend.crawler._http import MAX_BACKOFF_S
+from backend.crawler._ratelimit import MAX_BACKOFF_S
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -20,6 +20,7 @@ from huggingface_hub import HfApi
 
 from backend.config import Settings
 from backend.crawler import _http
+from backend.crawler._prefetch import prefetched
 from backend.crawler._retry import RetryPolicy
 from backend.crawler.listing import iter_listing
 from backend.crawler.parse import valid_id
@@ -102,7 +103,7 @@ class HubClient:
             sleep=self._sleep,
             timeout_s=self._settings.http_timeout_s,
         )
-        for raw in items:
+        for raw in prefetched(items, depth=4 * self._settings.crawl_batch_size):
             if valid_id(raw.get("id")) is None:
                 self._rejected += 1
                 logger.warning("skipping a listed item with an invalid id: %.80r", raw.get("id"))

@@ -176,12 +176,14 @@ class TestListingFaults:
     def test_rate_limit_headers_pause_before_the_quota_runs_out(
         self, fake_hub: FakeHub, hub_settings: SettingsFactory
     ) -> None:
-        fake_hub.datasets = {
-            d.id: d for d in synthetic_catalog(10, viewer_fraction=0, skipped_fraction=0)
-        }
-        fake_hub.page_size = 1
-        fake_hub.rate_limit = RateLimit(quota=4, window_s=1)
-        client = HubClient(hub_settings())
-        assert len(list(client.list_datasets())) == 10
-        assert [r for r in fake_hub.log if r.status == 429] == []
+        # Four threads look labels up in the viewer while the listing pages on: the gate must
+        # count requests in flight against the announced quota, or some come back 429.
+        catalog = synthetic_catalog(20, viewer_fraction=0.8, skipped_fraction=0)
+        fake_hub.datasets = {d.id: d for d in catalog}
+        fake_hub.page_size = 5
+        fake_hub.rate_limit = RateLimit(quota=6, window_s=1)
+        client = HubClient(hub_settings(crawl_concurrency=4))
+        records = crawl(client)
+        assert len(records) == 20 and all(r.status == "ok" for r in records.values())
+        assert [r.path for r in fake_hub.log if r.status == 429] == []
         assert client.stats().throttled_s > 0

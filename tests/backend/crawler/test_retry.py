@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.crawler._http import MAX_BACKOFF_S, RateGate, retry_after_seconds
+from backend.crawler._http import retry_after_seconds
+from backend.crawler._ratelimit import MAX_BACKOFF_S, RateGate
 from backend.crawler._retry import RetryPolicy, TransientError, call_with_retries
 
 
@@ -114,3 +115,62 @@ def test_rate_gate_holds_a_host_until_its_window_resets() -> None:
     assert gate.wait("hub:443", sleep) == 5.0 and slept == [5.0]
     gate.hold("hub:443", 10_000)  # capped
     assert gate.wait("hub:443", sleep) == MAX_BACKOFF_S
+
+
+class _Clock:
+    """A fake monotonic clock whose `sleep` advances it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+class TestBudget:
+    def test_requests_in_flight_count_against_the_announced_budget(self) -> None:
+        clock = _Clock()
+        gate = RateGate(clock=clock)
+        gate.observe("hub", remaining=3, reset_s=10)
+        assert [gate.wait("hub", clock.sleep) for _ in range(3)] == [0.0, 0.0, 0.0]
+        assert gate.wait("hub", clock.sleep) == 10.0  # the 4th waits for the window to reset
+
+    def test_a_late_response_with_a_higher_count_does_not_raise_the_budget(self) -> None:
+        clock = _Clock()
+        gate = RateGate(clock=clock)
+        gate.observe("hub", remaining=1, reset_s=10)
+        gate.observe("hub", remaining=50, reset_s=10)  # sent earlier, answered later
+        gate.wait("hub", clock.sleep)
+        gate.wait("hub", clock.sleep)
+        assert clock.slept == [10.0]
+
+    def test_a_new_window_starts_fresh_and_silent_hosts_are_never_held(self) -> None:
+        clock = _Clock()
+        gate = RateGate(clock=clock)
+        gate.observe("hub", remaining=0, reset_s=5)
+        clock.now = 6.0
+        assert gate.wait("hub", clock.sleep) == 0.0
+        assert gate.wait("elsewhere", clock.sleep) == 0.0
+        assert clock.slept == []
+
+    def test_requests_still_in_flight_are_taken_off_an_announcement(self) -> None:
+        clock = _Clock()
+        gate = RateGate(clock=clock, ttl_s=30)
+        tickets = [gate.acquire("hub", clock.sleep)[0] for _ in range(4)]  # 4 sent, none known
+        gate.release("hub", tickets[0])
+        gate.observe("hub", remaining=5, reset_s=10)  # the server had seen only the first
+        assert [gate.acquire("hub", clock.sleep)[1] for _ in range(2)] == [0.0, 0.0]
+        assert gate.acquire("hub", clock.sleep)[1] == 10.0  # 5 - 3 in flight = 2 more
+
+    def test_a_ticket_never_released_stops_counting_after_its_ttl(self) -> None:
+        clock = _Clock()
+        gate = RateGate(clock=clock, ttl_s=30)
+        gate.acquire("hub", clock.sleep)  # a request that died without an answer
+        clock.now = 31.0
+        gate.observe("hub", remaining=1, reset_s=10)
+        assert gate.acquire("hub", clock.sleep)[1] == 0.0
