@@ -43,7 +43,7 @@ def bench_crawl(
     table = Table(title="crawl throughput (fake Hub on 127.0.0.1)")
     for name in ("datasets", "latency", "conc.", "viewer", "quota", "seconds", "datasets/s"):
         table.add_column(name, justify="right")
-    for name in ("requests", "retries", "429/5xx seen", "throttled s", "p50 ms"):
+    for name in ("requests", "retries", "429/5xx seen", "gate wait thread-s", "p50 ms"):
         table.add_column(name, justify="right")
     p50 = "-" if result.p50_latency_ms is None else f"{result.p50_latency_ms:.1f}"
     table.add_row(
