@@ -1,0 +1,219 @@
+"""The REST contract: pydantic request and response models, named in families.
+
+Every size that a stranger controls is bounded here (labels per request, label length, `k`),
+so no request can make the server do unbounded work. The page (`frontend/js/api.js`) and the
+OpenAPI docs at `/docs` are both generated from, or written against, these models.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Relation = Literal["containment", "transfer"]
+Direction = Literal["contained_in", "contains", "to", "from"]
+DatasetStatus = Literal["ok", "skipped", "failed"]
+MapStatus = Literal["training", "ready", "published", "superseded", "failed"]
+JobKind = Literal["crawl", "train"]
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+
+MAX_K = 100
+MAX_PLACE_LABELS = 10_000
+MAX_PLACE_LABEL_CHARS = 200
+MAX_PAGE = 200
+# Hub ids are `name` or `owner/name`; the API refuses anything else before touching the DB.
+DATASET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,95}(/[A-Za-z0-9._\-]{1,96})?$"
+
+DatasetId = Annotated[str, StringConstraints(pattern=DATASET_ID_PATTERN, max_length=200)]
+PlaceLabel = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PLACE_LABEL_CHARS)
+]
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorPublic(_Public):
+    """Every error body: a stable machine code and a human sentence."""
+
+    error: str = Field(examples=["not_found"])
+    detail: str = Field(examples=["no dataset 'owner/missing'"])
+
+
+# --- datasets ---------------------------------------------------------------------------
+
+
+class DatasetSummary(_Public):
+    id: str
+    author: str | None = None
+    downloads: int = 0
+    likes: int = 0
+    license: str | None = None
+    num_labels: int
+    num_examples: int | None = None
+    status: DatasetStatus
+    skip_reason: str | None = None
+
+
+class DatasetsPublic(_Public):
+    total: int
+    limit: int
+    offset: int
+    items: list[DatasetSummary]
+
+
+class BoxPublic(_Public):
+    lo: list[float]
+    hi: list[float]
+
+
+class DatasetPublic(DatasetSummary):
+    pretty_name: str | None = None
+    description: str | None = None
+    tags: list[str] = []
+    splits: dict[str, int] = {}
+    labels: list[str] = Field(description="The first labels, bounded; see num_labels for all.")
+    sha: str | None = None
+    last_modified: datetime | None = None
+    crawled_at: datetime | None = None
+    source: str
+    error: str | None = None
+    hub_url: str | None = None
+    boxes: dict[str, BoxPublic] = Field(
+        default_factory=dict, description="This dataset's box in each published map, by map id."
+    )
+
+
+# --- maps -------------------------------------------------------------------------------
+
+
+class MapPublic(_Public):
+    id: str
+    relation: Relation
+    dim: int
+    representation: str
+    status: MapStatus
+    size: int = Field(description="Number of boxes.")
+    params: dict[str, object] = {}
+    metrics: dict[str, float] = {}
+    created_at: datetime
+    published_at: datetime | None = None
+
+
+class MapsPublic(_Public):
+    items: list[MapPublic]
+
+
+class MapBoxesPublic(_Public):
+    """Column arrays, index-aligned: compact to send and cheap to turn into Plotly traces."""
+
+    map: MapPublic
+    ids: list[str]
+    lo: list[list[float]]
+    hi: list[list[float]]
+    num_labels: list[int]
+    num_examples: list[int | None]
+    downloads: list[int]
+    license: list[int | None] = Field(description="Index into `licenses`, or null.")
+    licenses: list[str]
+    measured: list[bool] = Field(
+        description="False where the box was placed from features alone (no measured targets)."
+    )
+
+
+# --- relations --------------------------------------------------------------------------
+
+
+class MapRef(_Public):
+    id: str
+    relation: Relation
+    dim: int
+    representation: str
+
+
+class RelatedItem(_Public):
+    id: str
+    score: float
+    p_in: float = Field(description="P(A⊆B) = Vol(A∩B)/Vol(A), A the queried dataset.")
+    p_contains: float = Field(description="P(B⊆A).")
+    shared_labels: list[str] = []
+    measured: bool = Field(description="True when the score has a measured target behind it.")
+
+
+class RelatedPublic(_Public):
+    dataset: str
+    relation: Relation
+    direction: Direction
+    map: MapRef
+    items: list[RelatedItem]
+
+
+class PlaceRequest(BaseModel):
+    """Either labels for an unseen dataset, or the id of a dataset in the database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[PlaceLabel] | None = Field(default=None, max_length=MAX_PLACE_LABELS)
+    dataset_id: DatasetId | None = None
+    relation: Relation = "containment"
+    k: int = Field(default=10, ge=1, le=MAX_K)
+
+    @model_validator(mode="after")
+    def _exactly_one_input(self) -> PlaceRequest:
+        if (self.labels is None) == (self.dataset_id is None):
+            raise ValueError("give exactly one of 'labels' or 'dataset_id'")
+        if self.labels is not None and not self.labels:
+            raise ValueError("'labels' must hold at least one label")
+        return self
+
+
+class PlacePublic(_Public):
+    map: MapRef
+    box: BoxPublic
+    contained_in: list[RelatedItem]
+    contains: list[RelatedItem]
+
+
+# --- jobs -------------------------------------------------------------------------------
+
+
+class CrawlJobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class TrainJobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    relation: Relation = "containment"
+    dim: int = Field(default=2, ge=1, le=16)
+    representation: str = Field(default="label-text", pattern=r"^[a-z][a-z0-9\-]{0,31}$")
+
+
+class JobPublic(_Public):
+    id: int
+    kind: JobKind
+    status: JobStatus
+    progress: int = 0
+    total: int | None = None
+    message: str | None = None
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class JobsPublic(_Public):
+    items: list[JobPublic]
+
+
+class HealthPublic(_Public):
+    status: Literal["ok", "degraded"]
+    database: bool
+    published_maps: dict[str, str | None] = Field(
+        description="Published map id per relation, or null when none is published."
+    )
