@@ -54,7 +54,7 @@ def test_read_dataset_with_labels_and_boxes(client: TestClient, seeded_atlas: Se
     assert body["labels"][:3] == ["airplane", "automobile", "bird"]
     assert body["num_labels"] == len(body["labels"]) == 10
     assert body["labels_truncated"] is False
-    assert body["status"] == "ok" and body["source"] == "catalog"
+    assert body["status"] == "ok" and body["source"] == "hub"
     assert body["hub_url"] == "https://huggingface.co/datasets/uoft-cs/cifar10"
     assert set(body["boxes"]) == {str(i) for i in seeded_atlas.map_ids.values()}
     for dim, map_id in seeded_atlas.map_ids.items():
@@ -73,3 +73,20 @@ def test_read_dataset_bad_ids_are_422(client: TestClient) -> None:
         assert_error(client.get(f"/api/datasets/{bad}"), 422, "invalid_parameter")
     # A dot segment that reaches the server encoded must not pass as a name.
     assert_error(client.get("/api/datasets/a/%2E%2E"), 422, "invalid_parameter")
+
+
+def test_skipped_datasets_are_listed_on_request_with_their_reason(client: TestClient) -> None:
+    ok = client.get("/api/datasets", params={"limit": 200}).json()
+    every = client.get("/api/datasets", params={"limit": 200, "status": "all"}).json()
+    skipped = client.get("/api/datasets", params={"limit": 200, "status": "skipped"}).json()
+    assert (
+        every["total"]
+        == ok["total"]
+        + skipped["total"]
+        + client.get("/api/datasets", params={"status": "failed"}).json()["total"]
+    )
+    reasons = {d["id"]: d["skip_reason"] for d in skipped["items"]}
+    assert reasons["ILSVRC/imagenet-1k"] == "gated"
+    assert reasons["fixture/loading-script"] == "script"
+    gated = client.get("/api/datasets/ILSVRC/imagenet-1k").json()
+    assert (gated["status"], gated["skip_reason"], gated["boxes"]) == ("skipped", "gated", {})

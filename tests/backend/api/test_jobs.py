@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from backend.deps import get_job_factories
 from backend.jobs.factories import Job, JobFactories
 from backend.jobs.runner import JobContext
 from backend.jobs.train_job import TrainRequest
-from tests.atlas_fixtures import SeededAtlas
+from tests.atlas_fixtures import SeededAtlas, hub_catalog, hub_overrides, serving_hub
 from tests.backend.api.helpers import assert_error
 
 TOKEN = "s3cret-admin-token"
@@ -188,3 +189,19 @@ def _age_heartbeat(url: str, job_id: int, when: datetime) -> None:
             "UPDATE jobs SET heartbeat_at = ?, created_at = ? WHERE id = ?",
             (naive, naive, job_id),
         )
+
+
+def test_crawl_job_reads_the_hub_in_the_background(make_client: Any, tmp_path: Path) -> None:
+    repos = hub_catalog()
+    repos[0].sha = "f" * 40  # one dataset changed on the Hub since the seed crawl
+    with serving_hub(tmp_path, repos) as hub:
+        client, _ = make_client(admin_token=TOKEN, **hub_overrides(hub))
+        response = client.post("/api/jobs/crawl", headers=AUTH, json={"limit": 6})
+        assert response.status_code == 202, response.text
+        assert response.json()["params"] == {"limit": 6} and response.json()["total"] == 6
+        job = _wait_for(client, response.json()["id"])
+    assert job["status"] == "succeeded", job
+    assert job["result"]["fetched"] + job["result"]["unchanged"] <= 6
+    assert job["result"]["fetched"] >= 1  # the changed one was read again
+    assert job["progress"] == 6
+    assert client.get(f"/api/datasets/{repos[0].id}").json()["sha"] == "f" * 40

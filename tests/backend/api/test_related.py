@@ -130,6 +130,13 @@ def test_related_unknown_dataset_or_map(client: TestClient, seeded_atlas: Seeded
     assert_error(client.get("/api/datasets/bad id/related"), 422, "invalid_parameter")
 
 
+def test_related_of_a_skipped_dataset_is_409(client: TestClient) -> None:
+    body = assert_error(
+        client.get("/api/datasets/ILSVRC/imagenet-1k/related"), 409, "invalid_state"
+    )
+    assert "gated" in body["detail"] and "/api/place" in body["detail"]
+
+
 def test_related_works_for_ids_without_owner(client: TestClient) -> None:
     # `owner/name` and bare `name` ids both route to /related (the path converter).
     assert_error(client.get("/api/datasets/mnist/related"), 404, "not_found")
