@@ -55,7 +55,9 @@ def _check_pairs(x: np.ndarray, pairs: np.ndarray, y: np.ndarray) -> None:
     if pairs.ndim != 2 or pairs.shape[1] != 2 or len(pairs) != len(y):
         raise ValueError(f"pairs must be (M, 2) matching y (M,), got {pairs.shape}, {y.shape}")
     if len(pairs) and (pairs.min() < 0 or pairs.max() >= len(x)):
-        raise ValueError(f"pair indices must be in [0, {len(x)}), got [{pairs.min()}, {pairs.max()}]")
+        raise ValueError(
+            f"pair indices must be in [0, {len(x)}), got [{pairs.min()}, {pairs.max()}]"
+        )
 
 
 def _split_mean_var(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +129,8 @@ class GaussianKL:
         vi, vj = np.maximum(var[i], floor), np.maximum(var[j], floor)
         diff = mean[i] - mean[j]
         terms = np.log(vj / vi) + (vi + diff * diff) / vj - 1.0
-        return 0.5 * terms.sum(axis=1)
+        out: np.ndarray = 0.5 * terms.sum(axis=1)
+        return out
 
     def fit(
         self,
@@ -146,7 +149,8 @@ class GaussianKL:
 
     def score(self, x: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         d = x.shape[1] // 2
-        return np.exp(-self.kl(x, i, j, self.floor) / d)
+        out: np.ndarray = np.exp(-self.kl(x, i, j, self.floor) / d)
+        return out
 
 
 class AsymmetricCosine:
@@ -215,7 +219,8 @@ class _PairNet(nn.Module):
 
     def forward(self, x: torch.Tensor, i: torch.Tensor, j: torch.Tensor) -> torch.Tensor:
         pre = self.left(x)[i] + self.right(x)[j]
-        return self.head(pre).squeeze(-1)  # logits, shape (M,)
+        logits: torch.Tensor = self.head(pre).squeeze(-1)  # shape (M,)
+        return logits
 
 
 class PairClassifier:

@@ -87,7 +87,9 @@ def read_edges(path: Path, known: set[str]) -> list[tuple[str, str]]:
                 continue
             if len(row) != 2:
                 raise HierarchyInputError(f"{where}: expected 2 columns, got {len(row)}")
-            parent, child = (_text(cell, where, name) for cell, name in zip(row, header))
+            parent, child = (
+                _text(cell, where, name) for cell, name in zip(row, header, strict=True)
+            )
             for name in (parent, child):
                 if name not in known:
                     raise HierarchyInputError(f"{where}: node {name!r} has no labels line")

@@ -43,7 +43,7 @@ class Hierarchy:
             missing = [lab for lab in labels if lab not in self.label_text]
             if missing:
                 raise ValueError(f"node {name!r}: labels without text {missing[:3]}")
-        sorter: TopologicalSorter[int] = TopologicalSorter({i: () for i in range(n)})
+        sorter: TopologicalSorter[int] = TopologicalSorter(dict.fromkeys(range(n), ()))
         for parent, child in self.edges:
             if not (0 <= parent < n and 0 <= child < n) or parent == child:
                 raise ValueError(f"bad edge ({parent}, {child}) for {n} nodes")

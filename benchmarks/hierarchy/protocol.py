@@ -1,4 +1,4 @@
-"""The evaluation protocol of Task2Box §5.1 on a hierarchy: splits, decision rule and F1. Pure numpy.
+"""The Task2Box §5.1 evaluation protocol on a hierarchy: splits, decision rule, F1. Pure numpy.
 
 - existing-80 / existing-50: every node's features are seen; 80% (50%) of the unordered pairs
   are supervised in both directions, 10% are validation and the rest test. (i, j) and (j, i)
@@ -128,16 +128,14 @@ def novel_split(n: int, childless: np.ndarray, rng: np.random.Generator) -> Spli
     )
 
 
-def make_split(
-    setting: str, n: int, childless: np.ndarray, seed: int, case: int
-) -> Split:
+def make_split(setting: str, n: int, childless: np.ndarray, seed: int, case: int) -> Split:
     """The split for `setting` in case `case`: the same for every model in a run."""
+    if setting not in SETTINGS:
+        raise ValueError(f"unknown setting {setting!r}; expected one of {SETTINGS}")
     rng = case_rng(seed, case, setting)
     if setting == "novel":
         return novel_split(n, childless, rng)
-    if setting in ("existing-80", "existing-50"):
-        return existing_split(n, int(setting.split("-")[1]) / 100, rng)
-    raise ValueError(f"unknown setting {setting!r}; expected one of {SETTINGS}")
+    return existing_split(n, int(setting.split("-")[1]) / 100, rng)
 
 
 def f1_score(predicted: np.ndarray, truth: np.ndarray) -> float:

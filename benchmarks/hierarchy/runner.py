@@ -84,7 +84,12 @@ class BenchmarkResult:
 
 
 def _fit_and_score(
-    spec: ModelSpec, seed: int, x: np.ndarray, split: Split, y: np.ndarray, truth: tuple[np.ndarray, np.ndarray]
+    spec: ModelSpec,
+    seed: int,
+    x: np.ndarray,
+    split: Split,
+    y: np.ndarray,
+    truth: tuple[np.ndarray, np.ndarray],
 ) -> tuple[float, float]:
     train_y = y[split.train[:, 0], split.train[:, 1]]
     val_y = y[split.val[:, 0], split.val[:, 1]]

@@ -133,5 +133,7 @@ def synset_names(
     for offset, synset in synsets.items():
         lemma = synset.lemmas[0].lower()
         order = senses.get(lemma, ())
-        names[offset] = f"{lemma}.n.{order.index(offset) + 1:02d}" if offset in order else synset.wnid
+        names[offset] = (
+            f"{lemma}.n.{order.index(offset) + 1:02d}" if offset in order else synset.wnid
+        )
     return names
