@@ -1,7 +1,8 @@
-"""`task2box bench ...` subcommands."""
+"""`task2box bench ...` subcommands; importing a module registers its command on `bench_app`."""
 
 from __future__ import annotations
 
+import benchmarks.hierarchy.cli  # noqa: F401  (registers `bench hierarchy`)
 from backend.cli.app import bench_app
 
 __all__ = ["bench_app"]
