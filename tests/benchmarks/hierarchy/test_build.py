@@ -80,7 +80,7 @@ def test_resolve_synset_accepts_name_wnid_and_offset() -> None:
     assert resolve_synset("c.n.01", NAMES) == off
     assert resolve_synset(f"n{off}", NAMES) == off
     assert resolve_synset(off, NAMES) == off
-    with pytest.raises(ValueError, match="unknown synset 'nope.n.01'"):
+    with pytest.raises(ValueError, match=r"unknown synset 'nope\.n\.01'"):
         resolve_synset("nope.n.01", NAMES)
 
 

@@ -61,7 +61,7 @@ def test_edges_without_label_containment_still_count() -> None:
 
 
 def test_cycle_is_rejected_with_names() -> None:
-    with pytest.raises(ValueError, match="cycle: .*a"):
+    with pytest.raises(ValueError, match=r"cycle: .*a"):
         Hierarchy(
             names=("a", "b"),
             labels=(("x",), ("y",)),

@@ -76,5 +76,5 @@ def test_malformed_data_line_names_its_line_number(line: str, message: str) -> N
 
 
 def test_malformed_index_line_is_reported() -> None:
-    with pytest.raises(WordNetFormatError, match="index.noun line 1: expected 2 synset offsets"):
+    with pytest.raises(WordNetFormatError, match=r"index\.noun line 1: expected 2 synset offsets"):
         parse_index_noun("crane n 2 1 @ 2 0 00003000\n")
