@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from models.train import PairSet, TrainConfig, TrainedBoxModel, fit
@@ -13,7 +11,7 @@ class Task2BoxScorer:
     """Fits a box network on the listed pairs (open world) and scores `P(A_i ⊆ B_j)`.
 
     Args:
-        config: the trainer configuration; the runner's per-case seed replaces its seed.
+        config: the trainer configuration.
     """
 
     name = "task2box"
@@ -21,10 +19,6 @@ class Task2BoxScorer:
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
         self._model: TrainedBoxModel | None = None
-
-    def with_seed(self, seed: int) -> Task2BoxScorer:
-        """A fresh, unfitted copy whose training uses `seed`."""
-        return Task2BoxScorer(replace(self.config, seed=seed))
 
     def fit(
         self,

@@ -7,7 +7,7 @@ in a test; the full budgets are the ones reported in `benchmarks/RESULTS.md`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from benchmarks.hierarchy.runner import ModelSpec
 from benchmarks.hierarchy.task2box import Task2BoxScorer
@@ -49,30 +49,36 @@ def task2box_config(dim: int, loss: str, epochs: int, device: str) -> TrainConfi
     )
 
 
-def _task2box(config: TrainConfig) -> ModelSpec:
-    template = Task2BoxScorer(config)
+@dataclass(frozen=True)
+class Task2BoxFactory:
+    """Builds Task2Box with a given seed (a module-level class, so it pickles to workers)."""
 
-    def make(seed: int) -> PairBaseline:
-        return template.with_seed(seed)
+    config: TrainConfig
 
-    return ModelSpec("task2box", make, loss=config.loss, dim=config.dim)
+    def __call__(self, seed: int) -> PairBaseline:
+        return Task2BoxScorer(replace(self.config, seed=seed))
 
 
-def _baseline(name: str, budget: Budget, device: str) -> ModelSpec:
-    def make(seed: int) -> PairBaseline:
-        if name == "mlp":
-            return PairClassifier(
-                (128, 32), epochs=budget.classifier_epochs, seed=seed, device=device
-            )
-        if name == "linear":
-            return PairClassifier((), epochs=budget.classifier_epochs, seed=seed, device=device)
-        if name == "kl":
+@dataclass(frozen=True)
+class BaselineFactory:
+    """Builds one baseline by name with a given seed."""
+
+    name: str
+    epochs: int
+    device: str
+
+    def __call__(self, seed: int) -> PairBaseline:
+        if self.name == "mlp":
+            return PairClassifier((128, 32), epochs=self.epochs, seed=seed, device=self.device)
+        if self.name == "linear":
+            return PairClassifier((), epochs=self.epochs, seed=seed, device=self.device)
+        if self.name == "kl":
             return GaussianKL()
-        if name == "asym-cosine":
+        if self.name == "asym-cosine":
             return AsymmetricCosine()
-        return RandomScores(seed)
-
-    return ModelSpec(name, make)
+        if self.name == "random":
+            return RandomScores(seed)
+        raise ValueError(f"unknown baseline {self.name!r}; expected one of {BASELINES}")
 
 
 def model_specs(
@@ -85,8 +91,16 @@ def model_specs(
     """
     budget = QUICK if quick else FULL
     specs = [
-        _task2box(task2box_config(dim, loss, budget.task2box_epochs, device))
+        ModelSpec(
+            "task2box",
+            Task2BoxFactory(task2box_config(dim, loss, budget.task2box_epochs, device)),
+            loss=loss,
+            dim=dim,
+        )
         for dim in dims
         for loss in losses
     ]
-    return specs + [_baseline(name, budget, device) for name in BASELINES]
+    return specs + [
+        ModelSpec(name, BaselineFactory(name, budget.classifier_epochs, device))
+        for name in BASELINES
+    ]
