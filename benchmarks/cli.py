@@ -1,4 +1,4 @@
-"""`task2box bench ...` subcommands."""
+"""`task2box bench ...` subcommands; importing a module registers its command on `bench_app`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import benchmarks.hierarchy.cli
 import benchmarks.speed_cli  # noqa: F401  (registers `bench speed`)
 from backend.cli.app import bench_app
 
