@@ -22,6 +22,7 @@ from backend.db.engine import SessionFactory, session_factory_for, session_scope
 from backend.errors import AtlasError, InvalidInputError, InvalidStateError
 from backend.jobs import train_data
 from backend.jobs.represent import compute_representations
+from backend.jobs.runner import JobCancelled
 from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
@@ -268,12 +269,11 @@ def _train_one(
         with session_scope(factory) as session:
             repository.publish_map(session, map_id=record.id)
     except Exception as e:
-        # The cancellation of a job (shutdown) must still stop the job: re-raise those.
         error = f"{type(e).__name__}: {e}"
         log.error("%d-D map %d failed: %s", dim, record.id, error)
         with session_scope(factory) as session:
             repository.fail_map(session, map_id=record.id, error=error)
-        if getattr(e, "code", None) == "cancelled":
+        if isinstance(e, JobCancelled):  # shutting down: stop the whole run, not just this map
             raise
         return MapOutcome(dim=dim, map_id=record.id, status="failed", error=error)
     log.info("published %d-D map %d: %s", dim, record.id, metrics)

@@ -22,7 +22,7 @@ from backend.db import repository
 from backend.serving.map_store import LoadedMap
 from backend.serving.views import map_public
 
-# Significant decimal digits kept relative to the map's extent.
+# Corners are kept to a resolution of at most 10^-5 of the map's extent.
 _RELATIVE_DIGITS = 5
 _GZIP_LEVEL = 6
 _MAX_PAYLOADS = 8
@@ -38,13 +38,13 @@ class BoxesPayload:
 
 
 def corner_decimals(lo: np.ndarray, hi: np.ndarray) -> int:
-    """Decimals that keep `_RELATIVE_DIGITS` significant digits of the map's extent."""
+    """The fewest decimals whose resolution is at most 10^-5 of the map's extent."""
     if lo.size == 0:
         return 4
     extent = float(np.max(hi) - np.min(lo))
     if not math.isfinite(extent) or extent <= 0:
         return 6
-    return int(min(12, max(0, _RELATIVE_DIGITS - math.floor(math.log10(extent)) - 1)))
+    return int(min(12, max(0, math.ceil(_RELATIVE_DIGITS - math.log10(extent) - 1e-9))))
 
 
 def _rounded(array: np.ndarray, decimals: int) -> list[list[float]]:
