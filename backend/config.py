@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         ),
     )
     train_epochs: int = Field(1350, ge=1, le=100_000, description="Epochs per map fit.")
+    transfer_epochs: int = Field(
+        3000,
+        ge=1,
+        le=100_000,
+        description="Most epochs per transfer map fit (the paper's 3000; stops early on "
+        "validation Spearman).",
+    )
     train_val_fraction: float = Field(
         0.1,
         ge=0.0,

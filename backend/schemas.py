@@ -151,7 +151,15 @@ class RelatedItem(_Public):
     p_in: float = Field(description="P(A⊆B) = Vol(A∩B)/Vol(A), A the queried dataset.")
     p_contains: float = Field(description="P(B⊆A).")
     shared_labels: list[str] = []
-    measured: bool = Field(description="True when the score has a measured target behind it.")
+    measured: bool = Field(
+        description="True when the score has a measured target behind it. Containment: both "
+        "boxes were fitted to label targets. Transfer: this pair has a measured score."
+    )
+    measured_score: float | None = Field(
+        default=None,
+        description="Transfer only: the imported score of this pair in the ranked direction "
+        "(raw, as imported), or null when the pair was never measured.",
+    )
 
 
 class RelatedPublic(_Public):
@@ -194,8 +202,64 @@ class PlacePublic(_Public):
         description="The predicted box in every published map of the relation, by map id "
         "(draw the one of the 2-D map).",
     )
-    contained_in: list[RelatedItem]
-    contains: list[RelatedItem]
+    contained_in: list[RelatedItem] = Field(
+        description="Ranked by P(placed ⊆ B). For a transfer map: the best sources (`from`)."
+    )
+    contains: list[RelatedItem] = Field(
+        description="Ranked by P(B ⊆ placed). For a transfer map: what it transfers to (`to`)."
+    )
+
+
+# --- transfer scores --------------------------------------------------------------------
+
+# == backend.transfer.csv_input.MAX_FILE_BYTES; the request body cap (T2B_MAX_BODY_BYTES)
+# usually binds first.
+MAX_TRANSFER_CSV_CHARS = 16 * 1024 * 1024
+
+
+class TransferImportRequest(BaseModel):
+    """CSV texts to import: scores (`source,target,score`) and optional descriptions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scores: str = Field(
+        max_length=MAX_TRANSFER_CSV_CHARS,
+        description="CSV text with header source,target,score; score >= 0, higher = better.",
+        examples=["source,target,score\nrgb2depth,rgb2sfnorm,0.012\n"],
+    )
+    descriptions: str | None = Field(
+        default=None,
+        max_length=MAX_TRANSFER_CSV_CHARS,
+        description="CSV text with header id,description[,name]: features of new tasks.",
+    )
+    replace: bool = Field(
+        default=False,
+        description="Delete every stored score first; otherwise listed pairs are replaced.",
+    )
+
+
+class TransferImportPublic(_Public):
+    rows: int = Field(description="Scores written by this import.")
+    created: list[str] = Field(description="Tasks that were not in the database.")
+    described: list[str] = Field(description="Earlier imported tasks given a new description.")
+    replaced_all: bool
+    total_scores: int = Field(description="Measured scores stored after the import.")
+    unused_descriptions: list[str] = Field(description="Described ids absent from the scores.")
+
+
+class TransferScorePublic(_Public):
+    source: str
+    target: str
+    score: float
+
+
+class TransferScoresPublic(_Public):
+    scores: int = Field(description="Measured scores stored (0: nothing imported yet).")
+    tasks: int = Field(description="Distinct datasets or tasks they name.")
+    imported_at: datetime | None = None
+    items: list[TransferScorePublic] = Field(
+        default_factory=list, description="With `dataset`: its measured scores, both ways."
+    )
 
 
 # --- jobs -------------------------------------------------------------------------------

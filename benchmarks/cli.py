@@ -10,8 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+# Each import registers its `bench` command.
 import benchmarks.hierarchy.cli
-import benchmarks.speed_cli  # noqa: F401  (registers `bench speed`)
+import benchmarks.speed_cli
+import benchmarks.transfer.cli  # noqa: F401
 from backend.cli.app import bench_app
 
 console = Console()

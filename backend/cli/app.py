@@ -32,7 +32,8 @@ def _register_commands() -> None:
     import backend.cli.place
     import backend.cli.represent
     import backend.cli.serve
-    import backend.cli.train  # noqa: F401
+    import backend.cli.train
+    import backend.cli.transfer  # noqa: F401
     import benchmarks.cli  # noqa: F401
 
 

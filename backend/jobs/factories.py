@@ -58,7 +58,12 @@ class JobFactories:
             "relation": request.relation,
             "dims": list(request.dims),
             "representation": request.representation,
-            "epochs": request.epochs or self.settings.train_epochs,
+            "epochs": request.epochs
+            or (
+                self.settings.transfer_epochs
+                if request.relation == "transfer"
+                else self.settings.train_epochs
+            ),
         }
 
         def run(ctx: JobContext) -> Mapping[str, Any]:

@@ -35,7 +35,7 @@ from models.trained import TrainedBoxModel
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None, str | None], None]
-TRAINABLE_RELATIONS = ("containment",)
+TRAINABLE_RELATIONS = ("containment", "transfer")
 
 
 class TrainFailed(AtlasError, RuntimeError):
@@ -150,11 +150,23 @@ def run_train(
     """
     if request.relation not in TRAINABLE_RELATIONS:
         raise InvalidInputError(
-            f"training {request.relation!r} maps is not available yet; "
+            f"training {request.relation!r} maps is not available; "
             f"trainable: {', '.join(TRAINABLE_RELATIONS)}"
         )
     if not request.dims or any(not 1 <= d <= 16 for d in request.dims):
         raise InvalidInputError(f"dims must be in 1..16, got {list(request.dims)}")
+    if request.relation == "transfer":
+        # Imported here: the transfer job builds on this module's records.
+        from backend.jobs.transfer_train import run_transfer_train
+
+        return run_transfer_train(
+            settings,
+            request,
+            sessions=sessions,
+            progress=progress,
+            embedder=embedder,
+            on_ready=on_ready,
+        )
     factory = sessions or session_factory_for(settings.database_url)
     epochs = request.epochs or settings.train_epochs
     if representer is None:

@@ -22,7 +22,7 @@ from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
 from backend.serving import checkpoints
 from backend.serving.map_store import LoadedMap, MapStore
-from backend.serving.related import place_items
+from backend.serving.related import DIRECTIONS, measured_transfers, place_items
 from backend.serving.views import map_ref
 from models.targets import normalize_label
 from models.trained import TrainedBoxModel
@@ -109,7 +109,6 @@ class Placer:
         labels = list(request.labels) if request.labels is not None else None
         if dataset_id is not None:
             labels = self._dataset_labels(session, dataset_id)
-        assert labels is not None  # PlaceRequest guarantees one input
         features = _Features(self, session, labels, dataset_id)
         box = self._box(session, scoring, features)
         boxes = {str(scoring.id): box}
@@ -117,10 +116,16 @@ class Placer:
             if str(drawn.id) not in boxes:
                 boxes[str(drawn.id)] = self._box(session, drawn, features)
         lo, hi = np.asarray(box.lo), np.asarray(box.hi)
-        keys = [normalize_label(label) for label in labels]
+        keys = None if labels is None else [normalize_label(label) for label in labels]
         exclude = None if dataset_id is None else scoring.index.get(dataset_id)
+        known = None
+        if request.relation == "transfer" and dataset_id is not None:
+            known = {
+                DIRECTIONS["transfer"][d]: measured_transfers(session, dataset_id, d)
+                for d in ("to", "from")
+            }
         contained_in, contains = place_items(
-            scoring, lo, hi, k=request.k, labels=labels, keys=keys, exclude=exclude
+            scoring, lo, hi, k=request.k, labels=labels, keys=keys, exclude=exclude, known=known
         )
         return schemas.PlacePublic(
             map=map_ref(scoring.record),
@@ -139,20 +144,25 @@ class Placer:
             hi=[round(float(v), _DECIMALS) for v in boxes.hi[0]],
         )
 
-    def _dataset_labels(self, session: Session, dataset_id: str) -> list[str]:
+    def _dataset_labels(self, session: Session, dataset_id: str) -> list[str] | None:
+        """The dataset's labels; None for one without (an imported task: stored features)."""
         sets = repository.get_label_sets(session, dataset_ids=[dataset_id], status=None)
         if sets:
             return list(sets[0].labels)
         if repository.get_dataset(session, dataset_id=dataset_id, max_labels=0) is None:
             raise NotFoundError(f"no dataset {dataset_id!r}")
-        raise InvalidStateError(f"dataset {dataset_id!r} has no labels to place it by")
+        return None
 
 
 class _Features:
     """The input's feature vector per representation kind, computed at most once each."""
 
     def __init__(
-        self, placer: Placer, session: Session, labels: Sequence[str], dataset_id: str | None
+        self,
+        placer: Placer,
+        session: Session,
+        labels: Sequence[str] | None,
+        dataset_id: str | None,
     ) -> None:
         self._placer = placer
         self._session = session
@@ -172,6 +182,11 @@ class _Features:
             )
             if stored.dataset_ids:
                 return np.asarray(stored.vectors[0], dtype=np.float32)
+        if self._labels is None:
+            raise InvalidStateError(
+                f"dataset {self._dataset_id!r} has no labels and no stored {kind} features "
+                "to place it by"
+            )
         if kind != LABEL_TEXT:
             raise InvalidStateError(
                 f"this map uses the {kind!r} representation, which cannot be computed from "

@@ -20,11 +20,11 @@ from models.scoring import containment_to_all
 
 # Per relation: each direction and the score column it ranks by. For containment,
 # `contained_in` lists the datasets B that contain A (P(A⊆B)), `contains` those A contains.
-# Transfer (issue 7) reads the same two columns; its owner may swap them if the transfer
-# map's convention is the other way round.
+# Transfer maps read s→t as P(s ⊆ t) (`models.transfer`): `to` lists the targets B that A
+# transfers to (P(A⊆B)), `from` the sources B that transfer to A (P(B⊆A)).
 DIRECTIONS: dict[str, dict[str, str]] = {
     "containment": {"contained_in": "p_in", "contains": "p_contains"},
-    "transfer": {"from": "p_in", "to": "p_contains"},
+    "transfer": {"to": "p_in", "from": "p_contains"},
 }
 DEFAULT_DIRECTION = {"containment": "contained_in", "transfer": "from"}
 # Scores are probabilities; six decimals keep responses short and stable.
@@ -80,6 +80,7 @@ def items(
     column: str,
     shared: Callable[[int], list[str]],
     measured: Callable[[int], bool],
+    measured_score: Callable[[int], float | None] | None = None,
 ) -> list[schemas.RelatedItem]:
     """The ranked rows as response items."""
     return [
@@ -90,9 +91,19 @@ def items(
             p_contains=round(float(scores["p_contains"][b]), _DECIMALS),
             shared_labels=shared(b),
             measured=measured(b),
+            measured_score=None if measured_score is None else measured_score(b),
         )
         for b in (int(r) for r in rows)
     ]
+
+
+def measured_transfers(session: Session, dataset_id: str, direction: str) -> dict[str, float]:
+    """The imported scores of `dataset_id` in a transfer direction, by the other dataset:
+    `to` → `{target: score}` where it is the source, `from` → `{source: score}`."""
+    scores = repository.get_transfer_scores(session, dataset_id=dataset_id)
+    if direction == "to":
+        return {s.target_id: s.score for s in scores if s.source_id == dataset_id}
+    return {s.source_id: s.score for s in scores if s.target_id == dataset_id}
 
 
 def related_for_dataset(
@@ -123,7 +134,7 @@ def related_for_dataset(
     scores = score_all(loaded, loaded.lo[a], loaded.hi[a])
     column = DIRECTIONS[relation][direction]
     rows = top_k(scores[column], k, exclude=a)
-    a_measured = bool(loaded.measured[a])
+    measured, measured_score = _measured(session, loaded, a, relation, direction)
     return schemas.RelatedPublic(
         dataset=dataset_id,
         relation=relation,
@@ -135,9 +146,26 @@ def related_for_dataset(
             rows,
             column=column,
             shared=lambda b: loaded.labels.shared(a, b),
-            measured=lambda b: a_measured and bool(loaded.measured[b]),
+            measured=measured,
+            measured_score=measured_score,
         ),
     )
+
+
+def _measured(
+    session: Session, loaded: LoadedMap, a: int, relation: str, direction: str
+) -> tuple[Callable[[int], bool], Callable[[int], float | None] | None]:
+    """Whether row b's score is measured (and, for transfer, the measured score)."""
+    if relation == "transfer":
+        # Per pair: was this very transfer measured (whatever the boxes were fitted to)?
+        known = measured_transfers(session, loaded.ids[a], direction)
+
+        def score(b: int) -> float | None:
+            return known.get(loaded.ids[b])
+
+        return (lambda b: loaded.ids[b] in known), score
+    a_measured = bool(loaded.measured[a])
+    return (lambda b: a_measured and bool(loaded.measured[b])), None
 
 
 def _not_in_map(session: Session, dataset_id: str, loaded: LoadedMap) -> Exception:
@@ -161,8 +189,13 @@ def place_items(
     labels: Sequence[str] | None,
     keys: Sequence[str] | None,
     exclude: int | None = None,
+    known: dict[str, dict[str, float]] | None = None,
 ) -> tuple[list[schemas.RelatedItem], list[schemas.RelatedItem]]:
-    """(contained_in, contains) of a placed box: both directions, top k each."""
+    """(contained_in, contains) of a placed box: both directions, top k each.
+
+    `known` holds, per score column, the measured transfer scores of a placed dataset by the
+    other dataset's id (transfer maps only); without it every score is predicted.
+    """
     scores = score_all(loaded, lo, hi)
 
     def shared(b: int) -> list[str]:
@@ -170,17 +203,17 @@ def place_items(
             return []
         return loaded.labels.shared_with(labels, keys, b)
 
-    def measured(_b: int) -> bool:
-        return False  # a placed box is predicted from features, never fitted to targets
-
-    return tuple(  # type: ignore[return-value]
-        items(
+    def column_items(column: str) -> list[schemas.RelatedItem]:
+        measured_here = (known or {}).get(column, {})
+        return items(
             loaded,
             scores,
             top_k(scores[column], k, exclude=exclude),
             column=column,
             shared=shared,
-            measured=measured,
+            # A placed box is predicted from features; only a measured pair is "measured".
+            measured=lambda b: loaded.ids[b] in measured_here,
+            measured_score=None if known is None else lambda b: measured_here.get(loaded.ids[b]),
         )
-        for column in ("p_in", "p_contains")
-    )
+
+    return column_items("p_in"), column_items("p_contains")

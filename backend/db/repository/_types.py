@@ -148,6 +148,47 @@ class TransferScoreRecord:
 
 
 @dataclass(frozen=True)
+class TransferTaskIn:
+    """A task named by imported transfer scores: its description (for features) and name."""
+
+    id: str
+    description: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferImportResult:
+    """What one import stored."""
+
+    scores: int  # rows written by this import
+    created: tuple[str, ...]  # tasks that were not in the database (source `import`)
+    described: tuple[str, ...]  # imported tasks whose description or name was updated
+    replaced_all: bool  # every earlier score was deleted first
+    total_scores: int  # measured scores in the database after the import
+
+
+@dataclass(frozen=True)
+class TransferScoresSummary:
+    """How many measured scores are stored, between how many tasks, imported when."""
+
+    scores: int
+    tasks: int
+    imported_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DatasetText:
+    """What a dataset's text features are built from when it has no labels."""
+
+    id: str
+    pretty_name: str | None
+    description: str | None
+    num_labels: int
+    status: str
+    source: str
+
+
+@dataclass(frozen=True)
 class JobRecord:
     """A job's persisted state."""
 

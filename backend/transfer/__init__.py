@@ -1,0 +1,1 @@
+"""Measured transfer scores: CSV input (validated, line-numbered errors) and task features."""

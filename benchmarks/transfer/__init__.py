@@ -1,0 +1,1 @@
+"""The transfer benchmark: Task2Box against baselines on measured task-transfer affinities."""
