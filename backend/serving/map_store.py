@@ -79,7 +79,13 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
         s.dataset_id: s.labels
         for s in repository.get_label_sets(session, dataset_ids=ids, status=None)
     }
+    # Transfer maps list the datasets fitted to measured scores (the others were placed
+    # from their features); other maps may list the unmeasured ones instead.
+    listed = record.params.get("measured")
     unmeasured = set(record.params.get("unmeasured", ()))
+    if isinstance(listed, list):
+        fitted = set(listed)
+        unmeasured = {i for i in boxes.dataset_ids if i not in fitted}
     beta, gumbel_beta = scoring_temperatures(record)
     return LoadedMap(
         record=record,

@@ -6,6 +6,9 @@ from backend import schemas
 from backend.db import repository
 
 HUB_DATASETS_URL = "https://huggingface.co/datasets/"
+# Per-dataset id lists a map keeps for serving (which boxes were fitted to measured
+# scores); the boxes payload's `measured` column carries them, so map listings stay small.
+_ID_LIST_PARAMS = ("measured", "unmeasured")
 
 
 def map_public(record: repository.MapRecord) -> schemas.MapPublic:
@@ -22,7 +25,7 @@ def map_public(record: repository.MapRecord) -> schemas.MapPublic:
         representation=record.representation,
         status=record.status,
         size=record.num_boxes,
-        params=dict(record.params),
+        params={k: v for k, v in record.params.items() if k not in _ID_LIST_PARAMS},
         metrics=metrics,
         has_network=record.has_checkpoint,
         error=record.error,
@@ -75,7 +78,8 @@ def dataset_public(
         source=s.source,
         error=detail.error,
         # Built from the id, which matched DATASET_ID_PATTERN, never from Hub-supplied text.
-        hub_url=HUB_DATASETS_URL + s.id,
+        # Imported transfer tasks are not Hub datasets: no link.
+        hub_url=None if s.source == "import" else HUB_DATASETS_URL + s.id,
         boxes={
             str(map_id): schemas.BoxPublic(lo=list(b.lo), hi=list(b.hi))
             for map_id, b in sorted(boxes.items())

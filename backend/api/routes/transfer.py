@@ -1,0 +1,63 @@
+"""Measured transfer scores: import a CSV (admin token), read what is stored (public).
+
+The upload is the HTTP twin of `task2box import-transfer`: the same validation, the same
+all-or-nothing commit. Training the transfer map is then `POST /api/jobs/train` with
+`{"relation": "transfer"}`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from backend import schemas
+from backend.api.ids import checked_dataset_id
+from backend.db import repository
+from backend.deps import AdminDep, SessionDep
+from backend.transfer.importer import import_transfer_csv
+
+router = APIRouter(prefix="/api/transfer-scores", tags=["transfer"])
+
+_MAX_ITEMS = 5000
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=schemas.TransferImportPublic,
+    dependencies=[AdminDep],
+    responses={422: {"description": "Malformed CSV; `detail` lists the bad lines."}},
+)
+def import_scores(
+    body: schemas.TransferImportRequest, session: SessionDep
+) -> schemas.TransferImportPublic:
+    """Import measured source→target scores from CSV text (all or nothing)."""
+    report = import_transfer_csv(session, body.scores, body.descriptions, replace_all=body.replace)
+    return schemas.TransferImportPublic(**report.as_dict())
+
+
+@router.get("", response_model=schemas.TransferScoresPublic)
+def transfer_scores(
+    session: SessionDep,
+    dataset: Annotated[
+        str | None,
+        Query(max_length=200, description="Also list this dataset's measured scores."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=_MAX_ITEMS)] = 1000,
+) -> schemas.TransferScoresPublic:
+    """How many transfer scores are imported (0: none yet), and one dataset's scores."""
+    summary = repository.get_transfer_summary(session)
+    items: list[schemas.TransferScorePublic] = []
+    if dataset is not None:
+        scores = repository.get_transfer_scores(session, dataset_id=checked_dataset_id(dataset))
+        items = [
+            schemas.TransferScorePublic(source=s.source_id, target=s.target_id, score=s.score)
+            for s in scores[:limit]
+        ]
+    return schemas.TransferScoresPublic(
+        scores=summary.scores,
+        tasks=summary.tasks,
+        imported_at=summary.imported_at,
+        items=items,
+    )

@@ -1,0 +1,118 @@
+"""The transfer train job on a small Taskonomy-shaped matrix over the seeded atlas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from backend.db import repository
+from backend.db.engine import session_factory_for, session_scope
+from backend.errors import InvalidInputError, InvalidStateError
+from backend.jobs import transfer_train
+from backend.jobs.train_job import TrainFailed, TrainRequest, run_train
+from backend.serving.map_store import load_map
+from models.metrics import spearman
+from models.scoring import containment_pairs
+from models.transfer import transfer_targets
+from tests.atlas_fixtures import SeededAtlas
+from tests.transfer_fixtures import TASKS, TransferAtlas, matrix_rows
+
+
+def _session(settings: Any) -> Any:
+    return session_scope(session_factory_for(settings.database_url))
+
+
+def test_import_reports_the_tasks_it_created(transfer_atlas: TransferAtlas) -> None:
+    report = transfer_atlas.report
+    described = {i for i, (_, _, description) in TASKS.items() if description}
+    assert set(report.created) == described  # the Hub datasets already existed
+    assert report.rows == report.total_scores == len(matrix_rows())
+
+
+def test_maps_hold_every_dataset_and_flag_the_measured_ones(
+    transfer_atlas: TransferAtlas,
+) -> None:
+    with _session(transfer_atlas.settings) as session:
+        labelled = set(repository.get_labels_hashes(session))
+        maps = {m.dim: m for m in repository.list_maps(session, relation="transfer")}
+        assert {d: m.status for d, m in maps.items()} == {2: "published", 3: "published"}
+        record = maps[2]
+        loaded = load_map(session, record)
+    assert set(loaded.ids) == labelled | set(TASKS)
+    assert record.params["measured"] == sorted(TASKS)
+    assert record.params["semantics"].startswith("transfer s→t = P(box_s ⊆ box_t)")
+    assert record.params["task_vectors"] == 9  # 8 described tasks + the skipped Hub dataset
+    assert {"val_spearman", "val_pairs", "best_epoch"} <= set(record.metrics)
+    measured = {i for i, m in zip(loaded.ids, loaded.measured, strict=True) if m}
+    assert measured == set(TASKS)
+    assert "ylecun/mnist" in measured and "uoft-cs/cifar10" not in measured
+
+
+def test_tasks_without_labels_get_stored_text_vectors(transfer_atlas: TransferAtlas) -> None:
+    with _session(transfer_atlas.settings) as session:
+        states = repository.get_representation_states(session, kind="label-text")
+        reps = repository.load_representations(
+            session, kind="label-text", dataset_ids=["rgb2depth", "ILSVRC/imagenet-1k"]
+        )
+    assert states["rgb2depth"].model_version.endswith(";task-text")
+    assert states["ILSVRC/imagenet-1k"].model_version.endswith(";task-text")
+    assert not states["ylecun/mnist"].model_version.endswith(";task-text")
+    # [text embedding; zero spread]: unit mean half, zero variance half.
+    half = reps.vectors.shape[1] // 2
+    np.testing.assert_allclose(np.linalg.norm(reps.vectors[:, :half], axis=1), 1.0, rtol=1e-4)
+    assert np.all(reps.vectors[:, half:] == 0)
+
+
+def test_the_published_boxes_rank_the_measured_transfers(transfer_atlas: TransferAtlas) -> None:
+    rows = matrix_rows()
+    with _session(transfer_atlas.settings) as session:
+        record = repository.get_map(session, map_id=transfer_atlas.map_ids[3])
+        assert record is not None
+        loaded = load_map(session, record)
+    s = np.array([loaded.index[a] for a, _, _ in rows])
+    t = np.array([loaded.index[b] for _, b, _ in rows])
+    y = transfer_targets(t, np.array([v for _, _, v in rows]))
+    p = containment_pairs(
+        loaded.lo[s], loaded.hi[s], loaded.lo[t], loaded.hi[t],
+        beta=loaded.beta, gumbel_beta=loaded.gumbel_beta,
+    )  # fmt: skip
+    reverse = containment_pairs(
+        loaded.lo[t], loaded.hi[t], loaded.lo[s], loaded.hi[s],
+        beta=loaded.beta, gumbel_beta=loaded.gumbel_beta,
+    )  # fmt: skip
+    # P(s ⊆ t) follows the measured transfers; the reverse reading does worse.
+    assert spearman(y, p) > 0.5
+    assert spearman(y, p) > spearman(y, reverse)
+
+
+def test_no_imported_scores_is_a_clear_error(seeded_atlas: SeededAtlas, tmp_path: Path) -> None:
+    settings = seeded_atlas.copy(tmp_path / "db")
+    with pytest.raises(InvalidStateError, match="import-transfer"):
+        run_train(settings, TrainRequest(relation="transfer", dims=(2,), epochs=2))
+    with pytest.raises(InvalidInputError, match="label-text"):
+        run_train(settings, TrainRequest(relation="transfer", representation="clip"))
+    with _session(settings) as session:
+        assert repository.list_maps(session, relation="transfer") == []
+
+
+def test_a_failed_fit_keeps_the_published_transfer_map(
+    transfer_atlas: TransferAtlas, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = transfer_atlas.copy(tmp_path / "db")
+
+    def diverge(*_a: Any, **_k: Any) -> Any:
+        from models.errors import TrainingError
+
+        raise TrainingError("loss became nan at epoch 3")
+
+    monkeypatch.setattr(transfer_train, "fit", diverge)
+    with pytest.raises(TrainFailed, match="loss became nan"):
+        run_train(settings, TrainRequest(relation="transfer", dims=(2,), epochs=3))
+    with _session(settings) as session:
+        maps = repository.list_maps(session, relation="transfer")
+    published = {m.id for m in maps if m.status == "published"}
+    assert published == set(transfer_atlas.map_ids.values())
+    assert [m.status for m in maps if m.id not in published] == ["failed"]
