@@ -94,7 +94,9 @@ def import_matrix(settings: Settings, seed: int = 0) -> ImportReport:
 
 
 @pytest.fixture(scope="session")
-def transfer_atlas(seeded_atlas: SeededAtlas, tmp_path_factory: pytest.TempPathFactory) -> TransferAtlas:
+def transfer_atlas(
+    seeded_atlas: SeededAtlas, tmp_path_factory: pytest.TempPathFactory
+) -> TransferAtlas:
     """A copy of the atlas with the matrix imported and transfer maps trained (read only)."""
     directory: Path = tmp_path_factory.mktemp("transfer-atlas")
     settings = seeded_atlas.copy(directory, train_val_fraction=0.2)

@@ -199,8 +199,14 @@ class MapStore:
             return loaded
         ids = repository.get_published_map_ids(session, relation=relation)
         if not ids:
+            first = (
+                "import measured scores with `task2box import-transfer FILE.csv` (or POST "
+                "/api/transfer-scores), then "
+                if relation == "transfer"
+                else ""
+            )
             raise NoPublishedMapError(
-                f"no {relation} map is published yet; train one with `task2box train "
+                f"no {relation} map is published yet; {first}train one with `task2box train "
                 f"--relation {relation}` or POST /api/jobs/train"
             )
         return self.get(session, ids[-1][0])  # highest dimension

@@ -114,7 +114,9 @@ def test_sizes_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_encoding_and_csv_syntax_errors_carry_lines() -> None:
-    assert _one(b"source,target,score\na,b,1\n\xff\xfe,b,2\n") == LineError(3, "not valid UTF-8 text")
+    assert _one(b"source,target,score\na,b,1\n\xff\xfe,b,2\n") == LineError(
+        3, "not valid UTF-8 text"
+    )
     assert _one(HEADER + "a,b,1\nc,d\x00,1\n").line == 3
     error = _one(HEADER + 'a,b,1\n"c,d,1\n')
     assert error.line == 3 and "malformed CSV" in error.message
@@ -131,7 +133,9 @@ def test_error_messages_never_echo_huge_values() -> None:
 
 
 def test_descriptions_parse_and_validate() -> None:
-    texts = parse_descriptions("id,description,name\ndepth,z-buffer depth,Z-Depth\nedges,2D edges,\n")
+    texts = parse_descriptions(
+        "id,description,name\ndepth,z-buffer depth,Z-Depth\nedges,2D edges,\n"
+    )
     assert [(t.line, t.id, t.description, t.name) for t in texts] == [
         (2, "depth", "z-buffer depth", "Z-Depth"),
         (3, "edges", "2D edges", None),
