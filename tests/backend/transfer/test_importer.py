@@ -57,7 +57,7 @@ def test_a_bad_line_imports_nothing(session: Session) -> None:
         import_transfer_csv(session, bad)
     assert [e.line for e in info.value.errors] == [4]
     assert _state(session) == before  # no new task, no changed score
-    with pytest.raises(TransferInputError, match="descriptions.csv: 1 error"):
+    with pytest.raises(TransferInputError, match=r"descriptions\.csv: 1 error"):
         import_transfer_csv(session, bad.replace("new_c,new_c", "new_c,new_d"), "id,desc\n")
     assert _state(session) == before
 
