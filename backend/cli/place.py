@@ -75,16 +75,27 @@ def place(
         f"map {result.map.id} ({result.map.dim}-D {result.map.relation}): "
         f"lo={[round(v, 3) for v in result.box.lo]} hi={[round(v, 3) for v in result.box.hi]}"
     )
-    for title, items in (("contained in", result.contained_in), ("contains", result.contains)):
+    # Transfer maps read s→t as P(s ⊆ t): "contained in" lists targets, "contains" sources.
+    titles = (
+        ("transfers to", "transfer sources")
+        if result.map.relation == "transfer"
+        else ("contained in", "contains")
+    )
+    for title, items in zip(titles, (result.contained_in, result.contains), strict=True):
         table = Table(title=title)
         for column in ("dataset", "score", "P(A⊆B)", "P(B⊆A)", "shared labels"):
             table.add_column(column)
+        if result.map.relation == "transfer":
+            table.add_column("measured")
         for item in items:
-            table.add_row(
+            cells = [
                 item.id,
                 f"{item.score:.3f}",
                 f"{item.p_in:.3f}",
                 f"{item.p_contains:.3f}",
                 ", ".join(item.shared_labels[:5]),
-            )
+            ]
+            if result.map.relation == "transfer":
+                cells.append("" if item.measured_score is None else f"{item.measured_score:.4g}")
+            table.add_row(*cells)
         console.print(table)
