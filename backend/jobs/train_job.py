@@ -127,6 +127,7 @@ def run_train(
     representer: Representer | None = None,
     embedder: LabelTextEmbedder | None = None,
     on_ready: Callable[[int], None] | None = None,
+    on_published: Callable[[int], None] | None = None,
 ) -> TrainSummary:
     """Fits and publishes one map per dimension of `request`.
 
@@ -139,6 +140,8 @@ def run_train(
         embedder: embeds label texts for cosine label matching (default: MiniLM).
         on_ready: called with a map id once it is fully written, before it is published
             (the server warms its cache there, so the switch costs readers nothing).
+        on_published: called with a map id right after its publishing commit (the server
+            drops its cached list of maps there, so readers switch at once).
 
     Returns:
         The summary; every map in it is published.
@@ -178,6 +181,7 @@ def run_train(
         outcome = _train_one(
             factory, settings, request, representer, dim, epochs, ids, x, targets,
             fit_index=index * (2 if refit else 1), phases=phases, on_ready=on_ready,
+            on_published=on_published,
         )  # fmt: skip
         summary.maps.append(outcome)
     failed = [m for m in summary.maps if m.status != "published"]
@@ -229,6 +233,7 @@ def _train_one(
     fit_index: int,
     phases: _Phases,
     on_ready: Callable[[int], None] | None,
+    on_published: Callable[[int], None] | None,
 ) -> MapOutcome:
     config = TrainConfig(
         dim=dim, epochs=epochs, device=settings.device, val_metric="f1",
@@ -276,6 +281,8 @@ def _train_one(
         if isinstance(e, JobCancelled):  # shutting down: stop the whole run, not just this map
             raise
         return MapOutcome(dim=dim, map_id=record.id, status="failed", error=error)
+    if on_published is not None:
+        on_published(record.id)
     log.info("published %d-D map %d: %s", dim, record.id, metrics)
     return MapOutcome(dim=dim, map_id=record.id, status="published", metrics=metrics)
 

@@ -58,9 +58,7 @@ def map_boxes(
     accept_encoding: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> Response:
     """Every box of a map as index-aligned column arrays (ETag; gzip when accepted)."""
-    record = repository.get_map(session, map_id=map_id)
-    if record is None:
-        raise NotFoundError(f"no map with id {map_id}")
+    record = store.record(session, map_id)
     payload = payloads.get(record, store.get_record(session, record))
     headers = {"ETag": payload.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if etag_matches(if_none_match, payload.etag):

@@ -12,7 +12,7 @@ from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.errors import InvalidInputError, InvalidStateError, NoPublishedMapError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore, load_map
-from backend.serving.related import resolve_direction, top_k
+from backend.serving.related import resolve_direction
 from tests.factories import T0, dataset_record
 
 IDS = ["a/x", "b/y", "c/z"]
@@ -49,12 +49,12 @@ def test_load_map_reads_arrays_labels_and_temperatures(
         record = repository.get_map(session, map_id=maps[2])
         assert record is not None
         loaded = load_map(session, record)
-    assert set(loaded.ids) == set(IDS) and loaded.lo.dtype == np.float64
+    assert set(loaded.ids) == set(IDS) and loaded.boxes.lo.dtype == np.float64
     assert loaded.measured.tolist() == [i != "c/z" for i in loaded.ids]
-    assert (loaded.beta, loaded.gumbel_beta) == (10.0, None)
+    assert (loaded.boxes.beta, loaded.boxes.gumbel_beta) == (10.0, None)
     assert loaded.labels.shared(0, 1) == ["cat", "dogs"]
     with pytest.raises(ValueError):
-        loaded.lo[0, 0] = 1.0  # shared between threads: read-only
+        loaded.boxes.lo[0, 0] = 1.0  # shared between threads: read-only
 
 
 def test_concurrent_first_reads_load_a_map_once(
@@ -112,15 +112,6 @@ def test_scoring_map_is_the_highest_dimension(
             store.scoring_map(session, "transfer")
         with pytest.raises(InvalidStateError, match="containment map"):
             store.scoring_map(session, "transfer", maps[2])
-
-
-def test_top_k_orders_by_score_then_row() -> None:
-    score = np.array([0.2, 0.9, 0.5, 0.9, 0.1])
-    assert top_k(score, 3).tolist() == [1, 3, 2]
-    assert top_k(score, 3, exclude=1).tolist() == [3, 2, 0]
-    assert top_k(score, 10, exclude=0).tolist() == [1, 3, 2, 4]
-    assert top_k(score, 10).tolist() == [1, 3, 2, 0, 4]
-    assert top_k(np.array([0.5]), 3, exclude=0).tolist() == []
 
 
 def test_directions_belong_to_their_relation() -> None:
