@@ -21,7 +21,7 @@ from backend.api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from backend.api.router import api_router
 from backend.config import Settings, get_settings
 from backend.db import migrate, repository
-from backend.db.engine import SessionFactory, session_factory_for, session_scope
+from backend.db.engine import session_factory_for
 from backend.jobs.factories import JobFactories
 from backend.jobs.runner import JobRunner, recover_interrupted_jobs
 from backend.logging_setup import configure_logging
@@ -44,12 +44,11 @@ def _version() -> str:
         return "0.0.0+source"
 
 
-def _warm(store: MapStore, sessions: SessionFactory) -> None:
+def _warm(store: MapStore) -> None:
     """Loads the published maps into memory so the first readers do not wait for it."""
     try:
-        with session_scope(sessions) as session:
-            for relation in repository.RELATIONS:
-                store.published(session, relation)
+        for relation in repository.RELATIONS:
+            store.published(relation)
     except Exception:  # a cold cache is slower, not broken
         log.exception("warming the map cache failed")
 
@@ -65,11 +64,10 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     sessions = session_factory_for(settings.database_url)
-    store = MapStore()
+    store = MapStore(sessions)
 
     def warm_map(map_id: int) -> None:
-        with session_scope(sessions) as session:
-            store.get(session, map_id)
+        store.get(map_id)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,7 +77,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
             count = recover_interrupted_jobs(sessions, owner=runner.owner)
             if count:
                 log.warning("marked %d interrupted job(s) as failed", count)
-        threading.Thread(target=_warm, args=(store, sessions), name="warm", daemon=True).start()
+        threading.Thread(target=_warm, args=(store,), name="warm", daemon=True).start()
         yield
         runner.shutdown(timeout=_JOB_SHUTDOWN_WAIT_S)
 

@@ -86,9 +86,18 @@ class PayloadCache:
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[object, ...], BoxesPayload] = OrderedDict()
 
+    def cached(self, record: repository.MapRecord) -> BoxesPayload | None:
+        """The payload of this map state if it is built already."""
+        with self._lock:
+            return self._items.get(self._key(record))
+
+    @staticmethod
+    def _key(record: repository.MapRecord) -> tuple[object, ...]:
+        return (record.id, record.status, record.published_at, record.error)
+
     def get(self, record: repository.MapRecord, loaded: LoadedMap) -> BoxesPayload:
         """The cached payload of this map state, built on first use."""
-        key = (record.id, record.status, record.published_at, record.error)
+        key = self._key(record)
         with self._lock:
             found = self._items.get(key)
             if found is not None:

@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from backend.db import repository
+from backend.db.engine import SessionFactory, session_scope
 from backend.errors import InvalidStateError, NoPublishedMapError, NotFoundError
 from backend.serving.labels import LabelIndex
 from backend.serving.ranking import BoxIndex
@@ -97,9 +98,13 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
 
 
 class MapStore:
-    """Thread-safe LRU of `LoadedMap`s; concurrent first requests for a map load it once.
+    """Thread-safe LRU of `LoadedMap`s over the database; concurrent first reads load once.
+
+    The store opens its own short sessions, and only when it must (a refresh of the map list,
+    a map not yet in memory), so a warm request does no database work and needs no session.
 
     Args:
+        sessions: where maps are read from.
         max_maps: how many maps to keep in memory (each is ~ a few MB at 10k boxes).
         loader: reads one map (tests pass a counting one).
         ttl_s: how long the list of maps (ids, statuses) read from the database is trusted.
@@ -107,12 +112,14 @@ class MapStore:
 
     def __init__(
         self,
+        sessions: SessionFactory,
         max_maps: int = _DEFAULT_MAX_MAPS,
         loader: Callable[[Session, repository.MapRecord], LoadedMap] = load_map,
         ttl_s: float = _DEFAULT_TTL_S,
     ) -> None:
         if max_maps < 1:
             raise ValueError(f"max_maps must be >= 1, got {max_maps}")
+        self.sessions = sessions
         self._max = max_maps
         self._loader = loader
         self._ttl_s = ttl_s
@@ -122,12 +129,20 @@ class MapStore:
         self._records: dict[int, repository.MapRecord] = {}
         self._records_at = -float("inf")
 
-    def records(self, session: Session) -> dict[int, repository.MapRecord]:
+    # --- the list of maps ---------------------------------------------------------------
+
+    def records_fresh(self) -> bool:
+        """Whether the cached map list can be used without reading the database."""
+        with self._lock:
+            return time.monotonic() - self._records_at < self._ttl_s
+
+    def records(self) -> dict[int, repository.MapRecord]:
         """Every map's metadata by id, re-read from the database at most once per `ttl_s`."""
         with self._lock:
             if time.monotonic() - self._records_at < self._ttl_s:
                 return self._records
-        records = {r.id: r for r in repository.list_maps(session)}
+        with session_scope(self.sessions) as session:
+            records = {r.id: r for r in repository.list_maps(session)}
         with self._lock:
             self._records, self._records_at = records, time.monotonic()
         return records
@@ -137,30 +152,37 @@ class MapStore:
         with self._lock:
             self._records_at = -float("inf")
 
-    def record(self, session: Session, map_id: int) -> repository.MapRecord:
-        """One map's metadata (cached as `records`; an unknown id is looked up once more).
+    def record(self, map_id: int) -> repository.MapRecord:
+        """One map's metadata, from the cached list when it is final there; an unknown or
+        still-training map is looked up again (it may have been created or published since).
 
         Raises:
             NotFoundError: if there is no such map.
         """
-        found = self.records(session).get(map_id)
-        if found is None:  # created since the last read?
+        found = self.records().get(map_id)
+        if found is None or found.status not in FINAL_STATUSES:
             self.forget_records()
-            found = self.records(session).get(map_id)
+            found = self.records().get(map_id)
         if found is None:
             raise NotFoundError(f"no map with id {map_id}")
         return found
 
-    def published_ids(self, session: Session, relation: str) -> list[int]:
+    def published_ids(self, relation: str) -> list[int]:
         """Ids of the relation's published maps, lowest dimension first."""
         published = [
-            r for r in self.records(session).values()
-            if r.status == "published" and r.relation == relation
-        ]  # fmt: skip
+            r for r in self.records().values() if r.status == "published" and r.relation == relation
+        ]
         return [r.id for r in sorted(published, key=lambda r: (r.dim, r.id))]
 
-    def get(self, session: Session, map_id: int) -> LoadedMap:
-        """The arrays of map `map_id`.
+    # --- map arrays ---------------------------------------------------------------------
+
+    def cached(self, map_id: int) -> LoadedMap | None:
+        """The map's arrays if they are in memory (never touches the database)."""
+        with self._lock:
+            return self._maps.get(map_id)
+
+    def get(self, map_id: int) -> LoadedMap:
+        """The arrays of map `map_id`, loaded on first use.
 
         Raises:
             NotFoundError: if there is no such map.
@@ -171,9 +193,9 @@ class MapStore:
             if loaded is not None:
                 self._maps.move_to_end(map_id)
                 return loaded
-        return self.get_record(session, self.record(session, map_id))
+        return self.get_record(self.record(map_id))
 
-    def get_record(self, session: Session, record: repository.MapRecord) -> LoadedMap:
+    def get_record(self, record: repository.MapRecord) -> LoadedMap:
         """Like `get`, for a record the caller has already read."""
         if record.status not in FINAL_STATUSES:
             raise InvalidStateError(
@@ -190,7 +212,8 @@ class MapStore:
             with self._lock:
                 loaded = self._maps.get(record.id)
             if loaded is None:
-                loaded = self._loader(session, record)
+                with session_scope(self.sessions) as session:
+                    loaded = self._loader(session, record)
                 log.info("loaded map %d (%d boxes) into memory", record.id, len(loaded))
                 with self._lock:
                     self._maps[record.id] = loaded
@@ -201,36 +224,50 @@ class MapStore:
                 self._maps.move_to_end(record.id)
         return loaded
 
-    def published(self, session: Session, relation: str) -> list[LoadedMap]:
-        """The relation's published maps, lowest dimension first.
+    def published(self, relation: str) -> list[LoadedMap]:
+        """The relation's published maps, lowest dimension first."""
+        return [self.get(map_id) for map_id in self.published_ids(relation)]
 
-        Which maps are published is known within `ttl_s`; their arrays come from memory.
-        """
-        return [self.get(session, map_id) for map_id in self.published_ids(session, relation)]
-
-    def scoring_map(self, session: Session, relation: str, map_id: int | None = None) -> LoadedMap:
-        """The map scores come from: `map_id` if given, else the highest-dimensional published
-        map of `relation` (the most accurate one; the 2-D map is for the picture).
+    def scoring_map_id(self, relation: str) -> int:
+        """The highest-dimensional published map of `relation` (the most accurate scores;
+        the 2-D map is for the picture).
 
         Raises:
             NoPublishedMapError: if nothing of `relation` is published.
-            NotFoundError: if `map_id` does not exist.
-            InvalidStateError: if `map_id` is of another relation or not final.
         """
-        if map_id is not None:
-            loaded = self.get(session, map_id)
-            if loaded.record.relation != relation:
-                raise InvalidStateError(
-                    f"map {map_id} is a {loaded.record.relation} map, not {relation}"
-                )
-            return loaded
-        ids = self.published_ids(session, relation)
+        ids = self.published_ids(relation)
         if not ids:
             raise NoPublishedMapError(
                 f"no {relation} map is published yet; train one with `task2box train "
                 f"--relation {relation}` or POST /api/jobs/train"
             )
-        return self.get(session, ids[-1])  # highest dimension
+        return ids[-1]
+
+    def scoring_map(self, relation: str, map_id: int | None = None) -> LoadedMap:
+        """The map scores come from: `map_id` if given, else `scoring_map_id(relation)`.
+
+        Raises:
+            NoPublishedMapError: if nothing of `relation` is published (and none was named).
+            NotFoundError: if `map_id` does not exist.
+            InvalidStateError: if `map_id` is of another relation or not final.
+        """
+        loaded = self.get(self.scoring_map_id(relation) if map_id is None else map_id)
+        if loaded.record.relation != relation:
+            raise InvalidStateError(
+                f"map {loaded.id} is a {loaded.record.relation} map, not {relation}"
+            )
+        return loaded
+
+    def is_warm(self, relation: str, map_id: int | None) -> bool:
+        """Whether `scoring_map(relation, map_id)` would touch no database: the map list is
+        fresh and the map is in memory (routes then answer without a thread hop)."""
+        if not self.records_fresh():
+            return False
+        try:
+            target = self.scoring_map_id(relation) if map_id is None else map_id
+        except NoPublishedMapError:
+            return False
+        return self.cached(target) is not None
 
     def evict(self, map_id: int) -> None:
         """Drops a map from memory (its next use reloads it)."""

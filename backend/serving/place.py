@@ -104,7 +104,7 @@ class Placer:
             NotFoundError: if the dataset or the named map is unknown.
             InvalidStateError: if a map has no network, or labels cannot give its features.
         """
-        scoring = self._store.scoring_map(session, request.relation, request.map)
+        scoring = self._store.scoring_map(request.relation, request.map)
         dataset_id = request.dataset_id
         labels = list(request.labels) if request.labels is not None else None
         if dataset_id is not None:
@@ -113,7 +113,7 @@ class Placer:
         features = _Features(self, session, labels, dataset_id)
         box = self._box(session, scoring, features)
         boxes = {str(scoring.id): box}
-        for drawn in self._store.published(session, request.relation):
+        for drawn in self._store.published(request.relation):
             if str(drawn.id) not in boxes:
                 boxes[str(drawn.id)] = self._box(session, drawn, features)
         lo, hi = np.asarray(box.lo), np.asarray(box.hi)

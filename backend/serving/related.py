@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from backend import schemas
 from backend.db import repository
+from backend.db.engine import session_scope
 from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore
 from backend.serving.ranking import Ranked, rank
@@ -73,8 +74,17 @@ def items(
     return out
 
 
+def answerable_from_memory(
+    store: MapStore, dataset_id: str, relation: str, map_id: int | None
+) -> bool:
+    """Whether `related_for_dataset` would touch no database (the common, warm case)."""
+    if not store.is_warm(relation, map_id):
+        return False
+    target = store.cached(map_id if map_id is not None else store.scoring_map_id(relation))
+    return target is not None and dataset_id in target.index
+
+
 def related_for_dataset(
-    session: Session,
     store: MapStore,
     *,
     dataset_id: str,
@@ -94,10 +104,11 @@ def related_for_dataset(
     direction = resolve_direction(relation, direction)
     if not 1 <= k <= schemas.MAX_K:
         raise InvalidInputError(f"k must be in 1..{schemas.MAX_K}, got {k}")
-    loaded = store.scoring_map(session, relation, map_id)
+    loaded = store.scoring_map(relation, map_id)
     a = loaded.index.get(dataset_id)
     if a is None:
-        raise _not_in_map(session, dataset_id, loaded)
+        with session_scope(store.sessions) as session:
+            raise _not_in_map(session, dataset_id, loaded)
     by = DIRECTIONS[relation][direction]
     boxes = loaded.boxes
     ranked = rank(boxes, boxes.lo[a], boxes.hi[a], by=by, k=k, exclude=a)
