@@ -8,7 +8,7 @@ each call is one transaction. The implementation is split by table family into p
 modules; import from here.
 """
 
-from backend.db.repository._common import labels_hash, ping
+from backend.db.repository._common import labels_hash
 from backend.db.repository._crawl import (
     get_dataset_shas,
     get_dataset_sources,
@@ -134,7 +134,6 @@ __all__ = [
     "list_licenses",
     "list_maps",
     "load_representations",
-    "ping",
     "probe_published_map_ids",
     "publish_map",
     "save_crawl_batch",
