@@ -8,6 +8,7 @@ take part in training are ever passed through the network in train mode, so held
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -50,12 +51,20 @@ def _feature_transform(
     cap = d if config.max_feature_rank is None else min(d, config.max_feature_rank)
     if not config.project_features or min(n - 1, cap) >= d:
         return mean, std, None
-    z = (x_train - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))
-    # On the CPU in float64: small (n <= D), exact, and MPS has no float64.
-    _, s, vh = torch.linalg.svd(z.detach().cpu().double(), full_matrices=False)
-    rank = int((s > s[0] * 1e-6).sum()) if s.numel() and s[0] > 0 else 0
+    z = ((x_train - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))).detach()
+    # Principal directions on the CPU in float64 (exact; MPS has no float64): the SVD of z
+    # while N <= D, else the eigenvectors of the D x D scatter matrix (linear in N).
+    z64 = z.cpu().double()
+    if n <= d:
+        _, s, vh = torch.linalg.svd(z64, full_matrices=False)
+        energy, vectors = s**2, vh.T
+    else:
+        evals, evecs = torch.linalg.eigh(z64.T @ z64)
+        energy, vectors = evals.flip(0).clamp(min=0), evecs.flip(1)
+    rank = int((energy > energy[0] * 1e-12).sum()) if energy.numel() and energy[0] > 0 else 0
     rank = max(1, min(rank, cap))
-    return mean, std, vh[:rank].T.to(device=x_train.device, dtype=x_train.dtype).contiguous()
+    basis = vectors[:, :rank]
+    return mean, std, basis.to(device=x_train.device, dtype=x_train.dtype).contiguous()
 
 
 def _check_features(x: np.ndarray) -> np.ndarray:
@@ -65,6 +74,19 @@ def _check_features(x: np.ndarray) -> np.ndarray:
     if not np.isfinite(x).all():
         raise ValueError(f"features of shape {x.shape} hold NaN or inf")
     return x
+
+
+def _compact(
+    i: np.ndarray, j: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nodes a batch touches, and the pairs re-indexed into them (O(n + pairs), no sort)."""
+    used = np.zeros(n, dtype=bool)
+    used[i] = True
+    used[j] = True
+    nodes = np.flatnonzero(used)
+    position = np.empty(n, dtype=np.int64)
+    position[nodes] = np.arange(nodes.size)
+    return nodes, position[i], position[j]
 
 
 def _adam(net: BoxNet, config: TrainConfig) -> torch.optim.Adam:
@@ -99,9 +121,8 @@ class _Step:
             # Full batch: every universe node is in the batch; indices are already local.
             feats, i, j = self.x, batch.i, batch.j
         else:
-            nodes, inverse = np.unique(np.concatenate([batch.i, batch.j]), return_inverse=True)
+            nodes, i, j = _compact(batch.i, batch.j, self.x.shape[0])
             feats = self.x[torch.from_numpy(nodes).to(self.device)]
-            i, j = inverse[: len(batch)], inverse[len(batch) :]
         lo, hi = self.net(feats)
         loss = self.spec(
             lo,
@@ -181,6 +202,7 @@ def fit(
                 dropout=config.dropout,
                 seed=config.seed,
                 input_rank=None if basis is None else int(basis.shape[1]),
+                input_noise=config.input_noise,
             )
         ).to(device)
         if mean is not None and std is not None:
@@ -241,6 +263,9 @@ def _loop(
     best_metric, best_epoch, since_best = -math.inf, config.epochs, 0
     best_state: dict[str, torch.Tensor] | None = None
     for epoch in range(1, config.epochs + 1):
+        if config.negative_warmup:
+            ramp = min(1.0, epoch / config.negative_warmup)
+            step.params = dataclasses.replace(params, neg_weight=ramp * params.neg_weight)
         if plan is not None:
             if (epoch - 1) % config.hard_negative_refresh == 0:
                 boxes = _eval_boxes(step, x[universe])

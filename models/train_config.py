@@ -31,6 +31,9 @@ class TrainConfig:
         gumbel_beta: Gumbel intersection temperature for "ours" (`None`: hard); "paper"
             always uses the hard intersection, as in the authors' code.
         pos_weight: "ours": weight of positive pairs in the BCE.
+        negative_warmup: "ours": epochs over which the weight of negative pairs ramps
+            linearly from 0 to 1. Early epochs then only nest boxes (no box blocks another's
+            way to its parent); negatives carve siblings apart afterwards.
         full_batch_max_pairs: above this many supervised pairs per epoch (all N·(N-1) pairs
             when closed-world), train on sampled pairs instead of the full batch.
         negatives_per_positive: sampled mode: random negatives per positive, per epoch.
@@ -69,12 +72,15 @@ class TrainConfig:
     beta: float = 10.0
     gumbel_beta: float | None = 0.05
     pos_weight: float = 1.0
+    negative_warmup: int = 0
+    ratio_weight: float = 0.0
+    input_noise: float = 0.0
     full_batch_max_pairs: int = 2_000_000
     negatives_per_positive: int = 4
     hard_negatives_per_positive: int = 2
     hard_negative_neighbors: int = 8
     hard_negative_refresh: int = 10
-    batch_pairs: int = 262_144
+    batch_pairs: int = 2_097_152
     patience: int | None = None
     eval_every: int = 10
     val_metric: str = "auto"
@@ -100,6 +106,7 @@ class TrainConfig:
                 f"gumbel_beta must be > 0 or None, got {self.gumbel_beta}",
             ),
             (_pos(self.pos_weight), f"pos_weight must be > 0, got {self.pos_weight}"),
+            (self.negative_warmup >= 0, "negative_warmup must be >= 0"),
             (self.volume_weight is None or self.volume_weight >= 0, "volume_weight must be >= 0"),
             (self.full_batch_max_pairs >= 0, "full_batch_max_pairs must be >= 0"),
             (self.negatives_per_positive >= 0, "negatives_per_positive must be >= 0"),
@@ -130,6 +137,7 @@ class TrainConfig:
                 spec.default_volume_weight if self.volume_weight is None else self.volume_weight
             ),
             pos_weight=self.pos_weight,
+            ratio_weight=self.ratio_weight,
         )
 
 
