@@ -7,7 +7,6 @@ so a checkpoint places unseen datasets with exactly the transform used in traini
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -33,8 +32,6 @@ class BoxNetConfig:
         input_rank: if set, standardized features are projected onto a stored `(in_dim,
             input_rank)` basis before the trunk (see `set_feature_stats`); the first layer
             then has `input_rank` inputs instead of `in_dim`.
-        input_noise: std of Gaussian noise added to the transformed features in train mode
-            (a smoothness prior: nearby feature vectors get nearby boxes).
     """
 
     in_dim: int
@@ -44,7 +41,6 @@ class BoxNetConfig:
     dropout: float = 0.0
     seed: int = 0
     input_rank: int | None = None
-    input_noise: float = 0.0
 
     def __post_init__(self) -> None:
         if self.in_dim < 1:
@@ -56,8 +52,6 @@ class BoxNetConfig:
             raise ValueError(f"hidden widths must be >= 1, got {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not (self.input_noise >= 0 and math.isfinite(self.input_noise)):
-            raise ValueError(f"input_noise must be >= 0, got {self.input_noise}")
         if self.input_rank is not None and not 1 <= self.input_rank <= self.in_dim:
             raise ValueError(f"input_rank must be in [1, {self.in_dim}], got {self.input_rank}")
 
@@ -141,8 +135,6 @@ class BoxNet(nn.Module):
         z = (x - self.feature_mean) / self.feature_std
         if self.config.input_rank is not None:
             z = z @ self.feature_basis
-        if self.training and self.config.input_noise > 0:
-            z = z + self.config.input_noise * torch.randn_like(z)
         z = self.trunk(z)
         out = self.head(z)
         lo, width = out[:, : self.config.dim], out[:, self.config.dim :]

@@ -8,7 +8,6 @@ take part in training are ever passed through the network in train mode, so held
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -43,14 +42,14 @@ Progress = Callable[[int, int, float], None]
 def _feature_transform(
     x_train: torch.Tensor, config: TrainConfig
 ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
-    """Standardization stats and, when it is smaller than D, the training span's basis."""
+    """Standardization stats and, with `feature_rank`, the top principal directions."""
     if not config.standardize:
         return None, None, None
     mean, std = x_train.mean(dim=0), x_train.std(dim=0, unbiased=False)
     n, d = x_train.shape
-    cap = d if config.max_feature_rank is None else min(d, config.max_feature_rank)
-    if not config.project_features or min(n - 1, cap) >= d:
+    if config.feature_rank is None or min(n - 1, config.feature_rank) >= d:
         return mean, std, None
+    cap = min(d, config.feature_rank)
     z = ((x_train - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))).detach()
     # Principal directions on the CPU in float64 (exact; MPS has no float64): the SVD of z
     # while N <= D, else the eigenvectors of the D x D scatter matrix (linear in N).
@@ -76,9 +75,7 @@ def _check_features(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _compact(
-    i: np.ndarray, j: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _compact(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The nodes a batch touches, and the pairs re-indexed into them (O(n + pairs), no sort)."""
     used = np.zeros(n, dtype=bool)
     used[i] = True
@@ -202,7 +199,6 @@ def fit(
                 dropout=config.dropout,
                 seed=config.seed,
                 input_rank=None if basis is None else int(basis.shape[1]),
-                input_noise=config.input_noise,
             )
         ).to(device)
         if mean is not None and std is not None:
@@ -263,9 +259,6 @@ def _loop(
     best_metric, best_epoch, since_best = -math.inf, config.epochs, 0
     best_state: dict[str, torch.Tensor] | None = None
     for epoch in range(1, config.epochs + 1):
-        if config.negative_warmup:
-            ramp = min(1.0, epoch / config.negative_warmup)
-            step.params = dataclasses.replace(params, neg_weight=ramp * params.neg_weight)
         if plan is not None:
             if (epoch - 1) % config.hard_negative_refresh == 0:
                 boxes = _eval_boxes(step, x[universe])
