@@ -164,9 +164,7 @@ def mount_frontend(app: FastAPI, directory: Path | None = None) -> None:
 
     @app.api_route("/vendor/plotly.min.js", methods=["GET", "HEAD"], include_in_schema=False)
     def plotly_latest() -> RedirectResponse:
-        return RedirectResponse(
-            plotly_url, status_code=307, headers={"Cache-Control": "no-cache"}
-        )
+        return RedirectResponse(plotly_url, status_code=307, headers={"Cache-Control": "no-cache"})
 
     @app.api_route(plotly_url, methods=["GET", "HEAD"], include_in_schema=False)
     def plotly_pinned() -> FileResponse:
