@@ -17,12 +17,15 @@ export const MAX_LICENSE_GROUPS = 7;
 export const MAX_GROUPS = 10;
 export const COLOR_MODES = ['license', 'size', 'classes'];
 
-/** Selection roles, drawn above everything else, in this priority order. */
+/**
+ * Selection roles, drawn above everything else, in this priority order. Containers are
+ * large and nest, so their fill is light: ten stacked would otherwise hide what is inside.
+ */
 export const ROLE_STYLES = {
-  selected: { label: 'Selected dataset', color: '#111827' },
-  container: { label: 'Contains the selected', color: '#D55E00' },
-  contained: { label: 'Inside the selected', color: '#009E73' },
-  source: { label: 'Top transfer sources', color: '#7F3C8D' },
+  selected: { label: 'Selected dataset', color: '#111827', fill: 0.06, width: 2.5 },
+  container: { label: 'Contains the selected', color: '#D55E00', fill: 0.07, width: 1.6 },
+  contained: { label: 'Inside the selected', color: '#009E73', fill: 0.3, width: 1.6 },
+  source: { label: 'Top transfer sources', color: '#7F3C8D', fill: 0.14, width: 1.6 },
 };
 export const ROLE_ORDER = ['selected', 'container', 'contained', 'source'];
 

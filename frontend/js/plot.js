@@ -168,14 +168,7 @@ export function buildTraces(model, scene) {
   }
   for (const role of [...ROLE_ORDER].reverse()) {
     const style = ROLE_STYLES[role];
-    const selected = role === 'selected';
-    add(`role:${role}`, {
-      name: style.label,
-      color: style.color,
-      fill: selected ? 0.08 : 0.2,
-      line: 0.95,
-      width: selected ? 2.5 : 1.6,
-    });
+    add(`role:${role}`, { name: style.label, color: style.color, fill: style.fill, line: 0.95, width: style.width });
   }
   traces.push(placedTrace(scene.placed));
   traces.push(markerTrace(model, drawn, layers, scene));
