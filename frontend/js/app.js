@@ -140,6 +140,8 @@ async function showEmpty() {
   const { title, paragraphs } = emptyMapText(app.state.relation, total);
   showNotice(title, paragraphs);
   byId('map-status').textContent = '';
+  // The panel stays useful without a map: refresh its lists for the new relation.
+  if (app.state.dataset) await select(app.state.dataset, {});
 }
 
 /** Load the map list and draw the map the state asks for (or an empty state). */

@@ -25,6 +25,15 @@ export const BOX_LINE_ALPHA = 0.7;
 const TRACE_UID = 'atlas';
 
 /**
+ * A trace uid. Plotly builds CSS selectors from uids (`.cb${uid}`), so only [A-Za-z0-9_-].
+ * @param {string} key - A layer key such as 'role:selected'.
+ * @returns {string} e.g. 'atlas-role-selected'.
+ */
+export function traceUid(key) {
+  return `${TRACE_UID}-${key.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+}
+
+/**
  * @typedef {object} Scene
  * @property {number[]} shown - Box indices drawn in full.
  * @property {number[]} fading - Box indices drawn faintly (next in rank, fading in).
@@ -91,7 +100,7 @@ export function fillTrace(model, indices, style) {
   return {
     type: 'scattergl',
     mode: 'lines',
-    uid: `${TRACE_UID}:${style.key}`,
+    uid: traceUid(style.key),
     name: escapeHtml(style.name),
     x,
     y,
@@ -186,7 +195,7 @@ export function placedTrace(box) {
   return {
     type: 'scattergl',
     mode: 'lines',
-    uid: `${TRACE_UID}:placed`,
+    uid: traceUid('placed'),
     name: 'Your dataset (predicted)',
     x: box ? [a, b, b, a, a] : [],
     y: box ? [c, c, d, d, c] : [],
@@ -216,7 +225,7 @@ export function markerTrace(model, drawn, layers, scene) {
   return {
     type: 'scattergl',
     mode: 'markers',
-    uid: `${TRACE_UID}:centres`,
+    uid: traceUid('centres'),
     name: 'Box centres',
     x: drawn.map((i) => (model.x0[i] + model.x1[i]) / 2),
     y: drawn.map((i) => (model.y0[i] + model.y1[i]) / 2),

@@ -62,6 +62,8 @@ test('the trace list keeps its length and order whatever is drawn', () => {
   })).traces;
   assert.equal(plain.length, 3 + MAX_GROUPS + ROLE_ORDER.length + 2);
   assert.deepEqual(plain.map((t) => t.uid), busy.map((t) => t.uid));
+  assert.equal(new Set(plain.map((t) => t.uid)).size, plain.length, 'uids are unique');
+  assert.ok(plain.every((t) => /^[A-Za-z0-9_-]+$/.test(t.uid)), 'Plotly puts uids in CSS selectors');
   assert.ok(plain.filter((t) => countRectangles(t) === 0 && t.meta.kind === 'boxes').every((t) => t.showlegend === false), 'empty layers stay out of the legend');
 });
 
