@@ -55,6 +55,18 @@ class Settings(BaseSettings):
     label_match_cosine: float = Field(
         0.9, ge=0.0, le=1.0, description="Label-embedding cosine at which two labels match."
     )
+    max_embedded_labels: int = Field(
+        512,
+        ge=1,
+        le=100_000,
+        description=(
+            "Labels embedded per dataset; larger sets are subsampled deterministically "
+            "(the labels with the smallest hash), so the same set always gives the same vector."
+        ),
+    )
+    clip_images_per_dataset: int = Field(
+        8, ge=0, le=256, description="Images sampled per dataset for the `clip` representation."
+    )
     clip_model: str = Field(
         "openai/clip-vit-base-patch32", description="CLIP weights for the `clip` representation."
     )
@@ -62,7 +74,28 @@ class Settings(BaseSettings):
     # --- training --------------------------------------------------------------------------
     device: DeviceName = Field("auto", description="Trainer device: auto = cuda > mps > cpu.")
     map_dims: list[int] = Field(
-        default_factory=lambda: [2], description="Dimensions of the maps `train` fits."
+        default_factory=lambda: [2],
+        description=(
+            "Dimensions of the maps `train` fits, e.g. [2, 5]: the 2-D map is drawn, the "
+            "highest-dimensional published map gives the scores."
+        ),
+    )
+    train_epochs: int = Field(1350, ge=1, le=100_000, description="Epochs per map fit.")
+    train_val_fraction: float = Field(
+        0.1,
+        ge=0.0,
+        lt=0.5,
+        description=(
+            "Fraction of datasets held out to measure a new map (validation F1 on their "
+            "pairs); 0 skips validation."
+        ),
+    )
+    train_refit: bool = Field(
+        True,
+        description=(
+            "After validating, refit on every dataset for the best epoch count, so no "
+            "dataset's box is left unfitted in the published map."
+        ),
     )
 
     # --- service ----------------------------------------------------------------------------
@@ -70,6 +103,19 @@ class Settings(BaseSettings):
         None, description="Bearer token for job endpoints; unset turns them off."
     )
     log_level: LogLevel = Field("INFO", description="Logging level.")
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest request body accepted; larger ones get 413.",
+    )
+
+    @field_validator("map_dims")
+    @classmethod
+    def _check_map_dims(cls, value: list[int]) -> list[int]:
+        if not value or any(not 1 <= d <= 16 for d in value):
+            raise ValueError(f"map_dims must be a non-empty list of dims in 1..16, got {value}")
+        return sorted(set(value))
 
     @field_validator("admin_token")
     @classmethod

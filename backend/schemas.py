@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 Relation = Literal["containment", "transfer"]
 Direction = Literal["contained_in", "contains", "to", "from"]
 DatasetStatus = Literal["ok", "skipped", "failed"]
-MapStatus = Literal["training", "ready", "published", "superseded", "failed"]
+# "retired": was published, replaced by a newer map of the same relation and dimension.
+MapStatus = Literal["training", "ready", "published", "retired", "failed"]
 JobKind = Literal["crawl", "train"]
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
 
@@ -76,6 +77,9 @@ class DatasetPublic(DatasetSummary):
     tags: list[str] = []
     splits: dict[str, int] = {}
     labels: list[str] = Field(description="The first labels, bounded; see num_labels for all.")
+    labels_truncated: bool = Field(
+        default=False, description="True when `labels` holds fewer than `num_labels` names."
+    )
     sha: str | None = None
     last_modified: datetime | None = None
     crawled_at: datetime | None = None
@@ -91,14 +95,21 @@ class DatasetPublic(DatasetSummary):
 
 
 class MapPublic(_Public):
-    id: str
+    id: int
     relation: Relation
     dim: int
     representation: str
     status: MapStatus
     size: int = Field(description="Number of boxes.")
     params: dict[str, object] = {}
-    metrics: dict[str, float] = {}
+    metrics: dict[str, float] = Field(
+        default_factory=dict,
+        description="Validation metrics of the fit, e.g. `val_f1`, `val_ap` (held-out datasets).",
+    )
+    has_network: bool = Field(
+        default=False, description="Whether the trained network is stored (needed by /place)."
+    )
+    error: str | None = None
     created_at: datetime
     published_at: datetime | None = None
 
@@ -128,7 +139,7 @@ class MapBoxesPublic(_Public):
 
 
 class MapRef(_Public):
-    id: str
+    id: int
     relation: Relation
     dim: int
     representation: str
@@ -160,6 +171,11 @@ class PlaceRequest(BaseModel):
     dataset_id: DatasetId | None = None
     relation: Relation = "containment"
     k: int = Field(default=10, ge=1, le=MAX_K)
+    map: int | None = Field(
+        default=None,
+        ge=1,
+        description="Map whose scores to use; default: the relation's highest-dim published map.",
+    )
 
     @model_validator(mode="after")
     def _exactly_one_input(self) -> PlaceRequest:
@@ -171,8 +187,13 @@ class PlaceRequest(BaseModel):
 
 
 class PlacePublic(_Public):
-    map: MapRef
+    map: MapRef = Field(description="The map whose network placed `box` and gave the scores.")
     box: BoxPublic
+    boxes: dict[str, BoxPublic] = Field(
+        default_factory=dict,
+        description="The predicted box in every published map of the relation, by map id "
+        "(draw the one of the 2-D map).",
+    )
     contained_in: list[RelatedItem]
     contains: list[RelatedItem]
 
@@ -190,8 +211,11 @@ class TrainJobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     relation: Relation = "containment"
-    dim: int = Field(default=2, ge=1, le=16)
+    dim: int | None = Field(
+        default=None, ge=1, le=16, description="One dimension; default: every T2B_MAP_DIMS."
+    )
     representation: str = Field(default="label-text", pattern=r"^[a-z][a-z0-9\-]{0,31}$")
+    epochs: int | None = Field(default=None, ge=1, le=100_000)
 
 
 class JobPublic(_Public):
@@ -202,6 +226,8 @@ class JobPublic(_Public):
     total: int | None = None
     message: str | None = None
     error: str | None = None
+    params: dict[str, object] = {}
+    result: dict[str, object] = {}
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -212,8 +238,12 @@ class JobsPublic(_Public):
 
 
 class HealthPublic(_Public):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded", "unavailable"] = Field(
+        description="ok: database and a containment map; degraded: no map published yet; "
+        "unavailable (HTTP 503): the database does not answer."
+    )
     database: bool
-    published_maps: dict[str, str | None] = Field(
-        description="Published map id per relation, or null when none is published."
+    published_maps: dict[str, int | None] = Field(
+        description="Per relation, the published map drawn on the page (lowest dimension), "
+        "or null when none is published."
     )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backend.representations.embedding_cache import EmbeddingCache
-from models.features import mean_var_vector
+from models.features import cap_labels, mean_var_vector
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -115,3 +115,38 @@ class LabelTextEmbedder:
         if not labels:
             raise ValueError("a dataset needs at least one label to be embedded")
         return mean_var_vector(self.embed_labels(labels))
+
+
+class LabelTextRepresenter:
+    """The `label-text` representation: `[mean; variance]` of MiniLM label embeddings.
+
+    Sets larger than `max_labels` are subsampled with `models.features.cap_labels`; the cap is
+    part of `version`, so changing it recomputes the vectors it affects.
+    """
+
+    kind = KIND
+
+    def __init__(self, embedder: LabelTextEmbedder, max_labels: int = 512) -> None:
+        if max_labels < 1:
+            raise ValueError(f"max_labels must be >= 1, got {max_labels}")
+        self._embedder = embedder
+        self._max_labels = max_labels
+
+    @property
+    def version(self) -> str:
+        return f"{self._embedder.version};cap={self._max_labels}"
+
+    def dataset_vectors(self, datasets: Sequence[tuple[str, Sequence[str]]]) -> list[np.ndarray]:
+        capped = [cap_labels(labels, self._max_labels) for _, labels in datasets]
+        for (dataset_id, _), labels in zip(datasets, capped, strict=True):
+            if not labels:
+                raise ValueError(f"dataset {dataset_id!r} has no labels to embed")
+        # One encoder call for the whole batch: labels shared across datasets are embedded once.
+        flat = [label for labels in capped for label in labels]
+        embeddings = self._embedder.embed_labels(flat)
+        vectors = []
+        start = 0
+        for labels in capped:
+            vectors.append(mean_var_vector(embeddings[start : start + len(labels)]))
+            start += len(labels)
+        return vectors

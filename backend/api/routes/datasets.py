@@ -1,0 +1,100 @@
+"""Datasets: search, one dataset, and its related datasets in a map.
+
+Ids hold a slash (`owner/name`), so both routes take a `:path` parameter; `/related` is
+declared first so that `/api/datasets/owner/name/related` reaches it. (A dataset whose own
+name is `related` is therefore only reachable as the target of the related route's
+`owner`-less form; no such Hub id is known.)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from backend import schemas
+from backend.api.ids import checked_dataset_id
+from backend.db import repository
+from backend.deps import MapStoreDep, SessionDep
+from backend.errors import NotFoundError
+from backend.serving import views
+from backend.serving.related import related_for_dataset
+
+router = APIRouter(prefix="/api/datasets", tags=["datasets"])
+
+_MAX_OFFSET = 1_000_000
+_MAX_COUNT = 100_000_000
+# Labels shown with one dataset; `num_labels` gives the full count.
+DETAIL_LABELS = 1000
+
+
+@router.get("", response_model=schemas.DatasetsPublic)
+def list_datasets(
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=200, description="Substring of id or name.")] = None,
+    license: Annotated[str | None, Query(max_length=64)] = None,
+    min_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
+    max_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
+    min_examples: Annotated[int | None, Query(ge=0, le=_MAX_COUNT * 100)] = None,
+    max_examples: Annotated[int | None, Query(ge=0, le=_MAX_COUNT * 100)] = None,
+    status: Literal["ok", "skipped", "failed", "all"] = "ok",
+    limit: Annotated[int, Query(ge=1, le=schemas.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
+) -> schemas.DatasetsPublic:
+    """Search datasets (most downloaded first), with filters and a total."""
+    page = repository.search_datasets(
+        session,
+        q=q,
+        license=license,
+        min_classes=min_classes,
+        max_classes=max_classes,
+        min_examples=min_examples,
+        max_examples=max_examples,
+        status=None if status == "all" else status,
+        limit=limit,
+        offset=offset,
+    )
+    return schemas.DatasetsPublic(
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        items=[views.dataset_summary(s) for s in page.items],
+    )
+
+
+@router.get("/{dataset_id:path}/related", response_model=schemas.RelatedPublic)
+def related_datasets(
+    dataset_id: str,
+    session: SessionDep,
+    store: MapStoreDep,
+    relation: schemas.Relation = "containment",
+    direction: Annotated[
+        schemas.Direction | None,
+        Query(description="containment: contained_in | contains; transfer: to | from."),
+    ] = None,
+    k: Annotated[int, Query(ge=1, le=schemas.MAX_K)] = 10,
+    map_id: Annotated[
+        int | None, Query(alias="map", ge=1, description="Default: highest-dim published map.")
+    ] = None,
+) -> schemas.RelatedPublic:
+    """The k datasets most related to this one, ranked by the direction's score."""
+    return related_for_dataset(
+        session,
+        store,
+        dataset_id=checked_dataset_id(dataset_id),
+        relation=relation,
+        direction=direction,
+        k=k,
+        map_id=map_id,
+    )
+
+
+@router.get("/{dataset_id:path}", response_model=schemas.DatasetPublic)
+def get_dataset(dataset_id: str, session: SessionDep) -> schemas.DatasetPublic:
+    """One dataset: metadata, its first labels and its box in each published map."""
+    dataset_id = checked_dataset_id(dataset_id)
+    detail = repository.get_dataset(session, dataset_id=dataset_id, max_labels=DETAIL_LABELS)
+    if detail is None:
+        raise NotFoundError(f"no dataset {dataset_id!r}")
+    boxes = repository.get_dataset_boxes(session, dataset_id=dataset_id)
+    return views.dataset_public(detail, boxes)

@@ -1,0 +1,60 @@
+"""Background jobs: start a crawl or a fit (admin token), poll their progress (public)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Query
+
+from backend import schemas
+from backend.db import repository
+from backend.deps import AdminDep, JobFactoriesDep, RunnerDep, SessionDep
+from backend.errors import NotFoundError
+from backend.serving import views
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+_MAX_LIST = 100
+
+
+@router.post("/crawl", status_code=202, response_model=schemas.JobPublic, dependencies=[AdminDep])
+def start_crawl(
+    runner: RunnerDep,
+    factories: JobFactoriesDep,
+    body: Annotated[schemas.CrawlJobRequest | None, Body()] = None,
+) -> schemas.JobPublic:
+    """Start a Hub crawl in the background (409 if one is already running)."""
+    params, fn = factories.crawl(body or schemas.CrawlJobRequest())
+    return views.job_public(runner.submit("crawl", fn, params=params, total=params["limit"]))
+
+
+@router.post("/train", status_code=202, response_model=schemas.JobPublic, dependencies=[AdminDep])
+def start_train(
+    runner: RunnerDep,
+    factories: JobFactoriesDep,
+    body: Annotated[schemas.TrainJobRequest | None, Body()] = None,
+) -> schemas.JobPublic:
+    """Fit and publish new maps in the background (409 if a fit is already running)."""
+    params, fn = factories.train(factories.train_request(body or schemas.TrainJobRequest()))
+    return views.job_public(runner.submit("train", fn, params=params))
+
+
+@router.get("", response_model=schemas.JobsPublic)
+def list_jobs(
+    session: SessionDep,
+    status: schemas.JobStatus | None = None,
+    kind: schemas.JobKind | None = None,
+    limit: Annotated[int, Query(ge=1, le=_MAX_LIST)] = 20,
+) -> schemas.JobsPublic:
+    """Jobs, newest first (the page polls `?status=running`)."""
+    jobs = repository.list_jobs(session, kind=kind, status=status, limit=limit)
+    return schemas.JobsPublic(items=[views.job_public(j) for j in jobs])
+
+
+@router.get("/{job_id}", response_model=schemas.JobPublic)
+def get_job(job_id: Annotated[int, Path(ge=1, le=2**62)], session: SessionDep) -> schemas.JobPublic:
+    """One job's status, progress, total, message and error."""
+    job = repository.get_job(session, job_id=job_id)
+    if job is None:
+        raise NotFoundError(f"no job with id {job_id}")
+    return views.job_public(job)

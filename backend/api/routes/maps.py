@@ -1,0 +1,77 @@
+"""Maps and their boxes (the page's one big download: cached, tagged, gzipped once)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response
+
+from backend import schemas
+from backend.db import repository
+from backend.deps import MapStoreDep, PayloadCacheDep, SessionDep
+from backend.errors import NotFoundError
+from backend.serving import views
+from backend.serving.boxes_payload import etag_matches
+
+router = APIRouter(prefix="/api/maps", tags=["maps"])
+
+MapId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    for part in (accept_encoding or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=").strip() if params else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
+@router.get("", response_model=schemas.MapsPublic)
+def list_maps(
+    session: SessionDep,
+    relation: schemas.Relation | None = None,
+    status: schemas.MapStatus | None = None,
+) -> schemas.MapsPublic:
+    """Every map, newest first (published, ready, retired, training and failed ones)."""
+    records = repository.list_maps(session, relation=relation, status=status)
+    return schemas.MapsPublic(items=[views.map_public(r) for r in records])
+
+
+@router.get("/{map_id}", response_model=schemas.MapPublic)
+def get_map(map_id: MapId, session: SessionDep) -> schemas.MapPublic:
+    """One map's metadata and validation metrics."""
+    record = repository.get_map(session, map_id=map_id)
+    if record is None:
+        raise NotFoundError(f"no map with id {map_id}")
+    return views.map_public(record)
+
+
+@router.get(
+    "/{map_id}/boxes",
+    response_model=schemas.MapBoxesPublic,
+    responses={304: {"description": "Not modified (If-None-Match matched the ETag)."}},
+)
+def map_boxes(
+    map_id: MapId,
+    session: SessionDep,
+    store: MapStoreDep,
+    payloads: PayloadCacheDep,
+    if_none_match: Annotated[str | None, Header(max_length=2048)] = None,
+    accept_encoding: Annotated[str | None, Header(max_length=1024)] = None,
+) -> Response:
+    """Every box of a map as index-aligned column arrays (ETag; gzip when accepted)."""
+    record = repository.get_map(session, map_id=map_id)
+    if record is None:
+        raise NotFoundError(f"no map with id {map_id}")
+    payload = payloads.get(record, store.get_record(session, record))
+    headers = {"ETag": payload.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if etag_matches(if_none_match, payload.etag):
+        return Response(status_code=304, headers=headers)
+    if _accepts_gzip(accept_encoding):
+        headers["Content-Encoding"] = "gzip"
+        return Response(payload.gzipped, media_type="application/json", headers=headers)
+    return Response(payload.body, media_type="application/json", headers=headers)

@@ -1,0 +1,95 @@
+"""`task2box train`: fit and publish maps (the same job `POST /api/jobs/train` runs)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from backend.cli.app import app
+from backend.config import get_settings
+
+console = Console(stderr=True)
+
+
+class RelationOption(StrEnum):
+    containment = "containment"
+    transfer = "transfer"
+
+
+class RepresentationOption(StrEnum):
+    label_text = "label-text"
+    clip = "clip"
+
+
+@app.command()
+def train(
+    relation: Annotated[
+        RelationOption, typer.Option(help="Which relation the map embeds.")
+    ] = RelationOption.containment,
+    dim: Annotated[
+        list[int] | None,
+        typer.Option(min=1, max=16, help="Box dimension; repeatable. Default: T2B_MAP_DIMS."),
+    ] = None,
+    representation: Annotated[
+        RepresentationOption, typer.Option(help="Dataset features.")
+    ] = RepresentationOption.label_text,
+    epochs: Annotated[
+        int | None, typer.Option(min=1, max=100_000, help="Default: T2B_TRAIN_EPOCHS.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Fit maps from the datasets in the database and publish them (one transaction each)."""
+    from backend.cli._database import open_database
+    from backend.db import repository
+    from backend.db.engine import session_scope
+    from backend.errors import ConflictError
+    from backend.jobs.factories import JobFactories
+    from backend.jobs.runner import JobRunner
+    from backend.jobs.train_job import TrainRequest
+
+    settings = get_settings()
+    factory = open_database(settings)
+    request = TrainRequest(
+        relation=relation.value,
+        dims=tuple(dim) if dim else tuple(settings.map_dims),
+        representation=representation.value,
+        epochs=epochs,
+    )
+    runner = JobRunner(factory)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=json_out) as bar:
+        task = bar.add_task("training", total=None)
+
+        def show(done: int, total: int | None, message: str | None) -> None:
+            bar.update(task, completed=done, total=total, description=message or "training")
+
+        params, fn = JobFactories(settings, factory).train(request, progress=show)
+        try:
+            # Registered as a job, so the server shows it and refuses a concurrent fit.
+            job = runner.submit("train", fn, params=params)
+        except ConflictError as e:
+            console.print(f"[red]{e}[/]")
+            raise typer.Exit(code=1) from e
+        try:
+            while not runner.wait(job.id, timeout=0.5):
+                pass
+        except KeyboardInterrupt:
+            console.print("stopping at the next epoch…")
+            runner.shutdown(timeout=60)
+    with session_scope(factory) as session:
+        final = repository.get_job(session, job_id=job.id)
+    assert final is not None
+    if final.status != "succeeded":
+        console.print(f"[red]training failed:[/] {final.error}")
+        raise typer.Exit(code=1)
+    if json_out:
+        typer.echo(json.dumps(final.result, indent=2))
+        return
+    for outcome in final.result.get("maps", []):
+        metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(outcome["metrics"].items()))
+        console.print(f"published {outcome['dim']}-D map {outcome['map_id']}: {metrics}")

@@ -1,0 +1,103 @@
+"""Engines and sessions: the only place a `Session` is made.
+
+SQLite gets the pragmas a multi-reader, one-writer app needs: WAL (readers never block the
+writer and see the last committed state), foreign keys ON (SQLite leaves them off by default),
+and a busy timeout (a second writer waits instead of failing at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+SessionFactory = sessionmaker[Session]
+
+# Long enough for a crawl batch or a map publish to finish; short enough that a wedged writer
+# shows up as an error rather than a hang.
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def _is_memory_sqlite(database: str | None) -> bool:
+    return database in (None, "", ":memory:") or "mode=memory" in (database or "")
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url`; SQLite files get WAL, foreign keys and a busy timeout.
+
+    The parent directory of a SQLite file is created, so `sqlite:///data/atlas.db` works on a
+    fresh checkout. In-memory SQLite shares one connection (`StaticPool`), otherwise every
+    session would see its own empty database.
+
+    Args:
+        url: any SQLAlchemy URL (`sqlite:///path.db`, `postgresql+psycopg://...`).
+        echo: log every SQL statement.
+
+    Raises:
+        ValueError: if `url` is not a valid SQLAlchemy URL.
+    """
+    try:
+        parsed = make_url(url)
+    except Exception as e:  # sqlalchemy raises ArgumentError; callers see one clear type
+        raise ValueError(f"not a valid database URL: {url!r}") from e
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    memory = _is_memory_sqlite(parsed.database)
+    if memory:
+        kwargs["poolclass"] = StaticPool
+    elif parsed.database and not parsed.database.startswith("file:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, echo=echo, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        try:
+            if not memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                # NORMAL is durable against a killed process in WAL mode; only an OS crash or
+                # power loss can roll back the last commits.
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> SessionFactory:
+    """A sessionmaker whose objects stay readable after commit (records are built from them)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+@lru_cache(maxsize=8)
+def session_factory_for(url: str) -> SessionFactory:
+    """The process-wide session factory (and engine, with its pool) for `url`."""
+    return make_session_factory(make_engine(url))
+
+
+@contextmanager
+def session_scope(factory: SessionFactory) -> Generator[Session, None, None]:
+    """One session for one unit of work; rolled back on error, always closed.
+
+    It does not commit: the repository commits what it writes, so a block that only reads
+    never takes the write lock.
+    """
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

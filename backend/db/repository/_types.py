@@ -1,0 +1,180 @@
+"""Plain records the repository returns: no ORM state leaks out of a session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+
+MapStatus = Literal["training", "ready", "published", "retired", "failed"]
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    """One row of a dataset listing (no labels)."""
+
+    id: str
+    author: str | None
+    status: str
+    skip_reason: str | None
+    source: str
+    downloads: int
+    likes: int
+    license: str | None
+    num_labels: int
+    num_examples: int | None
+    pretty_name: str | None
+    last_modified: datetime | None
+    crawled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DatasetDetail:
+    """A dataset with its (possibly truncated) labels; `num_labels` is the full count."""
+
+    summary: DatasetSummary
+    labels: tuple[str, ...]
+    num_labels: int
+    labels_truncated: bool
+    label_column: str | None
+    splits: dict[str, int]
+    tags: tuple[str, ...]
+    sha: str | None
+    description: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class DatasetPage:
+    """One page of a search, with the total number of matches."""
+
+    total: int
+    items: list[DatasetSummary]
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """A dataset's id and its labels in label-id order."""
+
+    dataset_id: str
+    labels: tuple[str, ...]
+    labels_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class RepresentationState:
+    """What a stored representation was computed from (to decide whether it is stale)."""
+
+    dataset_id: str
+    model_version: str
+    labels_hash: str
+
+
+@dataclass(frozen=True)
+class RepresentationIn:
+    """A freshly computed vector to store."""
+
+    dataset_id: str
+    labels_hash: str
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class RepresentationMatrix:
+    """Stored vectors of one kind stacked row-wise: `vectors[i]` belongs to `dataset_ids[i]`."""
+
+    kind: str
+    dataset_ids: list[str]
+    vectors: np.ndarray  # (n, dim) float32
+    model_versions: list[str]
+
+
+@dataclass(frozen=True)
+class MapRecord:
+    """A map's metadata (never its checkpoint bytes; see `get_map_checkpoint`)."""
+
+    id: int
+    relation: str
+    dim: int
+    representation: str
+    status: MapStatus
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    error: str | None
+    num_boxes: int
+    has_checkpoint: bool
+    created_at: datetime
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class MapBoxes:
+    """Every box of a map as compact arrays, row i for `dataset_ids[i]`, ranked by downloads.
+
+    `num_examples` uses -1 for unknown so that the array stays integer-typed.
+    """
+
+    map: MapRecord
+    dataset_ids: list[str]
+    lo: np.ndarray  # (n, dim) float32
+    hi: np.ndarray  # (n, dim) float32
+    num_labels: np.ndarray  # (n,) int64
+    num_examples: np.ndarray  # (n,) int64
+    downloads: np.ndarray  # (n,) int64
+    licenses: tuple[str | None, ...] = ()  # (n,) license of each dataset, None when unknown
+
+
+@dataclass(frozen=True)
+class BoxRecord:
+    """One dataset's box in one map."""
+
+    map_id: int
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class TransferScoreRecord:
+    """A measured source→target transfer score."""
+
+    source_id: str
+    target_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job's persisted state."""
+
+    id: int
+    kind: str
+    status: JobStatus
+    params: dict[str, Any]
+    result: dict[str, Any]
+    progress: int
+    total: int | None
+    message: str | None
+    error: str | None
+    owner: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CountsByStatus:
+    """How many datasets are ok, skipped (by reason) and failed."""
+
+    ok: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.ok + sum(self.skipped.values()) + self.failed

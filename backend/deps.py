@@ -1,0 +1,123 @@
+"""FastAPI dependency providers and their `Annotated` aliases.
+
+Everything a route needs comes from here, read off `app.state` (set up by `create_app`), so
+tests swap any of them with `app.dependency_overrides[provider] = ...`. The trivial providers
+are `async` on purpose: FastAPI runs sync dependencies in its thread pool, and a thread hop
+per provider per request is measurable at thousands of requests per second.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Generator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from backend.config import Settings
+from backend.db.engine import SessionFactory, session_scope
+from backend.errors import AuthenticationError, ForbiddenError
+from backend.jobs.factories import JobFactories
+from backend.jobs.runner import JobRunner
+from backend.serving.boxes_payload import PayloadCache
+from backend.serving.map_store import MapStore
+from backend.serving.place import Placer
+
+
+async def get_settings(request: Request) -> Settings:
+    """The app's settings (those `create_app` was given)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_session_factory(request: Request) -> SessionFactory:
+    """The app's session factory (jobs open their own sessions from it)."""
+    factory: SessionFactory = request.app.state.sessions
+    return factory
+
+
+SessionFactoryDep = Annotated[SessionFactory, Depends(get_session_factory)]
+
+
+def get_session(factory: SessionFactoryDep) -> Generator[Session, None, None]:
+    """One session per request, closed (and rolled back if unfinished) afterwards."""
+    with session_scope(factory) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_map_store(request: Request) -> MapStore:
+    """The in-memory cache of map arrays."""
+    store: MapStore = request.app.state.map_store
+    return store
+
+
+MapStoreDep = Annotated[MapStore, Depends(get_map_store)]
+
+
+async def get_payloads(request: Request) -> PayloadCache:
+    """The cache of ready-to-send `/boxes` bodies."""
+    payloads: PayloadCache = request.app.state.payloads
+    return payloads
+
+
+PayloadCacheDep = Annotated[PayloadCache, Depends(get_payloads)]
+
+
+async def get_placer(request: Request) -> Placer:
+    """The service that places unseen datasets."""
+    placer: Placer = request.app.state.placer
+    return placer
+
+
+PlacerDep = Annotated[Placer, Depends(get_placer)]
+
+
+async def get_runner(request: Request) -> JobRunner:
+    """The background job runner of this process."""
+    runner: JobRunner = request.app.state.runner
+    return runner
+
+
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+
+
+async def get_job_factories(request: Request) -> JobFactories:
+    """What each job kind runs (tests override this to run stand-in jobs)."""
+    factories: JobFactories = request.app.state.job_factories
+    return factories
+
+
+JobFactoriesDep = Annotated[JobFactories, Depends(get_job_factories)]
+
+
+async def require_admin(
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(max_length=4096)] = None,
+) -> None:
+    """Admits only `Authorization: Bearer $T2B_ADMIN_TOKEN`.
+
+    Raises:
+        ForbiddenError: if no admin token is configured (the endpoints are off).
+        AuthenticationError: if the header is missing or the token is wrong.
+    """
+    if settings.admin_token is None:
+        raise ForbiddenError(
+            "job endpoints are off because no admin token is configured; "
+            "set T2B_ADMIN_TOKEN to enable them"
+        )
+    scheme, _, token = (authorization or "").partition(" ")
+    # compare_digest takes time independent of where the strings differ, so the token
+    # cannot be guessed byte by byte from response times.
+    valid = hmac.compare_digest(token.strip().encode(), settings.admin_token.encode())
+    if scheme.lower() != "bearer" or not valid:
+        raise AuthenticationError("send 'Authorization: Bearer <T2B_ADMIN_TOKEN>'")
+
+
+AdminDep = Depends(require_admin)

@@ -1,0 +1,1 @@
+"""Jobs compose the crawler, the repository, the representations and the core."""

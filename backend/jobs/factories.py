@@ -1,0 +1,96 @@
+"""What each job kind runs: request parameters → a function for the `JobRunner`.
+
+The API's job routes get a `JobFactories` from `app.state` (tests swap it through
+`dependency_overrides`), so the routes never know how a crawl or a fit is wired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from backend import schemas
+from backend.config import Settings
+from backend.db.engine import SessionFactory
+from backend.jobs.runner import JobContext, JobFn
+from backend.jobs.train_job import Progress, TrainRequest, run_train
+
+Job = tuple[dict[str, Any], JobFn]
+
+
+class JobFactories:
+    """Builds the job functions of this app.
+
+    Args:
+        settings: the app's settings.
+        sessions: the app's session factory.
+        on_map_ready: called with each new map's id before it is published (cache warm-up).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: SessionFactory,
+        on_map_ready: Callable[[int], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.on_map_ready = on_map_ready
+
+    def train_request(self, body: schemas.TrainJobRequest) -> TrainRequest:
+        """The fit a `POST /api/jobs/train` body asks for (every `T2B_MAP_DIMS` by default)."""
+        return TrainRequest(
+            relation=body.relation,
+            dims=(body.dim,) if body.dim is not None else tuple(self.settings.map_dims),
+            representation=body.representation,
+            epochs=body.epochs,
+        )
+
+    def train(self, request: TrainRequest, progress: Progress | None = None) -> Job:
+        """A fit of one map per dimension of `request`.
+
+        Args:
+            request: what to fit.
+            progress: also told of progress (the CLI draws a bar); the job's own progress
+                is always persisted.
+        """
+        params = {
+            "relation": request.relation,
+            "dims": list(request.dims),
+            "representation": request.representation,
+            "epochs": request.epochs or self.settings.train_epochs,
+        }
+
+        def run(ctx: JobContext) -> Mapping[str, Any]:
+            def report(done: int, total: int | None, message: str | None) -> None:
+                ctx.progress(done, total, message)
+                if progress is not None:
+                    progress(done, total, message)
+
+            summary = run_train(
+                self.settings,
+                request,
+                sessions=self.sessions,
+                progress=report,
+                on_ready=self.on_map_ready,
+            )
+            return summary.as_dict()
+
+        return params, run
+
+    def crawl(self, body: schemas.CrawlJobRequest) -> Job:
+        """A Hub crawl of at most `body.limit` datasets (incremental, resumable)."""
+        from backend.jobs.crawl_job import describe, run_crawl
+
+        params: dict[str, Any] = {"limit": body.limit}
+
+        def run(ctx: JobContext) -> Mapping[str, Any]:
+            def progress(done: int, total: int | None) -> None:
+                ctx.progress(done, total, f"{done} datasets")
+
+            summary = run_crawl(
+                self.settings, limit=body.limit, progress=progress, sessions=self.sessions
+            )
+            return describe(summary)
+
+        return params, run

@@ -1,0 +1,318 @@
+"""The train job: representations → containment targets → fit → boxes → publish.
+
+`task2box train` and `POST /api/jobs/train` both run `run_train`. Each map is registered as
+`training`, written in full (boxes, metrics, network), marked `ready` and only then published,
+in one transaction that also retires the map it replaces. A run that fails, or whose loss goes
+NaN, marks its map `failed` and publishes nothing, so readers keep the previous good map.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backend.config import Settings
+from backend.db import repository
+from backend.db.engine import SessionFactory, session_factory_for, session_scope
+from backend.errors import AtlasError, InvalidInputError, InvalidStateError
+from backend.jobs import train_data
+from backend.jobs.represent import compute_representations
+from backend.representations.base import Representer
+from backend.representations.label_text import KIND as LABEL_TEXT
+from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
+from backend.serving import checkpoints
+from models.metrics import average_precision, best_f1
+from models.targets import SparseTargets, containment_targets, unique_labels
+from models.train import TrainConfig, fit
+from models.trained import TrainedBoxModel
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int | None, str | None], None]
+TRAINABLE_RELATIONS = ("containment",)
+
+
+class TrainFailed(AtlasError, RuntimeError):
+    """At least one map of the run failed (maps that succeeded are published)."""
+
+    code = "training_failed"
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What to fit: one map per dimension, all from the same features and targets."""
+
+    relation: str = "containment"
+    dims: tuple[int, ...] = (2,)
+    representation: str = LABEL_TEXT
+    epochs: int | None = None
+
+
+@dataclass
+class MapOutcome:
+    """One map of the run: published (with its metrics) or failed (with the error)."""
+
+    dim: int
+    map_id: int
+    status: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class TrainSummary:
+    """What a run did."""
+
+    relation: str
+    representation: str
+    datasets: int
+    positive_pairs: int
+    maps: list[MapOutcome] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class _Phases:
+    """One progress counter across phases: representations, targets, then each fit."""
+
+    def __init__(self, progress: Progress | None, fits: int, epochs: int) -> None:
+        self._progress = progress
+        self._epochs_total = fits * epochs
+        self._represent_total = 0
+        self._base = 0
+
+    def represent(self, done: int, total: int) -> None:
+        self._represent_total = total
+        self._emit(done, f"representations {done}/{total}")
+
+    def step(self, message: str) -> None:
+        self._emit(self._base, message)
+
+    def start_fit(self, fit_index: int, epochs: int) -> None:
+        self._base = self._represent_total + fit_index * epochs
+
+    def epoch(self, dim: int, epoch: int, epochs: int, loss: float) -> None:
+        self._emit(self._base + epoch, f"{dim}-D map: epoch {epoch}/{epochs}, loss {loss:.4g}")
+
+    def _emit(self, done: int, message: str) -> None:
+        if self._progress is not None:
+            self._progress(done, self._represent_total + self._epochs_total, message)
+
+
+def default_representer(settings: Settings, kind: str) -> Representer:
+    """The representer of `kind` configured by `settings`."""
+    if kind == LABEL_TEXT:
+        embedder = LabelTextEmbedder.from_cache_dir(settings.cache_dir)
+        return LabelTextRepresenter(embedder, max_labels=settings.max_embedded_labels)
+    if kind == "clip":
+        from backend.representations.clip import ClipRepresenter
+
+        return ClipRepresenter.from_settings(settings)
+    raise InvalidInputError(f"unknown representation {kind!r}; use 'label-text' or 'clip'")
+
+
+def run_train(
+    settings: Settings,
+    request: TrainRequest,
+    *,
+    sessions: SessionFactory | None = None,
+    progress: Progress | None = None,
+    representer: Representer | None = None,
+    embedder: LabelTextEmbedder | None = None,
+    on_ready: Callable[[int], None] | None = None,
+) -> TrainSummary:
+    """Fits and publishes one map per dimension of `request`.
+
+    Args:
+        settings: epochs, validation fraction, label-match τ, device, cache dir.
+        request: relation, dimensions, representation and epochs.
+        sessions: the session factory; defaults to the one for `settings.database_url`.
+        progress: called as (done, total, message) during the run.
+        representer: computes the features (default: the `request.representation` one).
+        embedder: embeds label texts for cosine label matching (default: MiniLM).
+        on_ready: called with a map id once it is fully written, before it is published
+            (the server warms its cache there, so the switch costs readers nothing).
+
+    Returns:
+        The summary; every map in it is published.
+
+    Raises:
+        InvalidInputError: for a relation that cannot be trained here or a bad dimension.
+        InvalidStateError: with fewer than 2 datasets that have labels and features.
+        TrainFailed: if any map failed (the others are published).
+    """
+    if request.relation not in TRAINABLE_RELATIONS:
+        raise InvalidInputError(
+            f"training {request.relation!r} maps is not available yet; "
+            f"trainable: {', '.join(TRAINABLE_RELATIONS)}"
+        )
+    if not request.dims or any(not 1 <= d <= 16 for d in request.dims):
+        raise InvalidInputError(f"dims must be in 1..16, got {list(request.dims)}")
+    factory = sessions or session_factory_for(settings.database_url)
+    epochs = request.epochs or settings.train_epochs
+    if representer is None:
+        representer = default_representer(settings, request.representation)
+    if embedder is None:
+        embedder = LabelTextEmbedder.from_cache_dir(settings.cache_dir)
+    refit = settings.train_refit and settings.train_val_fraction > 0
+    phases = _Phases(progress, len(request.dims) * (2 if refit else 1), epochs)
+    compute_representations(lambda: session_scope(factory), representer, progress=phases.represent)
+    phases.step("containment targets")
+    ids, x, label_sets = _load_training_data(factory, representer.kind)
+    targets = _targets(label_sets, embedder, settings.label_match_cosine)
+    summary = TrainSummary(
+        relation=request.relation,
+        representation=representer.kind,
+        datasets=len(ids),
+        positive_pairs=int(targets.values.size),
+    )
+    log.info("training on %d datasets, %d positive pairs", len(ids), targets.values.size)
+    for index, dim in enumerate(request.dims):
+        outcome = _train_one(
+            factory, settings, request, representer, dim, epochs, ids, x, targets,
+            fit_index=index * (2 if refit else 1), phases=phases, on_ready=on_ready,
+        )  # fmt: skip
+        summary.maps.append(outcome)
+    failed = [m for m in summary.maps if m.status != "published"]
+    if failed:
+        raise TrainFailed("; ".join(f"{m.dim}-D map {m.map_id} failed: {m.error}" for m in failed))
+    return summary
+
+
+def _load_training_data(
+    factory: SessionFactory, kind: str
+) -> tuple[list[str], np.ndarray, list[tuple[str, ...]]]:
+    with session_scope(factory) as session:
+        label_sets = {s.dataset_id: s.labels for s in repository.get_label_sets(session)}
+        reps = repository.load_representations(session, kind=kind, dataset_ids=list(label_sets))
+    ids = [i for i in reps.dataset_ids if i in label_sets]
+    if len(ids) < 2:
+        raise InvalidStateError(
+            f"training needs at least 2 ok datasets with labels and {kind} features, "
+            f"got {len(ids)}; crawl or `task2box seed` first"
+        )
+    row = {d: r for r, d in enumerate(reps.dataset_ids)}
+    x = np.stack([reps.vectors[row[i]] for i in ids]).astype(np.float32)
+    return ids, x, [label_sets[i] for i in ids]
+
+
+def _targets(
+    label_sets: Sequence[Sequence[str]], embedder: LabelTextEmbedder, cosine: float
+) -> SparseTargets:
+    if cosine >= 1.0:  # exact text matches only: no embeddings needed
+        return containment_targets(label_sets)
+    vocab = unique_labels(label_sets)
+    embeddings = embedder.embed_labels(vocab)
+    return containment_targets(
+        label_sets, vocab=vocab, embeddings=embeddings, cosine_threshold=cosine
+    )
+
+
+def _train_one(
+    factory: SessionFactory,
+    settings: Settings,
+    request: TrainRequest,
+    representer: Representer,
+    dim: int,
+    epochs: int,
+    ids: list[str],
+    x: np.ndarray,
+    targets: SparseTargets,
+    *,
+    fit_index: int,
+    phases: _Phases,
+    on_ready: Callable[[int], None] | None,
+) -> MapOutcome:
+    config = TrainConfig(
+        dim=dim, epochs=epochs, device=settings.device, val_metric="f1",
+        eval_every=min(10, epochs),
+    )  # fmt: skip
+    params = config.loss_params()
+    with session_scope(factory) as session:
+        record = repository.create_map(
+            session,
+            relation=request.relation,
+            dim=dim,
+            representation=representer.kind,
+            params={
+                "epochs": epochs,
+                "loss": config.loss,
+                "lr": config.lr,
+                "hidden": list(config.hidden),
+                "seed": config.seed,
+                "beta": params.beta,
+                "gumbel_beta": params.gumbel_beta,
+                "representation_version": representer.version,
+                "label_match_cosine": settings.label_match_cosine,
+                "datasets": len(ids),
+            },
+        )
+    try:
+        model, metrics = _fit(settings, config, x, targets, dim, fit_index, phases)
+        boxes = model.boxes(x)
+        with session_scope(factory) as session:
+            repository.save_map_boxes(
+                session, map_id=record.id, dataset_ids=ids, lo=boxes.lo, hi=boxes.hi
+            )
+            repository.finish_map(
+                session, map_id=record.id, metrics=metrics, checkpoint=checkpoints.to_bytes(model)
+            )
+        if on_ready is not None:
+            on_ready(record.id)
+        with session_scope(factory) as session:
+            repository.publish_map(session, map_id=record.id)
+    except Exception as e:
+        # The cancellation of a job (shutdown) must still stop the job: re-raise those.
+        error = f"{type(e).__name__}: {e}"
+        log.error("%d-D map %d failed: %s", dim, record.id, error)
+        with session_scope(factory) as session:
+            repository.fail_map(session, map_id=record.id, error=error)
+        if getattr(e, "code", None) == "cancelled":
+            raise
+        return MapOutcome(dim=dim, map_id=record.id, status="failed", error=error)
+    log.info("published %d-D map %d: %s", dim, record.id, metrics)
+    return MapOutcome(dim=dim, map_id=record.id, status="published", metrics=metrics)
+
+
+def _fit(
+    settings: Settings,
+    config: TrainConfig,
+    x: np.ndarray,
+    targets: SparseTargets,
+    dim: int,
+    fit_index: int,
+    phases: _Phases,
+) -> tuple[TrainedBoxModel, dict[str, float]]:
+    """Fit with held-out datasets (for the metrics), then refit on all for the best epoch."""
+    split = train_data.split(targets, settings.train_val_fraction, seed=config.seed)
+
+    def report(epoch: int, total: int, loss: float) -> None:
+        phases.epoch(dim, epoch, total, loss)
+
+    phases.start_fit(fit_index, config.epochs)
+    model = fit(x, split.train, config, val=split.val if split.has_validation else None,
+                progress=report)  # fmt: skip
+    metrics: dict[str, float] = {"datasets": float(targets.n), "best_epoch": model.best_epoch}
+    if split.has_validation:
+        assert split.val is not None
+        p = model.predict_pairs(x, split.val.i, split.val.j)
+        y = split.val.y
+        positives = int((y > train_data.POSITIVE_MIN_Y).sum())
+        metrics |= {
+            "val_datasets": float(split.val_nodes.size),
+            "val_pairs": float(len(split.val)),
+            "val_positive_pairs": float(positives),
+        }
+        if positives:  # F1 and AP are undefined without a positive pair
+            metrics |= {"val_f1": best_f1(y, p), "val_ap": average_precision(y, p)}
+        if settings.train_refit:
+            refit = dataclasses.replace(config, epochs=max(1, model.best_epoch))
+            phases.start_fit(fit_index + 1, config.epochs)
+            model = fit(x, train_data.all_pairs(targets), refit, progress=report)
+    return model, metrics

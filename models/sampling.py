@@ -1,0 +1,194 @@
+"""Which ordered pairs a training epoch sees.
+
+- `FullBatchPlan`: every supervised pair, every epoch (small N; O(N²) when closed-world).
+- `SampledPlan`: all positives + random negatives + hard negatives per epoch, so an epoch
+  costs O(edges), not O(N²) (DESIGN §1 "Scale").
+
+Indices here are *local*: positions in the training universe, not rows of the full `x`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from models import scoring
+from models.pairs import PairLookup
+
+# Random negatives drawn per epoch when there are (almost) no positives to corrupt.
+_MIN_RANDOM_NEGATIVES = 1024
+# Exact kNN on centres costs anchors × universe; above this many anchors use a random subset.
+_MAX_KNN_ANCHORS = 20_000
+_KNN_CHUNK = 1024
+
+
+@dataclass(frozen=True)
+class EpochPairs:
+    """One epoch's supervised pairs (local indices) and targets."""
+
+    i: np.ndarray
+    j: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.i.shape[0])
+
+    def batches(self, batch_pairs: int, rng: np.random.Generator) -> list[EpochPairs]:
+        """Shuffle and split into batches of at most `batch_pairs` pairs."""
+        if len(self) <= batch_pairs:
+            return [self]
+        order = rng.permutation(len(self))
+        return [
+            EpochPairs(self.i[s], self.j[s], self.y[s])
+            for s in np.array_split(order, -(-len(self) // batch_pairs))
+        ]
+
+
+def full_batch_pairs(
+    i: np.ndarray, j: np.ndarray, y: np.ndarray, n_local: int, closed_world: bool
+) -> EpochPairs:
+    """Every supervised pair: the listed ones, or all ordered distinct pairs if closed-world."""
+    if not closed_world:
+        return EpochPairs(i, j, y)
+    ii, jj = np.divmod(np.arange(n_local * n_local, dtype=np.int64), n_local)
+    off_diagonal = ii != jj
+    ii, jj = ii[off_diagonal], jj[off_diagonal]
+    return EpochPairs(ii, jj, PairLookup(i, j, y, n_local)(ii, jj))
+
+
+def count_full_batch_pairs(n_listed: int, n_local: int, closed_world: bool) -> int:
+    """How many pairs `full_batch_pairs` would produce."""
+    return n_local * (n_local - 1) if closed_world else n_listed
+
+
+class SampledPlan:
+    """Per-epoch pair sampling for large universes.
+
+    Args:
+        i, j, y: listed pairs (local indices).
+        n_local: size of the training universe.
+        closed_world: unlisted pairs are negatives (else only listed pairs are used).
+        negatives_per_positive: random negatives per positive pair and epoch.
+        hard_negatives_per_positive: hard negatives per positive pair and epoch.
+        neighbors: closed-world: neighbours per node (by box centre) that hard negatives
+            are drawn from.
+    """
+
+    def __init__(
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        y: np.ndarray,
+        n_local: int,
+        *,
+        closed_world: bool,
+        negatives_per_positive: int,
+        hard_negatives_per_positive: int,
+        neighbors: int,
+    ) -> None:
+        self._n = n_local
+        self._closed = closed_world
+        self._k = negatives_per_positive
+        self._h = hard_negatives_per_positive
+        self._neighbors = max(1, min(neighbors, n_local - 1))
+        pos = y > 0
+        self._pos = EpochPairs(i[pos], j[pos], y[pos])
+        self._pool = EpochPairs(i[~pos], j[~pos], y[~pos])  # open world: listed negatives
+        self._lookup = PairLookup(i, j, y, n_local)
+        self._hard: EpochPairs | None = None
+
+    @property
+    def n_positive(self) -> int:
+        """Number of positive pairs (all seen every epoch)."""
+        return len(self._pos)
+
+    def refresh_hard_negatives(
+        self,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        *,
+        beta: float,
+        gumbel_beta: float | None,
+        rng: np.random.Generator,
+        device: torch.device | None = None,
+    ) -> None:
+        """Recompute the hard-negative candidates from the current boxes (local order).
+
+        Closed world: ordered pairs between each node and its nearest box centres.
+        Open world: the listed negatives that the current boxes score highest.
+        """
+        if self._h == 0:
+            return
+        n_hard = self._h * max(1, self.n_positive)
+        if self._closed:
+            a, b = _nearest_pairs((lo + hi) / 2, self._neighbors, rng, device)
+            both_i, both_j = np.r_[a, b], np.r_[b, a]
+            self._hard = EpochPairs(both_i, both_j, self._lookup(both_i, both_j))
+            return
+        if len(self._pool) == 0:
+            return
+        pi, pj = self._pool.i, self._pool.j
+        p = scoring.containment_pairs(
+            lo[pi], hi[pi], lo[pj], hi[pj], beta=beta, gumbel_beta=gumbel_beta
+        )
+        top = np.argsort(-p, kind="stable")[:n_hard]
+        self._hard = EpochPairs(self._pool.i[top], self._pool.j[top], self._pool.y[top])
+
+    def epoch_pairs(self, rng: np.random.Generator) -> EpochPairs:
+        """All positives + `k` random negatives and `h` hard negatives per positive."""
+        n_pos = self.n_positive
+        n_rand = max(self._k * n_pos, _MIN_RANDOM_NEGATIVES if self._k > 0 else 0)
+        parts = [self._pos, self._random_negatives(n_rand, rng)]
+        if self._hard is not None and len(self._hard):
+            n_hard = min(len(self._hard), self._h * max(1, n_pos))
+            pick = rng.choice(len(self._hard), size=n_hard, replace=False)
+            parts.append(EpochPairs(self._hard.i[pick], self._hard.j[pick], self._hard.y[pick]))
+        return EpochPairs(
+            np.concatenate([p.i for p in parts]),
+            np.concatenate([p.j for p in parts]),
+            np.concatenate([p.y for p in parts]),
+        )
+
+    def _random_negatives(self, count: int, rng: np.random.Generator) -> EpochPairs:
+        if count == 0:
+            return EpochPairs(*(np.zeros(0, np.int64),) * 2, np.zeros(0, np.float32))
+        if not self._closed:
+            if len(self._pool) == 0:
+                return EpochPairs(*(np.zeros(0, np.int64),) * 2, np.zeros(0, np.float32))
+            pick = rng.integers(0, len(self._pool), size=min(count, len(self._pool)))
+            return EpochPairs(self._pool.i[pick], self._pool.j[pick], self._pool.y[pick])
+        if self.n_positive:
+            # Corrupt one side of a positive: negatives follow the positives' node frequency.
+            src = rng.integers(0, self.n_positive, size=count)
+            i, j = self._pos.i[src].copy(), self._pos.j[src].copy()
+            swap_i = rng.random(count) < 0.5
+            noise = rng.integers(0, self._n, size=count)
+            i[swap_i], j[~swap_i] = noise[swap_i], noise[~swap_i]
+        else:
+            i, j = rng.integers(0, self._n, size=count), rng.integers(0, self._n, size=count)
+        keep = i != j
+        i, j = i[keep], j[keep]
+        return EpochPairs(i, j, self._lookup(i, j))
+
+
+def _nearest_pairs(
+    centers: np.ndarray, k: int, rng: np.random.Generator, device: torch.device | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(anchor, neighbour)` pairs: each anchor's `k` nearest other centres (Euclidean)."""
+    n = centers.shape[0]
+    anchors = np.arange(n)
+    if n > _MAX_KNN_ANCHORS:
+        anchors = np.sort(rng.choice(n, size=_MAX_KNN_ANCHORS, replace=False))
+    c = torch.from_numpy(np.ascontiguousarray(centers, dtype=np.float32)).to(device)
+    out_a, out_b = [], []
+    for start in range(0, anchors.size, _KNN_CHUNK):
+        rows = anchors[start : start + _KNN_CHUNK]
+        rows_t = torch.from_numpy(rows).to(c.device)
+        dist = torch.cdist(c[rows_t], c)
+        dist[torch.arange(rows.size, device=c.device), rows_t] = float("inf")  # not itself
+        nearest = dist.topk(k, dim=1, largest=False).indices.cpu().numpy()
+        out_a.append(np.repeat(rows, k))
+        out_b.append(nearest.reshape(-1))
+    return np.concatenate(out_a), np.concatenate(out_b)

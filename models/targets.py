@@ -1,0 +1,265 @@
+"""Containment targets: `y(A⊆B)`, the fraction of A's classes that B's classes cover.
+
+Two labels match when their normalized texts are equal (case, separators, punctuation and
+simple plurals ignored) or when their text embeddings have cosine ≥ τ. Everything is
+vectorized with NumPy over integer label keys:
+
+1. each dataset becomes a set of label keys (an inverted index gives, per key, the datasets
+   that hold it);
+2. each key is expanded to the datasets holding any *matching* key (itself, plus cosine
+   neighbours);
+3. `covered(A, B)` = the number of A's keys whose expansion contains B, counted with
+   `bincount` over blocks of A so memory stays bounded even for labels such as "0" or "cat"
+   that thousands of datasets share.
+
+Only pairs that share a candidate label are ever touched. The work is Σ_k df(k)·|A ∋ k|, i.e.
+proportional to the number of (A, label, B) matches, which is the size of the answer itself.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# "001.Black_footed_Albatross" (CUB) and "12) cat": leading class numbers are not the class.
+_LEADING_INDEX = re.compile(r"^\s*\d+\s*[.)]\s*(?=\D)")
+# Keep the bincount block (rows × datasets) and the gathered matches per block bounded.
+_MAX_BLOCK_CELLS = 4_000_000
+_MAX_BLOCK_MATCHES = 8_000_000
+_COSINE_BLOCK = 2048
+
+
+def _singular(word: str) -> str:
+    # Deliberately simple: both sides go through the same rules, so an imperfect singular
+    # ("glasses" → "glass") still matches its partner; only short words are left alone.
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def normalize_label(label: str) -> str:
+    """The text key two labels must share to match.
+
+    NFKC, case-folded, leading class numbers dropped, separators and punctuation turned to
+    single spaces, each word singularized (`"Apple_Pies"` → `"apple pie"`). A label that
+    normalizes to nothing (`"-"`) keeps its case-folded, stripped text.
+    """
+    text = unicodedata.normalize("NFKC", label).casefold()
+    text = _LEADING_INDEX.sub("", text)
+    words = _NON_WORD.sub(" ", text).split()
+    key = " ".join(_singular(w) for w in words)
+    return key or text.strip()
+
+
+@dataclass(frozen=True)
+class SparseTargets:
+    """`y(A⊆B)` for pairs with y > 0 and A ≠ B: `values[t] = y(rows[t] ⊆ cols[t])`."""
+
+    rows: np.ndarray  # (m,) int64, index of A
+    cols: np.ndarray  # (m,) int64, index of B
+    values: np.ndarray  # (m,) float32 in (0, 1]
+    n: int
+
+    def to_dense(self) -> np.ndarray:
+        """`(n, n)` float32 matrix with 1 on the diagonal (every set contains itself)."""
+        dense = np.zeros((self.n, self.n), dtype=np.float32)
+        dense[self.rows, self.cols] = self.values
+        np.fill_diagonal(dense, 1.0)
+        return dense
+
+
+def unique_labels(label_sets: Sequence[Sequence[str]]) -> list[str]:
+    """Every distinct label text, in first-seen order (what to embed for the cosine path)."""
+    return list(dict.fromkeys(label for labels in label_sets for label in labels))
+
+
+def _encode(label_sets: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """CSR (indptr, keys) of each dataset's distinct normalized keys, and the key table."""
+    key_ids: dict[str, int] = {}
+    cache: dict[str, int] = {}
+    indptr = np.zeros(len(label_sets) + 1, dtype=np.int64)
+    keys: list[int] = []
+    for i, labels in enumerate(label_sets):
+        row: set[int] = set()
+        for label in labels:
+            k = cache.get(label)
+            if k is None:
+                k = key_ids.setdefault(normalize_label(label), len(key_ids))
+                cache[label] = k
+            row.add(k)
+        keys.extend(sorted(row))
+        indptr[i + 1] = len(keys)
+    return indptr, np.asarray(keys, dtype=np.int64), key_ids
+
+
+def _cosine_key_pairs(
+    vocab: Sequence[str], embeddings: np.ndarray, threshold: float, key_ids: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Key pairs (k, k') whose labels' embeddings have cosine ≥ threshold (blocked matmul)."""
+    if embeddings.shape[0] != len(vocab) or embeddings.ndim != 2:
+        raise ValueError(
+            f"embeddings must be (len(vocab)={len(vocab)}, d), got shape {embeddings.shape}"
+        )
+    vocab_keys = np.array([key_ids.get(normalize_label(v), -1) for v in vocab], dtype=np.int64)
+    present = np.flatnonzero(vocab_keys >= 0)  # labels no dataset uses are irrelevant
+    emb = embeddings[present].astype(np.float32)
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    emb = emb / np.maximum(norms, 1e-12)
+    keys = vocab_keys[present]
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    for start in range(0, len(emb), _COSINE_BLOCK):
+        sims = emb[start : start + _COSINE_BLOCK] @ emb.T
+        r, c = np.nonzero(sims >= threshold)
+        src.append(keys[start + r])
+        dst.append(keys[c])
+    if not src:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(src), np.concatenate(dst)
+
+
+def _expanded_postings(
+    indptr: np.ndarray, keys: np.ndarray, n_keys: int, pairs: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """CSR over keys: the sorted distinct datasets holding any key that matches key k."""
+    n = len(indptr) - 1
+    owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    # Inverted index: datasets per key, grouped by key.
+    order = np.argsort(keys, kind="stable")
+    post_ptr = np.zeros(n_keys + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys, minlength=n_keys), out=post_ptr[1:])
+    post_ds = owner[order]
+    src, dst = pairs
+    if src.size == 0:  # text matches only: each key expands to its own postings
+        return post_ptr, post_ds
+    # Add identity, then for each (k, k') take postings(k') as candidates of k.
+    identity = np.arange(n_keys, dtype=np.int64)
+    src = np.concatenate([identity, src])
+    dst = np.concatenate([identity, dst])
+    lengths = post_ptr[dst + 1] - post_ptr[dst]
+    gathered = post_ds[_ranges(post_ptr[dst], lengths)]
+    key_of = np.repeat(src, lengths)
+    codes = np.unique(key_of * n + gathered)  # dedupe (key, dataset) and sort by key
+    exp_keys, exp_ds = codes // n, codes % n
+    exp_ptr = np.zeros(n_keys + 1, dtype=np.int64)
+    np.cumsum(np.bincount(exp_keys, minlength=n_keys), out=exp_ptr[1:])
+    return exp_ptr, exp_ds
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of `arange(s, s + l)` for each (s, l), without a Python loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    offsets = np.repeat(ends - lengths, lengths)
+    out: np.ndarray = np.repeat(starts, lengths) + (np.arange(total, dtype=np.int64) - offsets)
+    return out
+
+
+def containment_targets(
+    label_sets: Sequence[Sequence[str]],
+    *,
+    vocab: Sequence[str] | None = None,
+    embeddings: np.ndarray | None = None,
+    cosine_threshold: float = 0.9,
+) -> SparseTargets:
+    """`y(A⊆B) = |{a ∈ A : a matches some b ∈ B}| / |A|` for every pair sharing a match.
+
+    Args:
+        label_sets: each dataset's labels; duplicates after normalization count once, and a
+            dataset with no labels contains nothing and is contained in nothing.
+        vocab: label texts whose embeddings are given (typically `unique_labels(label_sets)`).
+        embeddings: `(len(vocab), d)` array; rows need not be normalized. With `vocab`, labels
+            also match when their cosine is ≥ `cosine_threshold`.
+        cosine_threshold: τ in [-1, 1].
+
+    Returns:
+        Sparse targets over dataset indices, pairs with y > 0 and A ≠ B only.
+
+    Raises:
+        ValueError: if only one of vocab/embeddings is given, their sizes differ, or τ is
+            outside [-1, 1].
+    """
+    if (vocab is None) != (embeddings is None):
+        raise ValueError("pass both vocab and embeddings, or neither")
+    if not -1.0 <= cosine_threshold <= 1.0:
+        raise ValueError(f"cosine_threshold must be in [-1, 1], got {cosine_threshold}")
+    n = len(label_sets)
+    indptr, keys, key_ids = _encode(label_sets)
+    empty = np.zeros(0, dtype=np.int64)
+    pairs: tuple[np.ndarray, np.ndarray] = (empty, empty)
+    if vocab is not None and embeddings is not None and len(vocab):
+        pairs = _cosine_key_pairs(vocab, embeddings, cosine_threshold, key_ids)
+    exp_ptr, exp_ds = _expanded_postings(indptr, keys, len(key_ids), pairs)
+    sizes = np.diff(indptr)
+    rows_out: list[np.ndarray] = []
+    cols_out: list[np.ndarray] = []
+    vals_out: list[np.ndarray] = []
+    match_len = exp_ptr[keys + 1] - exp_ptr[keys]  # candidates per (A, key) entry
+    cumulative = np.concatenate([[0], np.cumsum(match_len)])
+    per_row = cumulative[indptr[1:]] - cumulative[indptr[:-1]]
+    start = 0
+    while start < n:
+        stop = _block_end(start, n, per_row)
+        lo, hi = indptr[start], indptr[stop]
+        block_keys = keys[lo:hi]
+        block_rows = np.repeat(np.arange(stop - start, dtype=np.int64), sizes[start:stop])
+        lengths = match_len[lo:hi]
+        targets = exp_ds[_ranges(exp_ptr[block_keys], lengths)]
+        codes = np.repeat(block_rows, lengths) * n + targets
+        counts = np.bincount(codes, minlength=(stop - start) * n).reshape(stop - start, n)
+        r, c = np.nonzero(counts)
+        a = r + start
+        keep = a != c
+        a, c = a[keep], c[keep]
+        rows_out.append(a)
+        cols_out.append(c)
+        vals_out.append((counts[r[keep], c] / sizes[a]).astype(np.float32))
+        start = stop
+    if not rows_out:
+        return SparseTargets(empty, empty, np.zeros(0, np.float32), n)
+    return SparseTargets(
+        np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(vals_out), n
+    )
+
+
+def _block_end(start: int, n: int, per_row: np.ndarray) -> int:
+    """The end of the next block of A rows that fits both memory budgets (≥ 1 row)."""
+    max_rows = max(1, _MAX_BLOCK_CELLS // max(n, 1))
+    stop = min(n, start + max_rows)
+    cumulative = np.cumsum(per_row[start:stop])
+    fits = int(np.searchsorted(cumulative, _MAX_BLOCK_MATCHES, side="right"))
+    return start + max(1, min(fits, stop - start))
+
+
+def shared_labels(labels_a: Sequence[str], labels_b: Sequence[str], limit: int = 20) -> list[str]:
+    """A's labels (A's text and order) whose normalized text also occurs in B, at most `limit`.
+
+    Raises:
+        ValueError: if `limit` is negative.
+    """
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    b_keys = {normalize_label(b) for b in labels_b}
+    out: list[str] = []
+    seen: set[str] = set()
+    for a in labels_a:
+        if len(out) >= limit:
+            break
+        key = normalize_label(a)
+        if key in b_keys and key not in seen:
+            seen.add(key)
+            out.append(a)
+    return out
