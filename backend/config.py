@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     crawl_concurrency: int = Field(8, ge=1, le=64, description="Parallel Hub requests.")
     crawl_batch_size: int = Field(50, ge=1, le=10_000, description="Datasets per DB commit.")
     crawl_max_retries: int = Field(5, ge=0, le=20, description="Retries on 429, 5xx, timeouts.")
+    crawl_backoff_s: float = Field(
+        0.5, ge=0, le=60, description="First retry wait; doubles per retry, with jitter."
+    )
+    crawl_builder_fallback: bool = Field(
+        True,
+        description="When card and viewer give no labels, ask `datasets.load_dataset_builder`.",
+    )
     http_timeout_s: float = Field(20.0, gt=0, description="Per-request timeout to the Hub.")
     crawl_on_start: int = Field(
         300, ge=0, description="Datasets to crawl on `task2box up` when the Hub is reachable."

@@ -65,3 +65,9 @@ class RepresentationUnavailable(AtlasError, RuntimeError):
     """A representation cannot be computed here (e.g. CLIP weights cannot be reached)."""
 
     code: ClassVar[str] = "representation_unavailable"
+
+
+class CrawlError(AtlasError, RuntimeError):
+    """The Hub crawl cannot go on (the listing failed after its retries); committed work is kept."""
+
+    code: ClassVar[str] = "crawl_failed"

@@ -27,6 +27,7 @@ def _root() -> None:
 def _register_commands() -> None:
     # Imported for their side effect of adding commands to `app` / `bench_app`.
     # Kept in one place so the command list reads top to bottom.
+    import backend.cli.crawl
     import backend.cli.db
     import backend.cli.place
     import backend.cli.represent

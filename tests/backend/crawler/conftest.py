@@ -1,0 +1,5 @@
+"""Crawler tests run against the fake Hub on 127.0.0.1 (see tests/fakehub.py)."""
+
+from tests.fakehub_fixtures import fake_hub, hub_settings
+
+__all__ = ["fake_hub", "hub_settings"]
