@@ -19,16 +19,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 import uvicorn
 from fastapi import FastAPI
 
-from backend.cli.app import bench_app
 from backend.schemas import HealthPublic, MapBoxesPublic, MapPublic, MapsPublic
 from backend.web import mount_frontend
 from benchmarks.browser import launch_chromium
@@ -253,7 +250,7 @@ def measure(base_url: str, n: int, browser: Any) -> PageResult:
     )
 
 
-def run(sizes: list[int]) -> list[PageResult]:
+def run_page_bench(sizes: list[int]) -> list[PageResult]:
     """Measure each map size in one browser, smallest first."""
     from playwright.sync_api import sync_playwright
 
@@ -266,31 +263,3 @@ def run(sizes: list[int]) -> list[PageResult]:
         for n in sorted(sizes):
             results.append(measure(base_url, n, browser))
     return results
-
-
-@bench_app.command("page")
-def page_command(
-    sizes: Annotated[str, typer.Option(help="Comma-separated numbers of boxes.")] = "1000,10000",
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also write the rows as JSON.")
-    ] = None,
-) -> None:
-    """Time to first render and zoom/pan frame times of the map page in headless Chromium."""
-    from rich.console import Console
-    from rich.table import Table
-
-    try:
-        counts = [int(s) for s in sizes.split(",") if s.strip()]
-    except ValueError as exc:
-        raise typer.BadParameter(f"sizes must be integers, got {sizes!r}") from exc
-    results = run(counts)
-    table = Table(title="Map page in headless Chromium (SwiftShader WebGL, no GPU)")
-    columns = list(asdict(results[0]).keys()) if results else []
-    for name in columns:
-        table.add_column(name, justify="right")
-    for row in results:
-        cells = (f"{v:,}" if isinstance(v, int) else f"{v:.1f}" for v in asdict(row).values())
-        table.add_row(*cells)
-    Console().print(table)
-    if json_out is not None:
-        json_out.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")

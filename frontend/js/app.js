@@ -5,7 +5,7 @@
  * wheel). Everything a link should carry lives in `app.state` and the URL query string.
  */
 
-import { getHealth, getMapBoxes, listMaps, searchDatasets } from './api.js';
+import { getMapBoxes, listMaps, searchDatasets } from './api.js';
 import { buildModel, frameBox, frameCorners } from './boxes.js';
 import { byId, clear, el } from './dom.js';
 import { exportRelatedCsv } from './export.js';
@@ -101,19 +101,33 @@ function onPlaced(result, labels) {
   const roles = new Map();
   for (const item of result.contained_in.slice(0, HIGHLIGHT_K)) roles.set(item.id, 'container');
   for (const item of result.contains.slice(0, HIGHLIGHT_K)) if (!roles.has(item.id)) roles.set(item.id, 'contained');
-  app.placed = { result, labels, roles };
+  const box = app.model ? placedBoxIn(result, app.model.map.id) : null;
+  app.placed = { result, labels, roles, box, mapId: app.model ? app.model.map.id : null };
   app.selectionToken += 1;
   app.selection = null;
   app.state.dataset = null;
   writeLocation(app.state, true);
-  const drawn = Boolean(app.model) && result.map.id === app.model.map.id;
+  const drawn = box !== null;
   const body = panel.openPanel('Your dataset', `${labels.length.toLocaleString('en-US')} labels · predicted box`);
   panel.renderPlaced(body, result, { labels: labels.length, drawn, mapLabel: app.model ? mapLabel(app.model.map) : 'none' }, {
     select: (id) => select(id, { push: true, zoom: true, focus: true }),
   });
-  if (drawn) view.moveView(frameCorners(app.model, result.box));
+  if (drawn) view.moveView(frameCorners(app.model, box));
   else view.render();
   panel.focusPanel();
+}
+
+/**
+ * The predicted box in the map on screen: `boxes` holds it per published map; `box` is the
+ * one of the map that gave the scores.
+ * @param {object} result - PlacePublic.
+ * @param {number} mapId - The drawn map.
+ * @returns {{lo: number[], hi: number[]}|null} The box, or null when not predicted there.
+ */
+function placedBoxIn(result, mapId) {
+  const box = result.boxes && result.boxes[String(mapId)];
+  if (box) return box;
+  return result.map.id === mapId ? result.box : null;
 }
 
 /** Fill the map menu and the relation toggle from state. */
@@ -135,6 +149,7 @@ function syncMapMenu() {
 async function showEmpty() {
   app.model = null;
   syncMapMenu();
+  writeLocation(app.state, false);
   await view.clear();
   const total = await searchDatasets({ limit: 1 }).then((r) => r.total, () => null);
   const { title, paragraphs } = emptyMapText(app.state.relation, total);
@@ -147,14 +162,13 @@ async function showEmpty() {
 /** Load the map list and draw the map the state asks for (or an empty state). */
 async function showMap() {
   try {
-    const [maps] = await Promise.all([listMaps(), getHealth()]);
-    app.maps = maps.items;
+    app.maps = (await listMaps()).items;
     const map = pickMap(app.maps, app.state.relation, app.state.map);
     if (!map) {
       await showEmpty();
       return;
     }
-    if (app.state.map && app.state.map !== map.id) app.state.map = null;
+    if (app.state.map && app.state.map !== String(map.id)) app.state.map = null;
     if (!app.model || app.model.map.id !== map.id) {
       showNotice('Loading the map…', []);
       app.model = buildModel(await getMapBoxes(map.id));

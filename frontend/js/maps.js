@@ -3,7 +3,7 @@
  */
 
 /** Maps whose boxes can be drawn and browsed. */
-export const DRAWABLE_STATUSES = ['published', 'ready', 'superseded'];
+export const DRAWABLE_STATUSES = ['published', 'ready', 'retired'];
 
 /**
  * The maps offered in the map menu for a relation: drawable, at least 2-D, the published
@@ -24,13 +24,14 @@ export function mapChoices(maps, relation) {
  * relation's published 2-D map, else its first choice.
  * @param {object[]} maps - MapPublic items.
  * @param {string} relation - The page's relation.
- * @param {string|null} requested - A map id from the URL or the menu.
+ * @param {string|number|null} requested - A map id from the URL or the menu (ids are
+ *   integers in the API and strings in URLs and menus, so they are compared as text).
  * @returns {object|null} The map, or null when the relation has none.
  */
 export function pickMap(maps, relation, requested) {
   const choices = mapChoices(maps, relation);
   if (requested) {
-    const wanted = choices.find((m) => m.id === requested);
+    const wanted = choices.find((m) => String(m.id) === String(requested));
     if (wanted) return wanted;
   }
   return choices.find((m) => m.status === 'published' && m.dim === 2) || choices.find((m) => m.status === 'published') || choices[0] || null;

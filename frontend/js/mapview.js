@@ -56,7 +56,8 @@ function statusText(model, drawn, layers) {
 
 /**
  * Create the view over the page's shared object.
- * @param {{state: import('./state.js').PageState, model: object|null, placed: object|null}} app
+ * @param {{state: import('./state.js').PageState, model: object|null,
+ *   placed: {box: object|null, mapId: number}|null}} app
  *   The page (read on every draw; `app.state.view` is written on pan/zoom).
  * @param {MapViewHandlers} handlers - Callbacks.
  * @returns {{render: () => void, moveView: (view: object|null) => void, clear: () => Promise<void>}}
@@ -94,14 +95,14 @@ export function createMapView(app, handlers) {
     if (!colors || colors.model !== model || colors.mode !== state.color) colors = { model, mode: state.color, ...colorGroups(model, state.color) };
     const visible = selectVisible(model.rank, state.top, zoomFactor(model.bounds, state.view));
     limit = visible.limit;
-    const placed = app.placed && app.placed.result.map.id === model.map.id ? app.placed.result.box : null;
+    const placed = app.placed && app.placed.mapId === model.map.id ? app.placed.box : null;
     const scene = { ...visible, colors, passes: (i) => passesFilters(model, i, state), roles: handlers.roles(), placed };
     const { traces, drawn, layers } = buildTraces(model, scene);
-    const legendTitle = scene.roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
-    const layout = buildLayout(model, { view: state.view, legendTitle, viewKey: `v${viewKey}` });
     const gd = graph();
     const box = gd.getBoundingClientRect();
     size = { width: Math.max(MIN_PLOT_PX, Math.floor(box.width)), height: Math.max(MIN_PLOT_PX, Math.floor(box.height)) };
+    const legendTitle = scene.roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
+    const layout = buildLayout(model, { view: state.view, legendTitle, viewKey: `v${viewKey}`, ...size });
     Object.assign(layout, { autosize: false }, size);
     gd.dataset.drawn = String(drawn.length);
     gd.dataset.mapSize = String(model.n);

@@ -229,7 +229,7 @@ function relatedItem(item, actions) {
  * @param {PanelActions} actions - Callbacks.
  */
 export function renderPlaced(body, result, info, actions) {
-  body.append(el('p', { className: 'hint', text: info.drawn ? 'The dashed box is where the trained network puts a dataset with these labels. Nothing was stored.' : `Predicted in map ${result.map.id} (${result.map.dim}-D), which is not the map on screen (${info.mapLabel}); its box is not drawn.` }));
+  body.append(el('p', { className: 'hint', text: info.drawn ? 'The dashed box is where the trained network puts a dataset with these labels. Nothing was stored.' : `No predicted box for the map on screen (${info.mapLabel}); scores come from map ${result.map.id} (${result.map.dim}-D).` }));
   const lists = [
     { spec: { key: 'placed-in', relation: result.map.relation, role: 'container', title: 'Contained in', hint: 'Datasets whose classes would cover yours.' }, data: { map: result.map, items: result.contained_in }, error: null },
     { spec: { key: 'placed-contains', relation: result.map.relation, role: 'contained', title: 'Contains', hint: 'Datasets whose classes yours would cover.' }, data: { map: result.map, items: result.contains }, error: null },

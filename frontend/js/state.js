@@ -14,7 +14,8 @@ export const DEFAULT_TOP = 500;
 export const MIN_TOP = 10;
 export const MAX_TOP = 20000;
 export const MAX_LICENSE_CHARS = 100;
-export const MAP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/** Map ids are positive integers in the API; the URL carries them as text. */
+export const MAP_ID_PATTERN = /^[1-9][0-9]{0,17}$/;
 const MAX_COUNT = 1e12;
 const VIEW_DIGITS = 6;
 
@@ -22,7 +23,7 @@ const VIEW_DIGITS = 6;
  * @typedef {object} PageState
  * @property {string|null} dataset - Selected dataset id.
  * @property {string} relation - 'containment' or 'transfer'.
- * @property {string|null} map - Drawn map id; null = the relation's published map.
+ * @property {string|null} map - Drawn map id (as text); null = the relation's published map.
  * @property {import('./boxes.js').Bounds|null} view - Axis ranges; null = whole map.
  * @property {string|null} license @property {number|null} minClasses
  * @property {number|null} maxClasses @property {number|null} minExamples

@@ -143,6 +143,16 @@ test('layout shows the requested view, axis titles and the dimension', () => {
   assert.deepEqual(whole.xaxis.range, [model.bounds.x0, model.bounds.x1]);
 });
 
+test('a narrow figure drops the legend and axis titles', () => {
+  const model = buildModel(payload(3));
+  const narrow = buildLayout(model, { view: null, legendTitle: 't', viewKey: 'v', width: 380, height: 300 });
+  assert.equal(narrow.showlegend, false);
+  assert.equal(narrow.xaxis.title.text, '');
+  const wide = buildLayout(model, { view: null, legendTitle: 't', viewKey: 'v', width: 1200, height: 600 });
+  assert.equal(wide.showlegend, true);
+  assert.ok(wide.legend.y < 0, 'the legend sits under the plot');
+});
+
 test('the modebar config hides the cloud button and the logo', () => {
   assert.equal(PLOT_CONFIG.showSendToCloud, false);
   assert.equal(PLOT_CONFIG.displaylogo, false);

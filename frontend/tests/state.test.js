@@ -11,7 +11,7 @@ test('every field survives a round trip', () => {
   const state = {
     dataset: 'uoft-cs/cifar10',
     relation: 'transfer',
-    map: 'map-7',
+    map: '7',
     view: { x0: -1.25, x1: 3.5, y0: 0.125, y1: 2 },
     license: 'cc-by-4.0',
     minClasses: 10,
@@ -21,7 +21,7 @@ test('every field survives a round trip', () => {
     color: 'size',
   };
   const query = encodeState(state);
-  assert.match(query, /^dataset=uoft-cs\/cifar10&relation=transfer&map=map-7&view=-1\.25,3\.5,0\.125,2&/);
+  assert.match(query, /^dataset=uoft-cs\/cifar10&relation=transfer&map=7&view=-1\.25,3\.5,0\.125,2&/);
   assert.deepEqual(decodeState(`?${query}`), state);
 });
 
@@ -31,7 +31,7 @@ test('view coordinates are shortened to six significant digits', () => {
 });
 
 test('malformed parameters fall back to defaults', () => {
-  const state = decodeState('?dataset=../../etc&relation=evil&map=<x>&view=1,0,0,1&min_classes=-3&max_classes=1e3&top=abc&color=red&license=');
+  const state = decodeState('?dataset=../../etc&relation=evil&map=0x1&view=1,0,0,1&min_classes=-3&max_classes=1e3&top=abc&color=red&license=');
   assert.deepEqual(state, defaultState());
   assert.equal(decodeState('?view=0,1,0,NaN').view, null);
   assert.equal(decodeState('?view=0,1,0').view, null);
