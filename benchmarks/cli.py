@@ -85,15 +85,16 @@ def bench_page(
         raise typer.BadParameter(f"sizes must be integers, got {sizes!r}") from exc
     results = run_page_bench(counts)
     table = Table(title="map page in headless Chromium (SwiftShader WebGL: CPU, no GPU)")
-    for name in ("boxes", "first render", "data→drawn", "zoom p50", "zoom p95", "pan p50"):
+    names = ("boxes", "scripts ready", "first render", "data→drawn", "zoom p50", "zoom p95")
+    for name in (*names, "pan p50", "pan p95"):
         table.add_column(name, justify="right")
-    table.add_column("pan p95", justify="right")
     for r in results:
         table.add_row(
             f"{r.boxes:,}",
             *(
                 f"{v:.0f} ms"
                 for v in (
+                    r.scripts_ready_ms,
                     r.first_render_ms,
                     r.data_to_render_ms,
                     r.zoom_frame_p50_ms,
