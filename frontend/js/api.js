@@ -48,14 +48,21 @@ export function buildQuery(params) {
  */
 async function request(path, options = {}) {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException('timeout', 'TimeoutError')), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('timeout', 'TimeoutError')),
+    REQUEST_TIMEOUT_MS,
+  );
   const outer = options.signal;
   const onAbort = () => controller.abort(outer.reason);
   if (outer) {
     if (outer.aborted) controller.abort(outer.reason);
     else outer.addEventListener('abort', onAbort, { once: true });
   }
-  const init = { method: options.method || 'GET', headers: { Accept: 'application/json' }, signal: controller.signal };
+  const init = {
+    method: options.method || 'GET',
+    headers: { Accept: 'application/json' },
+    signal: controller.signal,
+  };
   if (options.body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(options.body);
@@ -65,7 +72,8 @@ async function request(path, options = {}) {
     response = await fetch(path, init);
   } catch (err) {
     if (outer && outer.aborted) throw new ApiError(0, 'aborted', 'request cancelled');
-    if (controller.signal.aborted) throw new ApiError(0, 'timeout', `no answer from ${path} within ${REQUEST_TIMEOUT_MS / 1000} s`);
+    if (controller.signal.aborted)
+      throw new ApiError(0, 'timeout', `no answer from ${path} within ${REQUEST_TIMEOUT_MS / 1000} s`);
     throw new ApiError(0, 'network', `cannot reach the server (${err && err.message ? err.message : err})`);
   } finally {
     clearTimeout(timer);
@@ -79,7 +87,8 @@ async function request(path, options = {}) {
   }
   if (!response.ok) {
     const code = body && typeof body.error === 'string' ? body.error : `http_${response.status}`;
-    const detail = body && typeof body.detail === 'string' ? body.detail : `${response.status} ${response.statusText}`;
+    const detail =
+      body && typeof body.detail === 'string' ? body.detail : `${response.status} ${response.statusText}`;
     throw new ApiError(response.status, code, detail);
   }
   if (body === null) throw new ApiError(response.status, 'bad_json', `${path} did not return JSON`);
@@ -147,7 +156,12 @@ export function getDataset(id) {
  * @returns {Promise<object>} RelatedPublic.
  */
 export function getRelated(id, params) {
-  const query = buildQuery({ relation: params.relation, direction: params.direction, k: params.k, map: params.map });
+  const query = buildQuery({
+    relation: params.relation,
+    direction: params.direction,
+    k: params.k,
+    map: params.map,
+  });
   return request(`api/datasets/${encodeIdPath(id)}/related${query}`);
 }
 

@@ -15,6 +15,7 @@ import { createMapView } from './mapview.js';
 import { mapChoices, mapLabel, pickMap } from './maps.js';
 import { emptyMapText, hideNotice, showNotice } from './notice.js';
 import * as panel from './panel.js';
+import { renderLasso, renderPlaced } from './related.js';
 import { bindPlace } from './place.js';
 import { bindSearch } from './search.js';
 import { HIGHLIGHT_K, fetchSelection } from './selection.js';
@@ -35,7 +36,10 @@ const app = {
 
 const view = createMapView(app, {
   click: (id) => select(id, { push: true }),
-  lasso: (ids) => panel.renderLasso(panel.openPanel(`${ids.length} datasets in the lasso`), ids, { select: (id) => select(id, { push: true, focus: true }) }),
+  lasso: (ids) =>
+    renderLasso(panel.openPanel(`${ids.length} datasets in the lasso`), ids, {
+      select: (id) => select(id, { push: true, focus: true }),
+    }),
   roles: currentRoles,
 });
 
@@ -70,15 +74,24 @@ async function select(id, opts = {}) {
     app.selection = { id, ...loaded };
     view.render();
     const body = panel.openPanel(loaded.dataset.id, loaded.dataset.pretty_name || undefined);
-    panel.renderDataset(body, loaded.dataset, loaded.lists, { onMap: index !== undefined, mapLabel: model ? mapLabel(model.map) : 'this map' }, {
-      select: (other) => select(other, { push: true, zoom: true, focus: true }),
-      zoom: () => view.moveView(frameBox(app.model, app.model.indexById.get(id))),
-      exportCsv: () => exportRelatedCsv(id, loaded.lists),
-    });
+    panel.renderDataset(
+      body,
+      loaded.dataset,
+      loaded.lists,
+      { onMap: index !== undefined, mapLabel: model ? mapLabel(model.map) : 'this map' },
+      {
+        select: (other) => select(other, { push: true, zoom: true, focus: true }),
+        zoom: () => view.moveView(frameBox(app.model, app.model.indexById.get(id))),
+        exportCsv: () => exportRelatedCsv(id, loaded.lists),
+      },
+    );
     if (opts.focus) panel.focusPanel();
   } catch (err) {
     if (token !== app.selectionToken) return;
-    panel.showError(id, err.status === 404 ? `No dataset “${id}” in the database.` : `Could not load it: ${err.message}`);
+    panel.showError(
+      id,
+      err.status === 404 ? `No dataset “${id}” in the database.` : `Could not load it: ${err.message}`,
+    );
   }
 }
 
@@ -101,7 +114,8 @@ function clearSelection() {
 function onPlaced(result, labels) {
   const roles = new Map();
   for (const item of result.contained_in.slice(0, HIGHLIGHT_K)) roles.set(item.id, 'container');
-  for (const item of result.contains.slice(0, HIGHLIGHT_K)) if (!roles.has(item.id)) roles.set(item.id, 'contained');
+  for (const item of result.contains.slice(0, HIGHLIGHT_K))
+    if (!roles.has(item.id)) roles.set(item.id, 'contained');
   const box = app.model ? placedBoxIn(result, app.model.map.id) : null;
   app.placed = { result, labels, roles, box, mapId: app.model ? app.model.map.id : null };
   app.selectionToken += 1;
@@ -109,10 +123,18 @@ function onPlaced(result, labels) {
   app.state.dataset = null;
   writeLocation(app.state, true);
   const drawn = box !== null;
-  const body = panel.openPanel('Your dataset', `${labels.length.toLocaleString('en-US')} labels · predicted box`);
-  panel.renderPlaced(body, result, { labels: labels.length, drawn, mapLabel: app.model ? mapLabel(app.model.map) : 'none' }, {
-    select: (id) => select(id, { push: true, zoom: true, focus: true }),
-  });
+  const body = panel.openPanel(
+    'Your dataset',
+    `${labels.length.toLocaleString('en-US')} labels · predicted box`,
+  );
+  renderPlaced(
+    body,
+    result,
+    { labels: labels.length, drawn, mapLabel: app.model ? mapLabel(app.model.map) : 'none' },
+    {
+      select: (id) => select(id, { push: true, zoom: true, focus: true }),
+    },
+  );
   if (drawn) view.moveView(frameCorners(app.model, box));
   else view.render();
   panel.focusPanel();
@@ -136,11 +158,18 @@ function syncMapMenu() {
   const menu = /** @type {HTMLSelectElement} */ (byId('map-select'));
   clear(menu);
   const choices = mapChoices(app.maps, app.state.relation);
-  for (const m of choices) menu.append(el('option', { text: `${m.dim}-D · ${m.representation}${m.status === 'published' ? '' : ` (${m.status})`}`, attrs: { value: m.id } }));
+  for (const m of choices)
+    menu.append(
+      el('option', {
+        text: `${m.dim}-D · ${m.representation}${m.status === 'published' ? '' : ` (${m.status})`}`,
+        attrs: { value: m.id },
+      }),
+    );
   if (!choices.length) menu.append(el('option', { text: 'none trained', attrs: { value: '' } }));
   menu.disabled = choices.length < 2;
   menu.value = app.model ? app.model.map.id : '';
-  for (const input of document.querySelectorAll('input[name="relation"]')) input.checked = input.value === app.state.relation;
+  for (const input of document.querySelectorAll('input[name="relation"]'))
+    input.checked = input.value === app.state.relation;
 }
 
 /**
@@ -152,7 +181,10 @@ async function showEmpty() {
   syncMapMenu();
   writeLocation(app.state, false);
   await view.clear();
-  const total = await searchDatasets({ limit: 1 }).then((r) => r.total, () => null);
+  const total = await searchDatasets({ limit: 1 }).then(
+    (r) => r.total,
+    () => null,
+  );
   const { title, paragraphs } = emptyMapText(app.state.relation, total);
   showNotice(title, paragraphs);
   byId('map-status').textContent = '';
@@ -184,7 +216,10 @@ async function showMap() {
       await select(app.state.dataset, { zoom: !app.state.view });
     }
   } catch (err) {
-    showNotice('The map could not be loaded', [err.message, 'Check that the server is running (`task2box serve`), then reload.']);
+    showNotice('The map could not be loaded', [
+      err.message,
+      'Check that the server is running (`task2box serve`), then reload.',
+    ]);
   }
 }
 
@@ -239,7 +274,8 @@ function init() {
   bindNavigation();
   byId('panel-close').addEventListener('click', clearSelection);
   document.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape' && !byId('panel').hidden && !document.querySelector('dialog[open]')) clearSelection();
+    if (event.key === 'Escape' && !byId('panel').hidden && !document.querySelector('dialog[open]'))
+      clearSelection();
   });
   watchJobs((job) => {
     if (job.kind === 'train' && job.status === 'succeeded') {

@@ -71,7 +71,9 @@ export function buildModel(payload) {
     y1[i] = Math.max(lo[1], hi[1]);
   }
   const names = Array.isArray(payload.licenses) ? payload.licenses : [];
-  const license = payload.license.map((k) => (Number.isInteger(k) && k >= 0 && k < names.length ? String(names[k]) : null));
+  const license = payload.license.map((k) =>
+    Number.isInteger(k) && k >= 0 && k < names.length ? String(names[k]) : null,
+  );
   const downloads = payload.downloads.map((d) => (Number.isFinite(d) ? d : 0));
   const ids = payload.ids.map(String);
   return {
@@ -196,10 +198,13 @@ export function passesFilters(model, i, filters) {
     if (model.license[i] !== want) return false;
   }
   const classes = model.numLabels[i];
-  if (filters.minClasses !== null && filters.minClasses !== undefined && !(classes >= filters.minClasses)) return false;
-  if (filters.maxClasses !== null && filters.maxClasses !== undefined && !(classes <= filters.maxClasses)) return false;
+  if (filters.minClasses !== null && filters.minClasses !== undefined && !(classes >= filters.minClasses))
+    return false;
+  if (filters.maxClasses !== null && filters.maxClasses !== undefined && !(classes <= filters.maxClasses))
+    return false;
   const size = model.numExamples[i];
-  if (filters.minExamples !== null && filters.minExamples !== undefined && !(size >= filters.minExamples)) return false;
+  if (filters.minExamples !== null && filters.minExamples !== undefined && !(size >= filters.minExamples))
+    return false;
   return true;
 }
 
@@ -231,5 +236,10 @@ export function frameCorners(model, box, margin = 1.5) {
   const minH = (model.bounds.y1 - model.bounds.y0) * 0.02;
   const padX = Math.max(w * margin, minW);
   const padY = Math.max(h * margin, minH);
-  return { x0: Math.min(x0, x1) - padX, x1: Math.max(x0, x1) + padX, y0: Math.min(y0, y1) - padY, y1: Math.max(y0, y1) + padY };
+  return {
+    x0: Math.min(x0, x1) - padX,
+    x1: Math.max(x0, x1) + padX,
+    y0: Math.min(y0, y1) - padY,
+    y1: Math.max(y0, y1) + padY,
+  };
 }

@@ -6,7 +6,16 @@
  */
 
 /** Okabe–Ito based palette: distinguishable with the common colour-vision deficiencies. */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#8C6D31', '#7F3C8D'];
+export const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#CC79A7',
+  '#56B4E9',
+  '#D55E00',
+  '#8C6D31',
+  '#7F3C8D',
+];
 export const OTHER_COLOR = '#8a8f98';
 export const UNKNOWN_COLOR = '#b9bec7';
 export const GREY = '#a3a8b0';
@@ -71,7 +80,11 @@ export function colorGroups(model, mode) {
  */
 function licenseGroups(model) {
   const top = model.licenses.slice(0, MAX_LICENSE_GROUPS);
-  const groups = top.map((name, k) => ({ key: `license:${name}`, label: name, color: PALETTE[k % PALETTE.length] }));
+  const groups = top.map((name, k) => ({
+    key: `license:${name}`,
+    label: name,
+    color: PALETTE[k % PALETTE.length],
+  }));
   const other = groups.length;
   groups.push({ key: 'license:other', label: 'Other licenses', color: OTHER_COLOR });
   const unknown = groups.length;
@@ -93,7 +106,11 @@ function licenseGroups(model) {
  * @returns {{groups: ColorGroup[], groupOf: Int32Array}} The groups.
  */
 function binnedGroups(values, bins, unknownLabel) {
-  const groups = bins.map(([, label], k) => ({ key: label, label, color: SEQUENTIAL[Math.min(SEQUENTIAL.length - 1, k + 1)] }));
+  const groups = bins.map(([, label], k) => ({
+    key: label,
+    label,
+    color: SEQUENTIAL[Math.min(SEQUENTIAL.length - 1, k + 1)],
+  }));
   const unknown = groups.length;
   groups.push({ key: 'unknown', label: unknownLabel, color: UNKNOWN_COLOR });
   const groupOf = new Int32Array(values.length);

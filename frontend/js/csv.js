@@ -7,7 +7,19 @@
  */
 
 export const FORMULA_PREFIXES = ['=', '+', '-', '@', '\t', '\r'];
-export const RELATED_COLUMNS = ['selected', 'relation', 'direction', 'map', 'rank', 'id', 'score', 'p_in', 'p_contains', 'measured', 'shared_labels'];
+export const RELATED_COLUMNS = [
+  'selected',
+  'relation',
+  'direction',
+  'map',
+  'rank',
+  'id',
+  'score',
+  'p_in',
+  'p_contains',
+  'measured',
+  'shared_labels',
+];
 
 /**
  * One CSV cell. Numbers and booleans are written as they are; text is guarded and quoted.
@@ -69,5 +81,7 @@ export function relatedToCsv(selected, lists) {
  * @returns {string} e.g. `related-owner__name.csv`.
  */
 export function csvFileName(id) {
-  return `related-${String(id).replace(/\//g, '__').replace(/[^A-Za-z0-9._-]/g, '_')}.csv`;
+  return `related-${String(id)
+    .replace(/\//g, '__')
+    .replace(/[^A-Za-z0-9._-]/g, '_')}.csv`;
 }

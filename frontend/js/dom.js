@@ -28,7 +28,8 @@ export function el(tag, props = {}, children = []) {
     node.setAttribute(name, value === true ? '' : String(value));
   }
   if (props.href !== undefined) {
-    if (!SAFE_URL.test(props.href)) throw new Error(`refusing link target ${JSON.stringify(props.href.slice(0, 60))}`);
+    if (!SAFE_URL.test(props.href))
+      throw new Error(`refusing link target ${JSON.stringify(props.href.slice(0, 60))}`);
     node.setAttribute('href', props.href);
   }
   append(node, children);

@@ -51,7 +51,8 @@ export function bindFilters(onChange) {
     timer = setTimeout(fn, INPUT_DEBOUNCE_MS);
   };
   license.addEventListener('change', () => onChange({ license: license.value || null }));
-  const classes = () => onChange({ minClasses: parseBound(minClasses.value), maxClasses: parseBound(maxClasses.value) });
+  const classes = () =>
+    onChange({ minClasses: parseBound(minClasses.value), maxClasses: parseBound(maxClasses.value) });
   minClasses.addEventListener('input', () => later(classes));
   maxClasses.addEventListener('input', () => later(classes));
   minExamples.addEventListener('change', () => onChange({ minExamples: parseBound(minExamples.value) }));
@@ -60,7 +61,9 @@ export function bindFilters(onChange) {
     later(() => onChange({ top: Number(top.value) }));
   });
   color.addEventListener('change', () => onChange({ color: color.value }));
-  byId('filters-reset').addEventListener('click', () => onChange({ license: null, minClasses: null, maxClasses: null, minExamples: null, top: DEFAULT_TOP }));
+  byId('filters-reset').addEventListener('click', () =>
+    onChange({ license: null, minClasses: null, maxClasses: null, minExamples: null, top: DEFAULT_TOP }),
+  );
 }
 
 /**
@@ -79,12 +82,19 @@ export function syncFilters(state, model) {
     license.append(el('option', { text: state.license, attrs: { value: state.license } }));
   }
   license.value = state.license || '';
-  /** @type {HTMLInputElement} */ (byId('filter-min-classes')).value = state.minClasses === null ? '' : String(state.minClasses);
-  /** @type {HTMLInputElement} */ (byId('filter-max-classes')).value = state.maxClasses === null ? '' : String(state.maxClasses);
+  /** @type {HTMLInputElement} */ (byId('filter-min-classes')).value =
+    state.minClasses === null ? '' : String(state.minClasses);
+  /** @type {HTMLInputElement} */ (byId('filter-max-classes')).value =
+    state.maxClasses === null ? '' : String(state.maxClasses);
   const minExamples = /** @type {HTMLSelectElement} */ (byId('filter-min-examples'));
   minExamples.value = state.minExamples === null ? '' : String(state.minExamples);
   if (minExamples.value !== (state.minExamples === null ? '' : String(state.minExamples))) {
-    minExamples.append(el('option', { text: `≥ ${state.minExamples.toLocaleString('en-US')}`, attrs: { value: String(state.minExamples) } }));
+    minExamples.append(
+      el('option', {
+        text: `≥ ${state.minExamples.toLocaleString('en-US')}`,
+        attrs: { value: String(state.minExamples) },
+      }),
+    );
     minExamples.value = String(state.minExamples);
   }
   const top = /** @type {HTMLInputElement} */ (byId('top-n'));

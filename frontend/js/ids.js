@@ -15,8 +15,12 @@ export const HUB_DATASETS_URL = 'https://huggingface.co/datasets/';
  * @returns {boolean} True when it matches the API's id pattern.
  */
 export function isDatasetId(id) {
-  return typeof id === 'string' && id.length <= MAX_ID_LENGTH && DATASET_ID_PATTERN.test(id)
-    && !id.split('/').some((part) => part === '.' || part === '..');
+  return (
+    typeof id === 'string' &&
+    id.length <= MAX_ID_LENGTH &&
+    DATASET_ID_PATTERN.test(id) &&
+    !id.split('/').some((part) => part === '.' || part === '..')
+  );
 }
 
 /**

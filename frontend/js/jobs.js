@@ -21,10 +21,18 @@ const STOP_STATUSES = [401, 403, 404, 405];
  * @returns {string} e.g. "Training a map: 340 / 1,000 (epoch 340)".
  */
 export function jobText(job) {
-  const what = job.kind === 'crawl' ? 'Crawling the Hub' : job.kind === 'train' ? 'Training a map' : `Job ${job.kind}`;
-  const count = job.total ? `${formatCount(job.progress)} / ${formatCount(job.total)}` : job.progress ? formatCount(job.progress) : '';
+  const what =
+    job.kind === 'crawl' ? 'Crawling the Hub' : job.kind === 'train' ? 'Training a map' : `Job ${job.kind}`;
+  const count = job.total
+    ? `${formatCount(job.progress)} / ${formatCount(job.total)}`
+    : job.progress
+      ? formatCount(job.progress)
+      : '';
   const status = job.status === 'queued' ? 'queued' : count;
-  return [what, status, job.message ? `(${job.message})` : ''].filter(Boolean).join(' · ').replace(' · (', ' (');
+  return [what, status, job.message ? `(${job.message})` : '']
+    .filter(Boolean)
+    .join(' · ')
+    .replace(' · (', ' (');
 }
 
 /**

@@ -16,7 +16,10 @@ export function mapChoices(maps, relation) {
   const rank = (m) => (m.status === 'published' ? 0 : 1);
   return maps
     .filter((m) => m.relation === relation && DRAWABLE_STATUSES.includes(m.status) && m.dim >= 2)
-    .sort((a, b) => rank(a) - rank(b) || a.dim - b.dim || String(b.created_at).localeCompare(String(a.created_at)));
+    .sort(
+      (a, b) =>
+        rank(a) - rank(b) || a.dim - b.dim || String(b.created_at).localeCompare(String(a.created_at)),
+    );
 }
 
 /**
@@ -34,7 +37,12 @@ export function pickMap(maps, relation, requested) {
     const wanted = choices.find((m) => String(m.id) === String(requested));
     if (wanted) return wanted;
   }
-  return choices.find((m) => m.status === 'published' && m.dim === 2) || choices.find((m) => m.status === 'published') || choices[0] || null;
+  return (
+    choices.find((m) => m.status === 'published' && m.dim === 2) ||
+    choices.find((m) => m.status === 'published') ||
+    choices[0] ||
+    null
+  );
 }
 
 /**

@@ -11,7 +11,8 @@ import { colorGroups } from './colors.js';
 import { byId } from './dom.js';
 import { mapLabel } from './maps.js';
 import { showNotice } from './notice.js';
-import { PLOT_CONFIG, buildLayout, buildTraces } from './plot.js';
+import { PLOT_CONFIG, buildLayout } from './layout.js';
+import { buildTraces } from './plot.js';
 import { writeLocation } from './state.js';
 
 const VIEW_SETTLE_MS = 120;
@@ -51,7 +52,9 @@ function statusText(model, drawn, layers) {
     fading ? `${fading.toLocaleString('en-US')} more fading in (zoom in)` : '',
     hidden ? `${hidden.toLocaleString('en-US')} filtered out` : '',
     mapLabel(model.map),
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 /**
@@ -79,9 +82,12 @@ export function createMapView(app, handlers) {
    * @returns {Promise<void>} Settles when it has run.
    */
   const queuePlot = (fn) => {
-    plotChain = plotChain.then(fn).then(() => undefined, (err) => {
-      showNotice('The map could not be drawn', [String(err && err.message ? err.message : err)]);
-    });
+    plotChain = plotChain.then(fn).then(
+      () => undefined,
+      (err) => {
+        showNotice('The map could not be drawn', [String(err && err.message ? err.message : err)]);
+      },
+    );
     return plotChain;
   };
 
@@ -92,15 +98,25 @@ export function createMapView(app, handlers) {
   const draw = () => {
     const { model, state } = app;
     if (!model) return undefined;
-    if (!colors || colors.model !== model || colors.mode !== state.color) colors = { model, mode: state.color, ...colorGroups(model, state.color) };
+    if (!colors || colors.model !== model || colors.mode !== state.color)
+      colors = { model, mode: state.color, ...colorGroups(model, state.color) };
     const visible = selectVisible(model.rank, state.top, zoomFactor(model.bounds, state.view));
     limit = visible.limit;
     const placed = app.placed && app.placed.mapId === model.map.id ? app.placed.box : null;
-    const scene = { ...visible, colors, passes: (i) => passesFilters(model, i, state), roles: handlers.roles(), placed };
+    const scene = {
+      ...visible,
+      colors,
+      passes: (i) => passesFilters(model, i, state),
+      roles: handlers.roles(),
+      placed,
+    };
     const { traces, drawn, layers } = buildTraces(model, scene);
     const gd = graph();
     const box = gd.getBoundingClientRect();
-    size = { width: Math.max(MIN_PLOT_PX, Math.floor(box.width)), height: Math.max(MIN_PLOT_PX, Math.floor(box.height)) };
+    size = {
+      width: Math.max(MIN_PLOT_PX, Math.floor(box.width)),
+      height: Math.max(MIN_PLOT_PX, Math.floor(box.height)),
+    };
     const legendTitle = scene.roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
     const layout = buildLayout(model, { view: state.view, legendTitle, viewKey: `v${viewKey}`, ...size });
     Object.assign(layout, { autosize: false }, size);
@@ -144,13 +160,25 @@ export function createMapView(app, handlers) {
     clearTimeout(settle);
     settle = setTimeout(() => {
       const layout = graph().layout;
-      if (!app.model || !layout || !layout.xaxis || !layout.yaxis || !layout.xaxis.range || !layout.yaxis.range) return;
+      if (
+        !app.model ||
+        !layout ||
+        !layout.xaxis ||
+        !layout.yaxis ||
+        !layout.xaxis.range ||
+        !layout.yaxis.range
+      )
+        return;
       const [x0, x1] = layout.xaxis.range.map(Number);
       const [y0, y1] = layout.yaxis.range.map(Number);
       if (![x0, x1, y0, y1].every(Number.isFinite)) return;
       app.state.view = { x0, x1, y0, y1 };
       writeLocation(app.state, false);
-      if (selectVisible(app.model.rank, app.state.top, zoomFactor(app.model.bounds, app.state.view)).limit !== limit) render();
+      if (
+        selectVisible(app.model.rank, app.state.top, zoomFactor(app.model.bounds, app.state.view)).limit !==
+        limit
+      )
+        render();
     }, VIEW_SETTLE_MS);
   };
 
@@ -166,7 +194,10 @@ export function createMapView(app, handlers) {
     gd.on('plotly_relayout', onRelayout);
     gd.on('plotly_doubleclick', () => moveView(null));
     gd.on('plotly_selected', (event) => {
-      const ids = event && event.points ? event.points.map((p) => p.customdata).filter((id) => typeof id === 'string') : [];
+      const ids =
+        event && event.points
+          ? event.points.map((p) => p.customdata).filter((id) => typeof id === 'string')
+          : [];
       if (ids.length) handlers.lasso(ids);
     });
     let timer = null;
@@ -174,7 +205,8 @@ export function createMapView(app, handlers) {
       clearTimeout(timer);
       timer = setTimeout(() => {
         const box = gd.getBoundingClientRect();
-        if (size && (Math.floor(box.width) !== size.width || Math.floor(box.height) !== size.height)) render();
+        if (size && (Math.floor(box.width) !== size.width || Math.floor(box.height) !== size.height))
+          render();
       }, RESIZE_SETTLE_MS);
     });
     observer.observe(gd);
@@ -184,12 +216,13 @@ export function createMapView(app, handlers) {
    * Remove the plot (no map to show).
    * @returns {Promise<void>} Settles when removed.
    */
-  const clear = () => queuePlot(() => {
-    window.Plotly.purge(graph());
-    if (observer) observer.disconnect();
-    listening = false;
-    size = null;
-  });
+  const clear = () =>
+    queuePlot(() => {
+      window.Plotly.purge(graph());
+      if (observer) observer.disconnect();
+      listening = false;
+      size = null;
+    });
 
   return { render, moveView, clear };
 }

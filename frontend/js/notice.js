@@ -19,7 +19,8 @@ export function showNotice(title, paragraphs) {
   for (const text of paragraphs) {
     const p = el('p');
     text.split(/(`[^`]+`)/).forEach((part) => {
-      if (part.startsWith('`') && part.endsWith('`') && part.length > 2) p.append(el('code', { text: part.slice(1, -1) }));
+      if (part.startsWith('`') && part.endsWith('`') && part.length > 2)
+        p.append(el('code', { text: part.slice(1, -1) }));
       else if (part) p.append(document.createTextNode(part));
     });
     body.append(p);

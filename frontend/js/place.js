@@ -27,13 +27,21 @@ export function parseLabels(text) {
     const label = part.trim();
     if (!label || seen.has(label)) continue;
     if (label.length > MAX_LABEL_CHARS) {
-      return { labels: [], error: `A label is longer than ${MAX_LABEL_CHARS} characters: “${label.slice(0, 40)}…”.` };
+      return {
+        labels: [],
+        error: `A label is longer than ${MAX_LABEL_CHARS} characters: “${label.slice(0, 40)}…”.`,
+      };
     }
     seen.add(label);
     labels.push(label);
   }
-  if (labels.length === 0) return { labels, error: 'Paste at least one label: one per line, or separated by commas.' };
-  if (labels.length > MAX_LABELS) return { labels: [], error: `At most ${MAX_LABELS.toLocaleString('en-US')} labels, got ${labels.length.toLocaleString('en-US')}.` };
+  if (labels.length === 0)
+    return { labels, error: 'Paste at least one label: one per line, or separated by commas.' };
+  if (labels.length > MAX_LABELS)
+    return {
+      labels: [],
+      error: `At most ${MAX_LABELS.toLocaleString('en-US')} labels, got ${labels.length.toLocaleString('en-US')}.`,
+    };
   return { labels, error: null };
 }
 

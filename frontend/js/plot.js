@@ -11,20 +11,12 @@
 import { escapeHtml, formatCount } from './text.js';
 import { GREY, MAX_GROUPS, ROLE_ORDER, ROLE_STYLES, withAlpha } from './colors.js';
 
-export const PLOT_CONFIG = Object.freeze({
-  displaylogo: false,
-  showSendToCloud: false,
-  scrollZoom: true,
-  doubleClick: 'reset',
-  modeBarButtonsToRemove: ['select2d', 'autoScale2d', 'toggleSpikelines'],
-  toImageButtonOptions: { format: 'png', filename: 'task2box-map', scale: 2 },
-});
 export const PLACED_COLOR = '#E11D48';
 export const BOX_FILL_ALPHA = 0.13;
 export const BOX_LINE_ALPHA = 0.7;
-const LEGEND_GAP_PX = 44;
-const MIN_PLOT_AREA_PX = 120;
-const COMPACT_WIDTH_PX = 560;
+// Hover cards depend on the box only, so each model's are built once (10k toLocaleString
+// calls per redraw would otherwise dominate building the traces).
+const HOVER_CACHE = new WeakMap();
 const TRACE_UID = 'atlas';
 
 /**
@@ -61,12 +53,24 @@ export function rectangles(model, indices) {
     const b = model.x1[i];
     const c = model.y0[i];
     const d = model.y1[i];
-    x[k] = a; y[k] = c; k += 1;
-    x[k] = b; y[k] = c; k += 1;
-    x[k] = b; y[k] = d; k += 1;
-    x[k] = a; y[k] = d; k += 1;
-    x[k] = a; y[k] = c; k += 1;
-    x[k] = null; y[k] = null; k += 1;
+    x[k] = a;
+    y[k] = c;
+    k += 1;
+    x[k] = b;
+    y[k] = c;
+    k += 1;
+    x[k] = b;
+    y[k] = d;
+    k += 1;
+    x[k] = a;
+    y[k] = d;
+    k += 1;
+    x[k] = a;
+    y[k] = c;
+    k += 1;
+    x[k] = null;
+    y[k] = null;
+    k += 1;
   }
   return { x, y };
 }
@@ -79,6 +83,22 @@ export function rectangles(model, indices) {
  * @returns {string} The hover text.
  */
 export function hoverText(model, i) {
+  let cache = HOVER_CACHE.get(model);
+  if (!cache) {
+    cache = new Array(model.n);
+    HOVER_CACHE.set(model, cache);
+  }
+  if (cache[i] === undefined) cache[i] = formatHover(model, i);
+  return cache[i];
+}
+
+/**
+ * Build the hover card text of box i (see hoverText, which caches it).
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {number} i - A box index.
+ * @returns {string} The hover text.
+ */
+function formatHover(model, i) {
   const classes = model.numLabels[i];
   const size = model.numExamples[i];
   const lines = [
@@ -180,7 +200,13 @@ export function buildTraces(model, scene) {
   }
   for (const role of [...ROLE_ORDER].reverse()) {
     const style = ROLE_STYLES[role];
-    add(`role:${role}`, { name: style.label, color: style.color, fill: style.fill, line: 0.95, width: style.width });
+    add(`role:${role}`, {
+      name: style.label,
+      color: style.color,
+      fill: style.fill,
+      line: 0.95,
+      width: style.width,
+    });
   }
   traces.push(placedTrace(scene.placed));
   traces.push(markerTrace(model, drawn, layers, scene));
@@ -253,61 +279,6 @@ function layerMarkerColor(key, scene) {
   if (key === 'greyed') return withAlpha(GREY, 0.6);
   if (key.startsWith('role:')) return ROLE_STYLES[key.slice(5)].color;
   return withAlpha(scene.colors.groups[Number(key.slice(6))].color, 0.9);
-}
-
-/**
- * The layout: axis titles, the view's ranges and a legend above the plot.
- * @param {import('./boxes.js').BoxModel} model - The boxes.
- * @param {{view: import('./boxes.js').Bounds|null, legendTitle: string, viewKey: string,
- *   width?: number, height?: number}} opts The ranges to show (null: the whole map), the
- *   legend's title, a key that changes whenever the page (not the user) moves the view, and
- *   the figure size (a narrow figure drops the legend and axis titles).
- * @returns {object} A Plotly layout.
- */
-export function buildLayout(model, opts) {
-  const view = opts.view || model.bounds;
-  const dim = Number.isInteger(model.map.dim) ? model.map.dim : 2;
-  // On a phone-sized plot the legend and axis titles would take half of it; the panel's
-  // coloured headings name the highlights there instead.
-  const compact = (opts.width || 1000) < COMPACT_WIDTH_PX;
-  const axis = (k, range) => ({
-    title: { text: compact ? '' : `Box dimension ${k}${dim > 2 ? ` of ${dim}` : ''}`, font: { size: 12, color: '#4b5563' } },
-    range,
-    zeroline: false,
-    showgrid: true,
-    gridcolor: '#eef0f3',
-    linecolor: '#d0d5dd',
-    tickfont: { size: 11, color: '#6b7280' },
-    uirevision: opts.viewKey,
-  });
-  return {
-    margin: compact ? { l: 32, r: 8, t: 28, b: 24 } : { l: 56, r: 12, t: 28, b: 40 },
-    paper_bgcolor: '#ffffff',
-    plot_bgcolor: '#fbfcfd',
-    font: { family: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif', size: 12, color: '#1f2937' },
-    dragmode: 'pan',
-    hovermode: 'closest',
-    hoverdistance: 24,
-    hoverlabel: { bgcolor: '#ffffff', bordercolor: '#d0d5dd', font: { color: '#111827', size: 12 }, align: 'left' },
-    xaxis: axis(1, [view.x0, view.x1]),
-    yaxis: axis(2, [view.y0, view.y1]),
-    showlegend: !compact,
-    legend: {
-      title: { text: escapeHtml(opts.legendTitle), font: { size: 12 } },
-      orientation: 'h',
-      x: 0,
-      xanchor: 'left',
-      // A fixed distance in pixels under the plot, past the x-axis title (Plotly then grows
-      // the bottom margin to fit it); above the plot it would collide with the modebar.
-      y: -LEGEND_GAP_PX / Math.max(MIN_PLOT_AREA_PX, (opts.height || 600) - 80),
-      yanchor: 'top',
-      bgcolor: 'rgba(255,255,255,0)',
-      font: { size: 11 },
-      itemclick: 'toggle',
-      itemdoubleclick: 'toggleothers',
-    },
-    uirevision: 'atlas',
-  };
 }
 
 /**

@@ -49,7 +49,9 @@ export function bindSearch(onChoose) {
   };
   const highlight = (k) => {
     active = k;
-    list.querySelectorAll('[role="option"]').forEach((node, j) => node.setAttribute('aria-selected', String(j === k)));
+    list
+      .querySelectorAll('[role="option"]')
+      .forEach((node, j) => node.setAttribute('aria-selected', String(j === k)));
     if (k >= 0) {
       input.setAttribute('aria-activedescendant', `search-option-${k}`);
       list.children[k].scrollIntoView({ block: 'nearest' });
@@ -68,13 +70,26 @@ export function bindSearch(onChoose) {
     items = result.items;
     clear(list);
     if (items.length === 0) {
-      list.append(el('li', { className: 'search-empty', text: `No dataset matches “${query}”.`, attrs: { role: 'presentation' } }));
+      list.append(
+        el('li', {
+          className: 'search-empty',
+          text: `No dataset matches “${query}”.`,
+          attrs: { role: 'presentation' },
+        }),
+      );
     }
     items.forEach((item, k) => {
-      const option = el('li', { attrs: { role: 'option', id: `search-option-${k}`, 'aria-selected': 'false' } }, [
-        el('span', { className: 'opt-id', text: item.id }),
-        el('span', { className: 'opt-meta', text: `${item.num_labels} classes · ${formatCount(item.downloads)} downloads` }),
-      ]);
+      const option = el(
+        'li',
+        { attrs: { role: 'option', id: `search-option-${k}`, 'aria-selected': 'false' } },
+        [
+          el('span', { className: 'opt-id', text: item.id }),
+          el('span', {
+            className: 'opt-meta',
+            text: `${item.num_labels} classes · ${formatCount(item.downloads)} downloads`,
+          }),
+        ],
+      );
       // mousedown, not click: it fires before the input's blur closes the list.
       option.addEventListener('mousedown', (event) => {
         event.preventDefault();
@@ -83,7 +98,13 @@ export function bindSearch(onChoose) {
       list.append(option);
     });
     if (result.total > items.length) {
-      list.append(el('li', { className: 'search-more', text: `${result.total - items.length} more; keep typing to narrow.`, attrs: { role: 'presentation' } }));
+      list.append(
+        el('li', {
+          className: 'search-more',
+          text: `${result.total - items.length} more; keep typing to narrow.`,
+          attrs: { role: 'presentation' },
+        }),
+      );
     }
     list.hidden = false;
     input.setAttribute('aria-expanded', 'true');
@@ -103,7 +124,13 @@ export function bindSearch(onChoose) {
       if (err.code === 'aborted') return;
       items = [];
       clear(list);
-      list.append(el('li', { className: 'search-empty', text: `Search failed: ${err.message}`, attrs: { role: 'presentation' } }));
+      list.append(
+        el('li', {
+          className: 'search-empty',
+          text: `Search failed: ${err.message}`,
+          attrs: { role: 'presentation' },
+        }),
+      );
       list.hidden = false;
     }
   }, DEBOUNCE_MS);

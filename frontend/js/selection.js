@@ -18,10 +18,38 @@ export const HIGHLIGHT_MIN_SCORE = 0.05;
  * Transfer: `from` lists its best transfer sources.
  */
 export const LIST_SPECS = [
-  { key: 'containers', relation: 'containment', direction: 'contained_in', role: 'container', title: 'Contained in', hint: 'Datasets whose classes cover this one’s. Score: P(this ⊆ other).' },
-  { key: 'contained', relation: 'containment', direction: 'contains', role: 'contained', title: 'Contains', hint: 'Datasets whose classes this one covers. Score: P(other ⊆ this).' },
-  { key: 'sources', relation: 'transfer', direction: 'from', role: 'source', title: 'Best transfer sources', hint: 'Datasets predicted to transfer best to this one.' },
-  { key: 'targets', relation: 'transfer', direction: 'to', role: null, title: 'Transfers to', hint: 'Datasets this one is predicted to transfer best to.' },
+  {
+    key: 'containers',
+    relation: 'containment',
+    direction: 'contained_in',
+    role: 'container',
+    title: 'Contained in',
+    hint: 'Datasets whose classes cover this one’s. Score: P(this ⊆ other).',
+  },
+  {
+    key: 'contained',
+    relation: 'containment',
+    direction: 'contains',
+    role: 'contained',
+    title: 'Contains',
+    hint: 'Datasets whose classes this one covers. Score: P(other ⊆ this).',
+  },
+  {
+    key: 'sources',
+    relation: 'transfer',
+    direction: 'from',
+    role: 'source',
+    title: 'Best transfer sources',
+    hint: 'Datasets predicted to transfer best to this one.',
+  },
+  {
+    key: 'targets',
+    relation: 'transfer',
+    direction: 'to',
+    role: null,
+    title: 'Transfers to',
+    hint: 'Datasets this one is predicted to transfer best to.',
+  },
 ];
 
 /**
@@ -76,7 +104,11 @@ export async function fetchSelection(id, relation, mapped) {
   const noMap = (spec) => Promise.reject(new ApiError(404, 'no_map', `no ${spec.relation} map is published`));
   const [dataset, ...settled] = await Promise.allSettled([
     getDataset(id),
-    ...specs.map((spec) => (mapped.has(spec.relation) ? getRelated(id, { relation: spec.relation, direction: spec.direction, k: LIST_K }) : noMap(spec))),
+    ...specs.map((spec) =>
+      mapped.has(spec.relation)
+        ? getRelated(id, { relation: spec.relation, direction: spec.direction, k: LIST_K })
+        : noMap(spec),
+    ),
   ]);
   if (dataset.status === 'rejected') throw dataset.reason;
   const lists = specs.map((spec, k) => ({

@@ -1,6 +1,15 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { FADE_BAND, UNKNOWN_LICENSE, buildModel, frameBox, passesFilters, rankByDownloads, selectVisible, zoomFactor } from '../js/boxes.js';
+import {
+  FADE_BAND,
+  UNKNOWN_LICENSE,
+  buildModel,
+  frameBox,
+  passesFilters,
+  rankByDownloads,
+  selectVisible,
+  zoomFactor,
+} from '../js/boxes.js';
 import { payload } from './fixtures.js';
 
 test('buildModel reads the columns and ranks by downloads', () => {
@@ -56,7 +65,10 @@ test('selectVisible shows the top N, then more as you zoom, with a fading band',
   assert.equal(full.fading[0], 89);
   const zoomed = selectVisible(rank, 10, 4);
   assert.equal(zoomed.shown.length, 40);
-  assert.ok(full.shown.every((i) => zoomed.shown.includes(i)), 'zooming only adds boxes');
+  assert.ok(
+    full.shown.every((i) => zoomed.shown.includes(i)),
+    'zooming only adds boxes',
+  );
   const all = selectVisible(rank, 10, 1e6);
   assert.equal(all.shown.length, 100);
   assert.equal(all.fading.length, 0);
@@ -65,15 +77,30 @@ test('selectVisible shows the top N, then more as you zoom, with a fading band',
 test('passesFilters applies license, class and size bounds; unknowns fail a set bound', () => {
   const model = buildModel(payload(5));
   const none = { license: null, minClasses: null, maxClasses: null, minExamples: null };
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => passesFilters(model, i, none)), [true, true, true, true, true]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => passesFilters(model, i, none)),
+    [true, true, true, true, true],
+  );
   const mit = { ...none, license: 'mit' };
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => passesFilters(model, i, mit)), [false, false, true, false, true]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => passesFilters(model, i, mit)),
+    [false, false, true, false, true],
+  );
   const unlicensed = { ...none, license: UNKNOWN_LICENSE };
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => passesFilters(model, i, unlicensed)), [true, false, false, false, false]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => passesFilters(model, i, unlicensed)),
+    [true, false, false, false, false],
+  );
   const classes = { ...none, minClasses: 3, maxClasses: 5 };
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => passesFilters(model, i, classes)), [false, true, true, true, false]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => passesFilters(model, i, classes)),
+    [false, true, true, true, false],
+  );
   const big = { ...none, minExamples: 1000 };
-  assert.deepEqual([0, 1, 2, 3, 4].map((i) => passesFilters(model, i, big)), [false, false, true, true, true]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((i) => passesFilters(model, i, big)),
+    [false, false, true, true, true],
+  );
 });
 
 test('frameBox frames the box with room, never zoomed past 2% of the map', () => {

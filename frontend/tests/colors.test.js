@@ -21,7 +21,10 @@ test('license groups: frequent licenses, then other, then none', () => {
 test('size and class bins, with unknowns apart', () => {
   const model = buildModel(payload(5)); // sizes 100, null, 1e4, 1e5, 1e6; classes 2..6
   const size = colorGroups(model, 'size');
-  assert.deepEqual(Array.from(size.groupOf).map((g) => size.groups[g].label), ['< 1k examples', 'Size unknown', '10k–100k examples', '100k–1M examples', '≥ 1M examples']);
+  assert.deepEqual(
+    Array.from(size.groupOf).map((g) => size.groups[g].label),
+    ['< 1k examples', 'Size unknown', '10k–100k examples', '100k–1M examples', '≥ 1M examples'],
+  );
   const classes = colorGroups(model, 'classes');
   assert.ok(Array.from(classes.groupOf).every((g) => classes.groups[g].label === '≤ 10 classes'));
   assert.throws(() => colorGroups(model, 'rainbow'), /unknown colour mode 'rainbow'/);

@@ -25,7 +25,16 @@ test('csvCell defuses text a spreadsheet would run as a formula', () => {
 });
 
 test('toCsv joins rows with CRLF', () => {
-  assert.equal(toCsv(['a', 'b'], [[1, 'x'], [2, null]]), 'a,b\r\n1,x\r\n2,\r\n');
+  assert.equal(
+    toCsv(
+      ['a', 'b'],
+      [
+        [1, 'x'],
+        [2, null],
+      ],
+    ),
+    'a,b\r\n1,x\r\n2,\r\n',
+  );
 });
 
 test('relatedToCsv writes one row per related item, ranked', () => {

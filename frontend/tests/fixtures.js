@@ -17,7 +17,14 @@ export function payload(n = 5) {
     hi.push([i + 2, i + 1, 0.7]);
   }
   return {
-    map: { id: 'm1', relation: 'containment', dim: 3, representation: 'label-text', status: 'published', size: n },
+    map: {
+      id: 'm1',
+      relation: 'containment',
+      dim: 3,
+      representation: 'label-text',
+      status: 'published',
+      size: n,
+    },
     ids,
     lo,
     hi,

@@ -7,8 +7,14 @@ import { parseBound, sliderMax } from '../js/filters.js';
 import { emptyMapText } from '../js/notice.js';
 
 test('jobText describes kind, progress and message', () => {
-  assert.equal(jobText({ kind: 'train', status: 'running', progress: 340, total: 1000, message: 'epoch 340' }), 'Training a map · 340 / 1k (epoch 340)');
-  assert.equal(jobText({ kind: 'crawl', status: 'queued', progress: 0, total: null, message: null }), 'Crawling the Hub · queued');
+  assert.equal(
+    jobText({ kind: 'train', status: 'running', progress: 340, total: 1000, message: 'epoch 340' }),
+    'Training a map · 340 / 1k (epoch 340)',
+  );
+  assert.equal(
+    jobText({ kind: 'crawl', status: 'queued', progress: 0, total: null, message: null }),
+    'Crawling the Hub · queued',
+  );
 });
 
 test('debounce runs once after the quiet period', (t) => {
@@ -29,7 +35,10 @@ test('debounce runs once after the quiet period', (t) => {
 });
 
 test('buildQuery skips empty parameters and encodes values', () => {
-  assert.equal(buildQuery({ q: 'a b&c', limit: 8, license: null, offset: undefined, x: '' }), '?q=a+b%26c&limit=8');
+  assert.equal(
+    buildQuery({ q: 'a b&c', limit: 8, license: null, offset: undefined, x: '' }),
+    '?q=a+b%26c&limit=8',
+  );
   assert.equal(buildQuery({}), '');
 });
 

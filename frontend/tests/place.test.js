@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { MAX_LABELS, MAX_LABEL_CHARS, parseLabels } from '../js/place.js';
 
 test('one label per line, trimmed, blanks and duplicates dropped', () => {
-  assert.deepEqual(parseLabels(' cat \n\ndog\r\ncat\nsea lion, grey'), { labels: ['cat', 'dog', 'sea lion, grey'], error: null });
+  assert.deepEqual(parseLabels(' cat \n\ndog\r\ncat\nsea lion, grey'), {
+    labels: ['cat', 'dog', 'sea lion, grey'],
+    error: null,
+  });
 });
 
 test('a single line is split on commas', () => {

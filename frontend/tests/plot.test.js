@@ -2,7 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { buildModel, selectVisible } from '../js/boxes.js';
 import { MAX_GROUPS, ROLE_ORDER, colorGroups } from '../js/colors.js';
-import { PLOT_CONFIG, buildLayout, buildTraces, countRectangles, hoverText, rectangles } from '../js/plot.js';
+import { PLOT_CONFIG, buildLayout } from '../js/layout.js';
+import { buildTraces, countRectangles, hoverText, rectangles } from '../js/plot.js';
 import { payload } from './fixtures.js';
 
 /**
@@ -42,7 +43,10 @@ test('every box is drawn once as a scattergl fill, plus one marker per box', () 
   assert.equal(drawn.length, 5);
   assert.ok(traces.every((t) => t.type === 'scattergl'));
   const boxTraces = fills(traces).filter((t) => t.meta.kind === 'boxes');
-  assert.equal(boxTraces.reduce((n, t) => n + countRectangles(t), 0), 5);
+  assert.equal(
+    boxTraces.reduce((n, t) => n + countRectangles(t), 0),
+    5,
+  );
   assert.ok(boxTraces.every((t) => t.hoverinfo === 'skip'));
   const centres = traces.at(-1);
   assert.equal(centres.mode, 'markers');
@@ -54,22 +58,44 @@ test('every box is drawn once as a scattergl fill, plus one marker per box', () 
 test('the trace list keeps its length and order whatever is drawn', () => {
   const model = buildModel(payload(5));
   const plain = buildTraces(model, scene(model)).traces;
-  const busy = buildTraces(model, scene(model, {
-    roles: new Map([['owner/ds-0', 'selected'], ['owner/ds-1', 'container']]),
-    placed: { lo: [0, 0], hi: [1, 1] },
-    passes: (i) => i !== 4,
-    colors: colorGroups(model, 'size'),
-  })).traces;
+  const busy = buildTraces(
+    model,
+    scene(model, {
+      roles: new Map([
+        ['owner/ds-0', 'selected'],
+        ['owner/ds-1', 'container'],
+      ]),
+      placed: { lo: [0, 0], hi: [1, 1] },
+      passes: (i) => i !== 4,
+      colors: colorGroups(model, 'size'),
+    }),
+  ).traces;
   assert.equal(plain.length, 3 + MAX_GROUPS + ROLE_ORDER.length + 2);
-  assert.deepEqual(plain.map((t) => t.uid), busy.map((t) => t.uid));
+  assert.deepEqual(
+    plain.map((t) => t.uid),
+    busy.map((t) => t.uid),
+  );
   assert.equal(new Set(plain.map((t) => t.uid)).size, plain.length, 'uids are unique');
-  assert.ok(plain.every((t) => /^[A-Za-z0-9_-]+$/.test(t.uid)), 'Plotly puts uids in CSS selectors');
-  assert.ok(plain.filter((t) => countRectangles(t) === 0 && t.meta.kind === 'boxes').every((t) => t.showlegend === false), 'empty layers stay out of the legend');
+  assert.ok(
+    plain.every((t) => /^[A-Za-z0-9_-]+$/.test(t.uid)),
+    'Plotly puts uids in CSS selectors',
+  );
+  assert.ok(
+    plain
+      .filter((t) => countRectangles(t) === 0 && t.meta.kind === 'boxes')
+      .every((t) => t.showlegend === false),
+    'empty layers stay out of the legend',
+  );
 });
 
 test('a selection draws roles in their own traces and greys the rest', () => {
   const model = buildModel(payload(5));
-  const roles = new Map([['owner/ds-2', 'selected'], ['owner/ds-0', 'container'], ['owner/ds-4', 'contained'], ['owner/ds-3', 'source']]);
+  const roles = new Map([
+    ['owner/ds-2', 'selected'],
+    ['owner/ds-0', 'container'],
+    ['owner/ds-4', 'contained'],
+    ['owner/ds-3', 'source'],
+  ]);
   const { traces } = buildTraces(model, scene(model, { roles }));
   const byKey = new Map(traces.map((t) => [t.meta.key, t]));
   assert.equal(countRectangles(byKey.get('role:selected')), 1);
@@ -79,13 +105,19 @@ test('a selection draws roles in their own traces and greys the rest', () => {
   assert.equal(countRectangles(byKey.get('greyed')), 1, 'the one unrelated box is greyed');
   for (let g = 0; g < MAX_GROUPS; g += 1) assert.equal(countRectangles(byKey.get(`group:${g}`)), 0);
   const order = traces.map((t) => t.meta.key);
-  assert.ok(order.indexOf('role:selected') > order.indexOf('role:container'), 'the selected box is drawn on top');
+  assert.ok(
+    order.indexOf('role:selected') > order.indexOf('role:container'),
+    'the selected box is drawn on top',
+  );
 });
 
 test('related boxes are drawn even when their rank is past the limit', () => {
   const model = buildModel(payload(5));
   const visible = selectVisible(model.rank, 1, 1); // only box 0 at full view
-  const roles = new Map([['owner/ds-0', 'selected'], ['owner/ds-4', 'contained']]);
+  const roles = new Map([
+    ['owner/ds-0', 'selected'],
+    ['owner/ds-4', 'contained'],
+  ]);
   const { drawn } = buildTraces(model, scene(model, { ...visible, fading: [], roles }));
   assert.deepEqual(drawn.sort(), [0, 4]);
 });
@@ -129,12 +161,19 @@ test('hover text escapes Hub strings and shows the card fields', () => {
   const text = hoverText(model, 1);
   assert.ok(!text.includes('<script>') && !text.includes('<img'), text);
   assert.ok(text.includes('&lt;script&gt;') && text.includes('&lt;img src=x onerror=alert(1)&gt;'));
-  assert.match(hoverText(model, 0), /^<b>owner\/ds-0<\/b><br>2 classes · 100 examples<br>License: mit<br>Downloads: 2k$/);
+  assert.match(
+    hoverText(model, 0),
+    /^<b>owner\/ds-0<\/b><br>2 classes · 100 examples<br>License: mit<br>Downloads: 2k$/,
+  );
 });
 
 test('layout shows the requested view, axis titles and the dimension', () => {
   const model = buildModel(payload(3));
-  const layout = buildLayout(model, { view: { x0: 1, x1: 2, y0: 3, y1: 4 }, legendTitle: 'Colour: license', viewKey: 'v1' });
+  const layout = buildLayout(model, {
+    view: { x0: 1, x1: 2, y0: 3, y1: 4 },
+    legendTitle: 'Colour: license',
+    viewKey: 'v1',
+  });
   assert.deepEqual(layout.xaxis.range, [1, 2]);
   assert.deepEqual(layout.yaxis.range, [3, 4]);
   assert.equal(layout.xaxis.title.text, 'Box dimension 1 of 3');

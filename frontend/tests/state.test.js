@@ -31,7 +31,9 @@ test('view coordinates are shortened to six significant digits', () => {
 });
 
 test('malformed parameters fall back to defaults', () => {
-  const state = decodeState('?dataset=../../etc&relation=evil&map=0x1&view=1,0,0,1&min_classes=-3&max_classes=1e3&top=abc&color=red&license=');
+  const state = decodeState(
+    '?dataset=../../etc&relation=evil&map=0x1&view=1,0,0,1&min_classes=-3&max_classes=1e3&top=abc&color=red&license=',
+  );
   assert.deepEqual(state, defaultState());
   assert.equal(decodeState('?view=0,1,0,NaN').view, null);
   assert.equal(decodeState('?view=0,1,0').view, null);

@@ -3,8 +3,14 @@ import assert from 'node:assert/strict';
 import { escapeHtml, formatCount, formatPercent, truncate } from '../js/text.js';
 
 test('escapeHtml escapes the characters that open tags and entities', () => {
-  assert.equal(escapeHtml('<img src=x onerror="alert(1)">'), '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;');
-  assert.equal(escapeHtml("<script>a && b</script> 'q'"), '&lt;script&gt;a &amp;&amp; b&lt;/script&gt; &#39;q&#39;');
+  assert.equal(
+    escapeHtml('<img src=x onerror="alert(1)">'),
+    '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;',
+  );
+  assert.equal(
+    escapeHtml("<script>a && b</script> 'q'"),
+    '&lt;script&gt;a &amp;&amp; b&lt;/script&gt; &#39;q&#39;',
+  );
   assert.equal(escapeHtml('&lt;'), '&amp;lt;', 'already-escaped text is escaped again, not decoded');
 });
 

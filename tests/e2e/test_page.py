@@ -256,6 +256,13 @@ def test_url_state_survives_a_reload(watched: Watched, server: str) -> None:
     page.wait_for_selector("#map[data-drawn]")
     _wait_panel(watched, "e2e-lab/farm")
     assert state() == first
+    # Double-click shows the whole map again and takes the viewport out of the URL.
+    plot = page.locator("#map .nsewdrag").bounding_box()
+    assert plot is not None
+    page.mouse.dblclick(plot["x"] + 5, plot["y"] + 5)
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('view')")
+    whole = page.evaluate(RANGES)
+    assert whole[1] - whole[0] > 3 and whole[3] - whole[2] > 2
 
 
 def test_untrusted_text_is_shown_as_text_and_runs_nothing(watched: Watched, server: str) -> None:
