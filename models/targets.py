@@ -8,9 +8,9 @@ vectorized with NumPy over integer label keys:
    that hold it);
 2. each key is expanded to the datasets holding any *matching* key (itself, plus cosine
    neighbours);
-3. `covered(A, B)` = the number of A's keys whose expansion contains B, counted with
-   `bincount` over blocks of A so memory stays bounded even for labels such as "0" or "cat"
-   that thousands of datasets share.
+3. `covered(A, B)` = the number of A's keys whose expansion contains B, counted over blocks
+   of A (with `bincount` when a block is dense, by sorting when it is sparse) so memory stays
+   bounded even for labels such as "0" or "cat" that thousands of datasets share.
 
 Only pairs that share a candidate label are ever touched. The work is Σ_k df(k)·|A ∋ k|, i.e.
 proportional to the number of (A, label, B) matches, which is the size of the answer itself.
@@ -119,11 +119,15 @@ def _cosine_key_pairs(
     keys = vocab_keys[present]
     src: list[np.ndarray] = []
     dst: list[np.ndarray] = []
+    # Cosine is symmetric: compare each block only with itself and the rows after it (half
+    # the matmul work), then emit both directions.
     for start in range(0, len(emb), _COSINE_BLOCK):
-        sims = emb[start : start + _COSINE_BLOCK] @ emb.T
+        sims = emb[start : start + _COSINE_BLOCK] @ emb[start:].T
         r, c = np.nonzero(sims >= threshold)
-        src.append(keys[start + r])
-        dst.append(keys[c])
+        upper = c + start > r + start
+        a, b = keys[start + r[upper]], keys[start + c[upper]]
+        src.extend([a, b])
+        dst.extend([b, a])
     if not src:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(src), np.concatenate(dst)
@@ -219,14 +223,19 @@ def containment_targets(
         lengths = match_len[lo:hi]
         targets = exp_ds[_ranges(exp_ptr[block_keys], lengths)]
         codes = np.repeat(block_rows, lengths) * n + targets
-        counts = np.bincount(codes, minlength=(stop - start) * n).reshape(stop - start, n)
-        r, c = np.nonzero(counts)
-        a = r + start
+        cells = (stop - start) * n
+        if codes.size * 4 < cells:  # sparse block: sorting the matches beats scanning cells
+            uniq, counts = np.unique(codes, return_counts=True)
+        else:
+            dense = np.bincount(codes, minlength=cells)
+            uniq = np.flatnonzero(dense)
+            counts = dense[uniq]
+        a, c = uniq // n + start, uniq % n
         keep = a != c
         a, c = a[keep], c[keep]
         rows_out.append(a)
         cols_out.append(c)
-        vals_out.append((counts[r[keep], c] / sizes[a]).astype(np.float32))
+        vals_out.append((counts[keep] / sizes[a]).astype(np.float32))
         start = stop
     if not rows_out:
         return SparseTargets(empty, empty, np.zeros(0, np.float32), n)

@@ -26,7 +26,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -178,6 +178,7 @@ def _handler_for(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
 
 class _Handler(BaseHTTPRequestHandler):
     hub: FakeHub
+    _entry: Logged
     protocol_version = "HTTP/1.1"  # keep-alive, like the real Hub
     # Headers and body go out in two writes; with Nagle on, the client's delayed ACK adds
     # ~40 ms to every response, which would be the fake's latency, not the Hub's.
@@ -205,9 +206,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.hub.latency_s:
             time.sleep(self.hub.latency_s)
-        status = self._answer(method, split.path, query, body, unquote(split.query))
-        auth = self.headers.get("Authorization")
-        self.hub.record(Logged(method, split.path, query, status, started, time.monotonic(), auth))
+        # Logged before the answer goes out: once a client has its answer, the log shows it.
+        self._entry = Logged(
+            method, split.path, query, 0, started, 0.0, self.headers.get("Authorization")
+        )
+        self._answer(method, split.path, query, body, unquote(split.query))
 
     def _answer(
         self, method: str, path: str, query: dict[str, list[str]], body: bytes, raw_query: str
@@ -239,6 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, payload: Any, headers: dict[str, str], *, head: bool = False
     ) -> int:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.hub.record(replace(self._entry, status=status, ended=time.monotonic()))
         self.send_response(status)
         if not isinstance(payload, bytes) or "Content-Type" not in headers:
             self.send_header("Content-Type", "application/json")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +58,7 @@ def builder_configs(
     """
     import datasets  # heavy (pyarrow, pandas): only when this fallback runs
 
-    with _LOCK:
-        _point_datasets_at(datasets, endpoint)
+    with _LOCK, _datasets_pointed_at(datasets, endpoint):
         try:
             builder = datasets.load_dataset_builder(
                 dataset_id, revision=revision, token=token or False, cache_dir=str(cache_dir)
@@ -107,14 +108,25 @@ def _folder_columns(
     return (LabelColumn("label", names, len(labels)),), splits
 
 
-def _point_datasets_at(datasets: Any, endpoint: str) -> None:
+@contextmanager
+def _datasets_pointed_at(datasets: Any, endpoint: str) -> Iterator[None]:
     config = datasets.config
     endpoint = endpoint.rstrip("/")
-    config.HF_ENDPOINT = endpoint
-    config.HUB_DATASETS_URL = endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}"
-    # The parquet-export lookup goes to `datasets-server.<endpoint host>`; we already asked the
-    # viewer at our own setting, and that derived host does not exist for a self-hosted Hub.
-    config.USE_PARQUET_EXPORT = False
+    patched = {
+        "HF_ENDPOINT": endpoint,
+        "HUB_DATASETS_URL": endpoint + "/datasets/{repo_id}/resolve/{revision}/{path}",
+        # The parquet-export lookup goes to `datasets-server.<endpoint host>`; we already asked
+        # the viewer at our own setting, and that derived host does not exist for a mirror.
+        "USE_PARQUET_EXPORT": False,
+    }
+    saved = {name: getattr(config, name) for name in patched}
+    for name, value in patched.items():
+        setattr(config, name, value)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(config, name, value)
 
 
 def _classify(err: Exception) -> Exception | None:

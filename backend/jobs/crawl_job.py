@@ -127,7 +127,7 @@ class _Run:
                     continue
                 self.seen_ids.add(dataset_id)
                 fresh.append(raw)
-            stored = repository.get_dataset_shas(self.session, ids=[str(r["id"]) for r in fresh])
+            stored = repository.get_dataset_shas(self.session, [str(r["id"]) for r in fresh])
             for raw in fresh:
                 sha = listed_sha(raw)
                 if not full and sha is not None and stored.get(str(raw["id"])) == sha:
@@ -159,16 +159,12 @@ class _Run:
 
     def _flush_records(self) -> None:
         if self.pending:
-            repository.save_crawl_batch(
-                self.session, records=self.pending, crawled_at=self.crawled_at
-            )
+            repository.save_crawl_batch(self.session, self.pending, crawled_at=self.crawled_at)
             self.pending = []
 
     def _flush_popularity(self) -> None:
         if self.popularity:
-            repository.update_popularity(
-                self.session, stats=self.popularity, crawled_at=self.crawled_at
-            )
+            repository.update_popularity(self.session, self.popularity, crawled_at=self.crawled_at)
             self.popularity = {}
 
     def _report(self) -> None:

@@ -1,24 +1,29 @@
 """The repository: the ONLY code that builds queries or commits.
 
-Every function is keyword-only, takes a `Session` first and returns plain records
+Every function takes a `Session` first, then keyword-only arguments (the three crawler-facing
+functions `get_dataset_shas`, `save_crawl_batch` and `update_popularity` also accept their
+second argument positionally, as the crawler contract spells them), and returns plain records
 (`backend.db.repository._types`), never ORM objects. Functions that write commit once, so
 each call is one transaction. The implementation is split by table family into private
 modules; import from here.
 """
 
 from backend.db.repository._common import labels_hash, ping
+from backend.db.repository._crawl import (
+    get_dataset_shas,
+    get_dataset_sources,
+    save_crawl_batch,
+    update_popularity,
+)
 from backend.db.repository._datasets import (
     MAX_PAGE,
     count_datasets,
     get_dataset,
-    get_dataset_shas,
-    get_dataset_sources,
+    get_dataset_summaries,
     get_label_sets,
     get_labels_hashes,
     list_licenses,
-    save_crawl_batch,
     search_datasets,
-    update_popularity,
 )
 from backend.db.repository._jobs import (
     INTERRUPTED_MESSAGE,
@@ -109,6 +114,7 @@ __all__ = [
     "get_dataset_boxes",
     "get_dataset_shas",
     "get_dataset_sources",
+    "get_dataset_summaries",
     "get_job",
     "get_label_sets",
     "get_labels_hashes",

@@ -191,6 +191,13 @@ def test_counts_licenses_and_label_sets(session: Session) -> None:
     assert [s.dataset_id for s in only] == ["ylecun/mnist"]
 
 
+def test_get_dataset_summaries(session: Session) -> None:
+    _seed_search(session)
+    found = repo.get_dataset_summaries(session, dataset_ids=["ylecun/mnist", "org/gated", "x/y"])
+    assert set(found) == {"ylecun/mnist", "org/gated"}
+    assert found["org/gated"].skip_reason == "gated" and found["ylecun/mnist"].num_labels == 10
+
+
 def test_get_dataset_bounds_labels(session: Session) -> None:
     _seed_search(session)
     detail = repo.get_dataset(session, dataset_id="uoft-cs/cifar100", max_labels=5)
@@ -249,3 +256,12 @@ def test_transfer_scores_validate_and_upsert(session: Session) -> None:
         repo.save_transfer_scores(
             session, scores=[("ylecun/mnist", "uoft-cs/cifar10", float("nan"))], imported_at=T0
         )
+
+
+def test_crawler_contract_accepts_positional_arguments(session: Session) -> None:
+    # The crawl job codes against these exact signatures.
+    repo.save_crawl_batch(session, [dataset_record("a/x")], crawled_at=T0)
+    assert repo.get_dataset_shas(session, ["a/x"]) == {"a/x": "a" * 40}
+    repo.update_popularity(session, {"a/x": (3, 4)}, crawled_at=T1)
+    detail = repo.get_dataset(session, dataset_id="a/x")
+    assert detail is not None and (detail.summary.downloads, detail.summary.likes) == (3, 4)

@@ -58,9 +58,9 @@ def test_commits_in_batches(
     sizes: list[int] = []
     real = repository.save_crawl_batch
 
-    def spy(session: Session, *, records: Any, crawled_at: Any) -> None:
+    def spy(session: Session, records: Any, *, crawled_at: Any) -> None:
         sizes.append(len(records))
-        real(session, records=records, crawled_at=crawled_at)
+        real(session, records, crawled_at=crawled_at)
 
     monkeypatch.setattr(crawl_job.repository, "save_crawl_batch", spy)
     run_crawl(settings, sessions=sessions)
