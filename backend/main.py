@@ -49,8 +49,8 @@ def _warm(store: MapStore, sessions: SessionFactory) -> None:
     """Loads the published maps into memory so the first readers do not wait for it."""
     try:
         with session_scope(sessions) as session:
-            for map_id, _relation, _dim in repository.get_published_map_ids(session):
-                store.get(session, map_id)
+            for relation in repository.RELATIONS:
+                store.published(session, relation)
     except Exception:  # a cold cache is slower, not broken
         log.exception("warming the map cache failed")
 
@@ -98,7 +98,12 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         settings, store, embedder=lambda: placement_embedder(settings.cache_dir)
     )
     app.state.runner = JobRunner(sessions)
-    app.state.job_factories = JobFactories(settings, sessions, on_map_ready=warm_map)
+    app.state.job_factories = JobFactories(
+        settings,
+        sessions,
+        on_map_ready=warm_map,
+        on_map_published=lambda _map_id: store.forget_records(),
+    )
 
     install_error_handlers(app)
     # Added innermost first: the log line times everything, 413s included.

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import benchmarks.api_cli
+import benchmarks.speed_cli  # noqa: F401  (registers `bench api`, `bench speed`)
 from backend.cli.app import bench_app
 
 console = Console()

@@ -29,6 +29,9 @@ class BoxNetConfig:
         batchnorm: BatchNorm after each ReLU, as in the paper.
         dropout: dropout after each hidden block (0 disables it).
         seed: seeds the weight initialization (independent of the global RNG).
+        input_rank: if set, standardized features are projected onto a stored `(in_dim,
+            input_rank)` basis before the trunk (see `set_feature_stats`); the first layer
+            then has `input_rank` inputs instead of `in_dim`.
     """
 
     in_dim: int
@@ -37,6 +40,7 @@ class BoxNetConfig:
     batchnorm: bool = True
     dropout: float = 0.0
     seed: int = 0
+    input_rank: int | None = None
 
     def __post_init__(self) -> None:
         if self.in_dim < 1:
@@ -48,6 +52,8 @@ class BoxNetConfig:
             raise ValueError(f"hidden widths must be >= 1, got {self.hidden}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.input_rank is not None and not 1 <= self.input_rank <= self.in_dim:
+            raise ValueError(f"input_rank must be in [1, {self.in_dim}], got {self.input_rank}")
 
 
 class BoxNet(nn.Module):
@@ -58,6 +64,7 @@ class BoxNet(nn.Module):
 
     feature_mean: torch.Tensor
     feature_std: torch.Tensor
+    feature_basis: torch.Tensor
 
     def __init__(self, config: BoxNetConfig) -> None:
         super().__init__()
@@ -66,7 +73,7 @@ class BoxNet(nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             layers: list[nn.Module] = []
-            width = config.in_dim
+            width = config.in_dim if config.input_rank is None else config.input_rank
             for h in config.hidden:
                 layers += [nn.Linear(width, h), nn.ReLU()]
                 if config.batchnorm:
@@ -80,11 +87,18 @@ class BoxNet(nn.Module):
                 self.head.bias[config.dim :].fill_(_INITIAL_WIDTH_LOGIT)
         self.register_buffer("feature_mean", torch.zeros(config.in_dim))
         self.register_buffer("feature_std", torch.ones(config.in_dim))
+        rank = config.in_dim if config.input_rank is None else config.input_rank
+        # Without a rank the basis stays an unused placeholder (no identity matmul).
+        basis = torch.eye(config.in_dim, rank) if config.input_rank is not None else torch.zeros(0)
+        self.register_buffer("feature_basis", basis)
 
-    def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        """Store the standardization `(x - mean) / std` applied before the trunk.
+    def set_feature_stats(
+        self, mean: torch.Tensor, std: torch.Tensor, basis: torch.Tensor | None = None
+    ) -> None:
+        """Store the input transform `((x - mean) / std) @ basis` applied before the trunk.
 
         Zero (or non-finite) stds become 1, so constant features pass through centred.
+        `basis` is `(in_dim, input_rank)` and is required exactly when `input_rank` is set.
         """
         if mean.shape != (self.config.in_dim,) or std.shape != (self.config.in_dim,):
             raise ValueError(
@@ -92,6 +106,16 @@ class BoxNet(nn.Module):
                 f"got {tuple(mean.shape)} and {tuple(std.shape)}"
             )
         safe_std = torch.where((std > 1e-12) & torch.isfinite(std), std, torch.ones_like(std))
+        rank = self.config.input_rank
+        if (basis is None) != (rank is None):
+            raise ValueError(f"a basis is required iff input_rank is set (input_rank={rank})")
+        if basis is not None:
+            if basis.shape != (self.config.in_dim, rank):
+                raise ValueError(
+                    f"basis must have shape ({self.config.in_dim}, {rank}), "
+                    f"got {tuple(basis.shape)}"
+                )
+            self.feature_basis.copy_(basis)
         self.feature_mean.copy_(mean)
         self.feature_std.copy_(safe_std)
 
@@ -108,7 +132,10 @@ class BoxNet(nn.Module):
             raise ValueError(
                 f"expected features of shape (B, {self.config.in_dim}), got {tuple(x.shape)}"
             )
-        z = self.trunk((x - self.feature_mean) / self.feature_std)
+        z = (x - self.feature_mean) / self.feature_std
+        if self.config.input_rank is not None:
+            z = z @ self.feature_basis
+        z = self.trunk(z)
         out = self.head(z)
         lo, width = out[:, : self.config.dim], out[:, self.config.dim :]
         return lo, lo + F.softplus(width)

@@ -39,6 +39,25 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, float], None]
 
 
+def _feature_transform(
+    x_train: torch.Tensor, config: TrainConfig
+) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+    """Standardization stats and, when it is smaller than D, the training span's basis."""
+    if not config.standardize:
+        return None, None, None
+    mean, std = x_train.mean(dim=0), x_train.std(dim=0, unbiased=False)
+    n, d = x_train.shape
+    cap = d if config.max_feature_rank is None else min(d, config.max_feature_rank)
+    if not config.project_features or min(n - 1, cap) >= d:
+        return mean, std, None
+    z = (x_train - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))
+    # On the CPU in float64: small (n <= D), exact, and MPS has no float64.
+    _, s, vh = torch.linalg.svd(z.detach().cpu().double(), full_matrices=False)
+    rank = int((s > s[0] * 1e-6).sum()) if s.numel() and s[0] > 0 else 0
+    rank = max(1, min(rank, cap))
+    return mean, std, vh[:rank].T.to(device=x_train.device, dtype=x_train.dtype).contiguous()
+
+
 def _check_features(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
@@ -151,6 +170,8 @@ def fit(
 
     with torch.random.fork_rng(devices=[]):  # seeds dropout without touching global state
         torch.manual_seed(config.seed)
+        x_train = torch.from_numpy(x[universe]).to(device)
+        mean, std, basis = _feature_transform(x_train, config)
         net = BoxNet(
             BoxNetConfig(
                 in_dim=x.shape[1],
@@ -159,11 +180,11 @@ def fit(
                 batchnorm=config.batchnorm,
                 dropout=config.dropout,
                 seed=config.seed,
+                input_rank=None if basis is None else int(basis.shape[1]),
             )
         ).to(device)
-        x_train = torch.from_numpy(x[universe]).to(device)
-        if config.standardize:
-            net.set_feature_stats(x_train.mean(dim=0), x_train.std(dim=0, unbiased=False))
+        if mean is not None and std is not None:
+            net.set_feature_stats(mean, std, basis)
         step = _Step(net, x_train, spec, params, config)
         n_full = count_full_batch_pairs(len(pairs), universe.size, pairs.closed_world)
         full = n_full <= config.full_batch_max_pairs
@@ -237,7 +258,13 @@ def _loop(
             batches = [fixed]
         losses = [step(b, epoch, full) * len(b) for b in batches]
         loss = sum(losses) / max(1, sum(len(b) for b in batches))
-        record: dict[str, float | int | None] = {"epoch": epoch, "loss": loss, "val": None}
+        n_pairs = sum(len(b) for b in batches)
+        record: dict[str, float | int | None] = {
+            "epoch": epoch,
+            "loss": loss,
+            "pairs": n_pairs,
+            "val": None,
+        }
         if val is not None and len(val) and (epoch % config.eval_every == 0 or epoch == 1):
             metric = _evaluate(step, x, val, config)
             record["val"] = metric

@@ -47,6 +47,12 @@ class TrainConfig:
         standardize: z-score the features with the training nodes' mean and std (stored in
             the model, so placement uses the same transform).
         grad_clip: clip the global gradient norm to this (`None`: no clipping).
+        project_features: with `standardize`, project the features onto the principal
+            subspace of the training nodes when that has fewer dimensions than D (N ≤ D:
+            130 nodes with 768-d features span at most 129). Training rows lose nothing;
+            the first layer shrinks ~6x, and unseen rows lose only directions that training
+            never constrained (where the first layer would just add untrained noise).
+        max_feature_rank: cap on that subspace's dimension (`None`: the full span).
     """
 
     dim: int = 2
@@ -74,6 +80,8 @@ class TrainConfig:
     val_metric: str = "auto"
     standardize: bool = True
     grad_clip: float | None = None
+    project_features: bool = True
+    max_feature_rank: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -103,6 +111,10 @@ class TrainConfig:
             (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
             (self.val_metric in METRIC_NAMES, f"val_metric must be one of {METRIC_NAMES}"),
             (self.grad_clip is None or _pos(self.grad_clip), "grad_clip must be > 0 or None"),
+            (
+                self.max_feature_rank is None or self.max_feature_rank >= 1,
+                f"max_feature_rank must be >= 1 or None, got {self.max_feature_rank}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

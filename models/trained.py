@@ -30,8 +30,8 @@ class TrainedBoxModel:
     Attributes:
         net: the network, in eval mode.
         config: the training configuration.
-        history: one dict per epoch: `{"epoch", "loss", "val"}` (`val` is None when not
-            evaluated that epoch).
+        history: one dict per epoch: `{"epoch", "loss", "pairs", "val"}`: mean training loss,
+            supervised pairs seen, and the validation metric (None when not evaluated).
         best_epoch: the epoch whose weights were kept (best validation metric, else last).
         device: where the network lives.
     """

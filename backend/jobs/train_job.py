@@ -22,6 +22,7 @@ from backend.db.engine import SessionFactory, session_factory_for, session_scope
 from backend.errors import AtlasError, InvalidInputError, InvalidStateError
 from backend.jobs import train_data
 from backend.jobs.represent import compute_representations
+from backend.jobs.runner import JobCancelled
 from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
@@ -126,6 +127,7 @@ def run_train(
     representer: Representer | None = None,
     embedder: LabelTextEmbedder | None = None,
     on_ready: Callable[[int], None] | None = None,
+    on_published: Callable[[int], None] | None = None,
 ) -> TrainSummary:
     """Fits and publishes one map per dimension of `request`.
 
@@ -138,6 +140,8 @@ def run_train(
         embedder: embeds label texts for cosine label matching (default: MiniLM).
         on_ready: called with a map id once it is fully written, before it is published
             (the server warms its cache there, so the switch costs readers nothing).
+        on_published: called with a map id right after its publishing commit (the server
+            drops its cached list of maps there, so readers switch at once).
 
     Returns:
         The summary; every map in it is published.
@@ -177,6 +181,7 @@ def run_train(
         outcome = _train_one(
             factory, settings, request, representer, dim, epochs, ids, x, targets,
             fit_index=index * (2 if refit else 1), phases=phases, on_ready=on_ready,
+            on_published=on_published,
         )  # fmt: skip
         summary.maps.append(outcome)
     failed = [m for m in summary.maps if m.status != "published"]
@@ -228,6 +233,7 @@ def _train_one(
     fit_index: int,
     phases: _Phases,
     on_ready: Callable[[int], None] | None,
+    on_published: Callable[[int], None] | None,
 ) -> MapOutcome:
     config = TrainConfig(
         dim=dim, epochs=epochs, device=settings.device, val_metric="f1",
@@ -268,14 +274,15 @@ def _train_one(
         with session_scope(factory) as session:
             repository.publish_map(session, map_id=record.id)
     except Exception as e:
-        # The cancellation of a job (shutdown) must still stop the job: re-raise those.
         error = f"{type(e).__name__}: {e}"
         log.error("%d-D map %d failed: %s", dim, record.id, error)
         with session_scope(factory) as session:
             repository.fail_map(session, map_id=record.id, error=error)
-        if getattr(e, "code", None) == "cancelled":
+        if isinstance(e, JobCancelled):  # shutting down: stop the whole run, not just this map
             raise
         return MapOutcome(dim=dim, map_id=record.id, status="failed", error=error)
+    if on_published is not None:
+        on_published(record.id)
     log.info("published %d-D map %d: %s", dim, record.id, metrics)
     return MapOutcome(dim=dim, map_id=record.id, status="published", metrics=metrics)
 

@@ -22,7 +22,7 @@ from backend.db import repository
 from backend.serving.map_store import LoadedMap
 from backend.serving.views import map_public
 
-# Significant decimal digits kept relative to the map's extent.
+# Corners are kept to a resolution of at most 10^-5 of the map's extent.
 _RELATIVE_DIGITS = 5
 _GZIP_LEVEL = 6
 _MAX_PAYLOADS = 8
@@ -38,13 +38,13 @@ class BoxesPayload:
 
 
 def corner_decimals(lo: np.ndarray, hi: np.ndarray) -> int:
-    """Decimals that keep `_RELATIVE_DIGITS` significant digits of the map's extent."""
+    """The fewest decimals whose resolution is at most 10^-5 of the map's extent."""
     if lo.size == 0:
         return 4
     extent = float(np.max(hi) - np.min(lo))
     if not math.isfinite(extent) or extent <= 0:
         return 6
-    return int(min(12, max(0, _RELATIVE_DIGITS - math.floor(math.log10(extent)) - 1)))
+    return int(min(12, max(0, math.ceil(_RELATIVE_DIGITS - math.log10(extent) - 1e-9))))
 
 
 def _rounded(array: np.ndarray, decimals: int) -> list[list[float]]:
@@ -56,12 +56,13 @@ def build_payload(record: repository.MapRecord, loaded: LoadedMap) -> BoxesPaylo
     """The `MapBoxesPublic` JSON of a map, gzipped and tagged."""
     licenses = sorted({lic for lic in loaded.licenses if lic is not None})
     position = {lic: i for i, lic in enumerate(licenses)}
-    decimals = corner_decimals(loaded.lo, loaded.hi)
+    lo, hi = loaded.boxes.lo, loaded.boxes.hi
+    decimals = corner_decimals(lo, hi)
     document = {
         "map": map_public(record).model_dump(mode="json"),
         "ids": list(loaded.ids),
-        "lo": _rounded(loaded.lo, decimals),
-        "hi": _rounded(loaded.hi, decimals),
+        "lo": _rounded(lo, decimals),
+        "hi": _rounded(hi, decimals),
         "num_labels": loaded.num_labels.tolist(),
         "num_examples": [None if n < 0 else n for n in loaded.num_examples.tolist()],
         "downloads": loaded.downloads.tolist(),

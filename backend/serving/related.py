@@ -1,8 +1,5 @@
-"""Ranking related datasets from a map's boxes (NumPy, no database work per query).
-
-One query box against every box of the map costs O(N·d) with `models.scoring`, about a
-millisecond at N = 10k, and `argpartition` keeps the top-k selection O(N).
-"""
+"""Related datasets of a dataset (or of a placed box) in one map: no database work per query
+beyond learning which map is published; the ranking is `backend.serving.ranking.rank`."""
 
 from __future__ import annotations
 
@@ -15,8 +12,8 @@ from backend import schemas
 from backend.db import repository
 from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore
+from backend.serving.ranking import Ranked, rank
 from backend.serving.views import map_ref
-from models.scoring import containment_to_all
 
 # Per relation: each direction and the score column it ranks by. For containment,
 # `contained_in` lists the datasets B that contain A (P(A⊆B)), `contains` those A contains.
@@ -49,50 +46,31 @@ def resolve_direction(relation: str, direction: str | None) -> str:
     return direction
 
 
-def score_all(loaded: LoadedMap, lo_a: np.ndarray, hi_a: np.ndarray) -> dict[str, np.ndarray]:
-    """`{"p_in": P(A⊆B_n), "p_contains": P(B_n⊆A)}` against every box of the map."""
-    p_in, p_contains = containment_to_all(
-        lo_a, hi_a, loaded.lo, loaded.hi, beta=loaded.beta, gumbel_beta=loaded.gumbel_beta
-    )
-    return {"p_in": p_in, "p_contains": p_contains}
-
-
-def top_k(score: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
-    """Row indices of the k highest scores, best first; ties broken by row (stable)."""
-    score = score.copy()
-    if exclude is not None:
-        score[exclude] = -np.inf
-    n = score.shape[0] - (exclude is not None)
-    k = min(k, n)
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    candidates = np.argpartition(-score, k - 1)[:k] if k < score.shape[0] else np.arange(k)
-    # lexsort: last key first; rank by score descending, then by row ascending.
-    order = np.lexsort((candidates, -score[candidates]))
-    return candidates[order]
-
-
 def items(
     loaded: LoadedMap,
-    scores: dict[str, np.ndarray],
-    rows: np.ndarray,
+    ranked: Ranked,
     *,
-    column: str,
+    by: str,
     shared: Callable[[int], list[str]],
     measured: Callable[[int], bool],
 ) -> list[schemas.RelatedItem]:
     """The ranked rows as response items."""
-    return [
-        schemas.RelatedItem(
-            id=loaded.ids[b],
-            score=round(float(scores[column][b]), _DECIMALS),
-            p_in=round(float(scores["p_in"][b]), _DECIMALS),
-            p_contains=round(float(scores["p_contains"][b]), _DECIMALS),
-            shared_labels=shared(b),
-            measured=measured(b),
+    out = []
+    for row, p_in, p_contains in zip(
+        ranked.rows.tolist(), ranked.p_in.tolist(), ranked.p_contains.tolist(), strict=True
+    ):
+        p_in, p_contains = round(p_in, _DECIMALS), round(p_contains, _DECIMALS)
+        out.append(
+            schemas.RelatedItem(
+                id=loaded.ids[row],
+                score=p_in if by == "p_in" else p_contains,
+                p_in=p_in,
+                p_contains=p_contains,
+                shared_labels=shared(row),
+                measured=measured(row),
+            )
         )
-        for b in (int(r) for r in rows)
-    ]
+    return out
 
 
 def related_for_dataset(
@@ -120,9 +98,9 @@ def related_for_dataset(
     a = loaded.index.get(dataset_id)
     if a is None:
         raise _not_in_map(session, dataset_id, loaded)
-    scores = score_all(loaded, loaded.lo[a], loaded.hi[a])
-    column = DIRECTIONS[relation][direction]
-    rows = top_k(scores[column], k, exclude=a)
+    by = DIRECTIONS[relation][direction]
+    boxes = loaded.boxes
+    ranked = rank(boxes, boxes.lo[a], boxes.hi[a], by=by, k=k, exclude=a)
     a_measured = bool(loaded.measured[a])
     return schemas.RelatedPublic(
         dataset=dataset_id,
@@ -131,9 +109,8 @@ def related_for_dataset(
         map=map_ref(loaded.record),
         items=items(
             loaded,
-            scores,
-            rows,
-            column=column,
+            ranked,
+            by=by,
             shared=lambda b: loaded.labels.shared(a, b),
             measured=lambda b: a_measured and bool(loaded.measured[b]),
         ),
@@ -163,7 +140,6 @@ def place_items(
     exclude: int | None = None,
 ) -> tuple[list[schemas.RelatedItem], list[schemas.RelatedItem]]:
     """(contained_in, contains) of a placed box: both directions, top k each."""
-    scores = score_all(loaded, lo, hi)
 
     def shared(b: int) -> list[str]:
         if labels is None or keys is None:
@@ -173,14 +149,14 @@ def place_items(
     def measured(_b: int) -> bool:
         return False  # a placed box is predicted from features, never fitted to targets
 
-    return tuple(  # type: ignore[return-value]
+    contained_in, contains = (
         items(
             loaded,
-            scores,
-            top_k(scores[column], k, exclude=exclude),
-            column=column,
+            rank(loaded.boxes, lo, hi, by=by, k=k, exclude=exclude),
+            by=by,
             shared=shared,
             measured=measured,
         )
-        for column in ("p_in", "p_contains")
+        for by in ("p_in", "p_contains")
     )
+    return contained_in, contains

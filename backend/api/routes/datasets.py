@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from backend import schemas
 from backend.api.ids import checked_dataset_id
+from backend.api.responses import json_response
 from backend.db import repository
 from backend.deps import MapStoreDep, SessionDep
 from backend.errors import NotFoundError
@@ -76,9 +77,9 @@ def related_datasets(
     map_id: Annotated[
         int | None, Query(alias="map", ge=1, description="Default: highest-dim published map.")
     ] = None,
-) -> schemas.RelatedPublic:
+) -> Response:
     """The k datasets most related to this one, ranked by the direction's score."""
-    return related_for_dataset(
+    related = related_for_dataset(
         session,
         store,
         dataset_id=checked_dataset_id(dataset_id),
@@ -87,6 +88,7 @@ def related_datasets(
         k=k,
         map_id=map_id,
     )
+    return json_response(related)
 
 
 @router.get("/{dataset_id:path}", response_model=schemas.DatasetPublic)

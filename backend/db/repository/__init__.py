@@ -53,6 +53,7 @@ from backend.db.repository._maps import (
     get_published_map_ids,
     get_published_maps,
     list_maps,
+    probe_published_map_ids,
     publish_map,
     save_map_boxes,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "list_maps",
     "load_representations",
     "ping",
+    "probe_published_map_ids",
     "publish_map",
     "save_crawl_batch",
     "save_map_boxes",

@@ -1,5 +1,6 @@
 """Job tests use the fake Hub on 127.0.0.1 (see tests/fakehub.py)."""
 
+from tests.atlas_fixtures import seeded_atlas
 from tests.fakehub_fixtures import fake_hub, hub_settings
 
-__all__ = ["fake_hub", "hub_settings"]
+__all__ = ["fake_hub", "hub_settings", "seeded_atlas"]

@@ -1,0 +1,123 @@
+"""The map cache: one load per map under concurrency, LRU, states, the scoring map."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from backend.db import repository
+from backend.db.engine import SessionFactory, session_scope
+from backend.errors import InvalidInputError, InvalidStateError, NoPublishedMapError, NotFoundError
+from backend.serving.map_store import LoadedMap, MapStore, load_map
+from backend.serving.related import resolve_direction
+from tests.factories import T0, dataset_record
+
+IDS = ["a/x", "b/y", "c/z"]
+
+
+def _map(session: Session, dim: int, *, publish: bool = True) -> int:
+    record = repository.create_map(
+        session, relation="containment", dim=dim, representation="label-text",
+        params={"beta": 10.0, "gumbel_beta": None, "unmeasured": ["c/z"]},
+    )  # fmt: skip
+    lo = np.arange(3 * dim, dtype=np.float32).reshape(3, dim)
+    repository.save_map_boxes(session, map_id=record.id, dataset_ids=IDS, lo=lo, hi=lo + 1)
+    repository.finish_map(session, map_id=record.id, metrics={})
+    if publish:
+        repository.publish_map(session, map_id=record.id)
+    return record.id
+
+
+@pytest.fixture
+def maps(sessions: SessionFactory) -> dict[int, int]:
+    with session_scope(sessions) as session:
+        repository.save_crawl_batch(
+            session,
+            records=[dataset_record(i, labels=("cat", "dogs")) for i in IDS],
+            crawled_at=T0,
+        )
+        return {2: _map(session, 2), 5: _map(session, 5)}
+
+
+def test_load_map_reads_arrays_labels_and_temperatures(
+    sessions: SessionFactory, maps: dict[int, int]
+) -> None:
+    with session_scope(sessions) as session:
+        record = repository.get_map(session, map_id=maps[2])
+        assert record is not None
+        loaded = load_map(session, record)
+    assert set(loaded.ids) == set(IDS) and loaded.boxes.lo.dtype == np.float64
+    assert loaded.measured.tolist() == [i != "c/z" for i in loaded.ids]
+    assert (loaded.boxes.beta, loaded.boxes.gumbel_beta) == (10.0, None)
+    assert loaded.labels.shared(0, 1) == ["cat", "dogs"]
+    with pytest.raises(ValueError):
+        loaded.boxes.lo[0, 0] = 1.0  # shared between threads: read-only
+
+
+def test_concurrent_first_reads_load_a_map_once(
+    sessions: SessionFactory, maps: dict[int, int]
+) -> None:
+    calls: list[int] = []
+    gate = threading.Barrier(8)
+
+    def loader(session: Session, record: repository.MapRecord) -> LoadedMap:
+        calls.append(record.id)
+        return load_map(session, record)
+
+    store = MapStore(loader=loader)
+    results: list[LoadedMap] = []
+
+    def read() -> None:
+        gate.wait()
+        with session_scope(sessions) as session:
+            results.append(store.get(session, maps[2]))
+
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [maps[2]] and len({id(r) for r in results}) == 1
+
+
+def test_lru_and_states(sessions: SessionFactory, maps: dict[int, int]) -> None:
+    store = MapStore(max_maps=1)
+    with session_scope(sessions) as session:
+        store.get(session, maps[2])
+        store.get(session, maps[5])
+        assert store.cached_ids() == [maps[5]]
+        with pytest.raises(NotFoundError):
+            store.get(session, 999)
+        training = repository.create_map(
+            session, relation="containment", dim=2, representation="label-text"
+        )
+        with pytest.raises(InvalidStateError, match="training"):
+            store.get(session, training.id)
+        store.evict(maps[5])
+        assert store.cached_ids() == []
+
+
+def test_scoring_map_is_the_highest_dimension(
+    sessions: SessionFactory, maps: dict[int, int]
+) -> None:
+    store = MapStore()
+    with session_scope(sessions) as session:
+        assert store.scoring_map(session, "containment").id == maps[5]
+        assert store.scoring_map(session, "containment", maps[2]).id == maps[2]
+        assert [m.id for m in store.published(session, "containment")] == [maps[2], maps[5]]
+        with pytest.raises(NoPublishedMapError, match="transfer"):
+            store.scoring_map(session, "transfer")
+        with pytest.raises(InvalidStateError, match="containment map"):
+            store.scoring_map(session, "transfer", maps[2])
+
+
+def test_directions_belong_to_their_relation() -> None:
+    assert resolve_direction("containment", None) == "contained_in"
+    assert resolve_direction("transfer", None) == "from"
+    assert resolve_direction("transfer", "to") == "to"
+    for relation, direction in (("containment", "to"), ("transfer", "contains"), ("x", None)):
+        with pytest.raises(InvalidInputError):
+            resolve_direction(relation, direction)
