@@ -29,6 +29,7 @@ from backend.serving.boxes_payload import PayloadCache
 from backend.serving.embedding import placement_embedder
 from backend.serving.map_store import MapStore
 from backend.serving.place import Placer
+from backend.web import mount_frontend
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,8 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
     app.include_router(api_router)
-    # FRONTEND: once the `web` branch is merged, serve the page here, after the API routes:
-    #     from backend.web import mount_frontend
-    #     mount_frontend(app)
+    # The page (and the security headers on every response) after the API routes.
+    mount_frontend(app)
     return app
 
 
