@@ -43,4 +43,3 @@ def from_blob(blob: bytes) -> np.ndarray:
 def require_aware(name: str, value: datetime) -> None:
     if value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
-
