@@ -21,7 +21,7 @@ from backend.api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from backend.api.router import api_router
 from backend.config import Settings, get_settings
 from backend.db import migrate, repository
-from backend.db.engine import SessionFactory, session_factory_for, session_scope
+from backend.db.engine import session_factory_for
 from backend.jobs.factories import JobFactories
 from backend.jobs.runner import JobRunner, recover_interrupted_jobs
 from backend.logging_setup import configure_logging
@@ -29,6 +29,7 @@ from backend.serving.boxes_payload import PayloadCache
 from backend.serving.embedding import placement_embedder
 from backend.serving.map_store import MapStore
 from backend.serving.place import Placer
+from backend.web import mount_frontend
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,11 @@ def _version() -> str:
         return "0.0.0+source"
 
 
-def _warm(store: MapStore, sessions: SessionFactory) -> None:
+def _warm(store: MapStore) -> None:
     """Loads the published maps into memory so the first readers do not wait for it."""
     try:
-        with session_scope(sessions) as session:
-            for map_id, _relation, _dim in repository.get_published_map_ids(session):
-                store.get(session, map_id)
+        for relation in repository.RELATIONS:
+            store.published(relation)
     except Exception:  # a cold cache is slower, not broken
         log.exception("warming the map cache failed")
 
@@ -65,11 +65,10 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     sessions = session_factory_for(settings.database_url)
-    store = MapStore()
+    store = MapStore(sessions)
 
     def warm_map(map_id: int) -> None:
-        with session_scope(sessions) as session:
-            store.get(session, map_id)
+        store.get(map_id)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,7 +78,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
             count = recover_interrupted_jobs(sessions, owner=runner.owner)
             if count:
                 log.warning("marked %d interrupted job(s) as failed", count)
-        threading.Thread(target=_warm, args=(store, sessions), name="warm", daemon=True).start()
+        threading.Thread(target=_warm, args=(store,), name="warm", daemon=True).start()
         yield
         runner.shutdown(timeout=_JOB_SHUTDOWN_WAIT_S)
 
@@ -97,7 +96,12 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         settings, store, embedder=lambda: placement_embedder(settings.cache_dir)
     )
     app.state.runner = JobRunner(sessions)
-    app.state.job_factories = JobFactories(settings, sessions, on_map_ready=warm_map)
+    app.state.job_factories = JobFactories(
+        settings,
+        sessions,
+        on_map_ready=warm_map,
+        on_map_published=lambda _map_id: store.forget_records(),
+    )
 
     install_error_handlers(app)
     # Added innermost first: the log line times everything, 413s included.
@@ -105,9 +109,8 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
     app.include_router(api_router)
-    # FRONTEND: once the `web` branch is merged, serve the page here, after the API routes:
-    #     from backend.web import mount_frontend
-    #     mount_frontend(app)
+    # The page (and the security headers on every response) after the API routes.
+    mount_frontend(app)
     return app
 
 

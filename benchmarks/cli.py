@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 # Each import registers its `bench` command.
+import benchmarks.api_cli
 import benchmarks.hierarchy.cli
 import benchmarks.speed_cli
 import benchmarks.transfer.cli  # noqa: F401
@@ -71,6 +72,47 @@ def bench_crawl(
     )
     if json_path is not None:
         json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+@bench_app.command("page")
+def bench_page(
+    sizes: Annotated[str, typer.Option(help="Comma-separated numbers of boxes.")] = "1000,10000",
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
+) -> None:
+    """Map page in headless Chromium: first render and zoom/pan frame times (1k, 10k boxes)."""
+    from dataclasses import asdict
+
+    from benchmarks.page import run_page_bench
+
+    try:
+        counts = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError as exc:
+        raise typer.BadParameter(f"sizes must be integers, got {sizes!r}") from exc
+    results = run_page_bench(counts)
+    table = Table(title="map page in headless Chromium (SwiftShader WebGL: CPU, no GPU)")
+    names = ("boxes", "scripts ready", "first render", "data→drawn", "zoom p50", "zoom p95")
+    for name in (*names, "pan p50", "pan p95"):
+        table.add_column(name, justify="right")
+    for r in results:
+        table.add_row(
+            f"{r.boxes:,}",
+            *(
+                f"{v:.0f} ms"
+                for v in (
+                    r.scripts_ready_ms,
+                    r.first_render_ms,
+                    r.data_to_render_ms,
+                    r.zoom_frame_p50_ms,
+                    r.zoom_frame_p95_ms,
+                    r.pan_frame_p50_ms,
+                    r.pan_frame_p95_ms,
+                )
+            ),
+        )
+    console.print(table)
+    if json_path is not None:
+        rows = [asdict(r) for r in results]
+        json_path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
 
 
 __all__ = ["bench_app"]

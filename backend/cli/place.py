@@ -61,9 +61,12 @@ def place(
     except ValidationError as e:
         console.print(f"[red]invalid request:[/] {e.errors()[0]['msg']}")
         raise typer.Exit(code=2) from e
-    placer = Placer(settings, MapStore(), embedder=lambda: placement_embedder(settings.cache_dir))
+    sessions = open_database(settings)
+    placer = Placer(
+        settings, MapStore(sessions), embedder=lambda: placement_embedder(settings.cache_dir)
+    )
     try:
-        with session_scope(open_database(settings)) as session:
+        with session_scope(sessions) as session:
             result = placer.place(session, request)
     except AtlasError as e:
         console.print(f"[red]{e.code}:[/] {e}")

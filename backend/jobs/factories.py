@@ -25,6 +25,7 @@ class JobFactories:
         settings: the app's settings.
         sessions: the app's session factory.
         on_map_ready: called with each new map's id before it is published (cache warm-up).
+        on_map_published: called with each new map's id once it is published.
     """
 
     def __init__(
@@ -32,10 +33,12 @@ class JobFactories:
         settings: Settings,
         sessions: SessionFactory,
         on_map_ready: Callable[[int], None] | None = None,
+        on_map_published: Callable[[int], None] | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.on_map_ready = on_map_ready
+        self.on_map_published = on_map_published
 
     def train_request(self, body: schemas.TrainJobRequest) -> TrainRequest:
         """The fit a `POST /api/jobs/train` body asks for (every `T2B_MAP_DIMS` by default)."""
@@ -78,6 +81,7 @@ class JobFactories:
                 sessions=self.sessions,
                 progress=report,
                 on_ready=self.on_map_ready,
+                on_published=self.on_map_published,
             )
             return summary.as_dict()
 

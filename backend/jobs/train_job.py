@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,16 +19,21 @@ import numpy as np
 from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_factory_for, session_scope
-from backend.errors import AtlasError, InvalidInputError, InvalidStateError
+from backend.errors import AtlasError, InvalidInputError
 from backend.jobs import train_data
 from backend.jobs.represent import compute_representations
 from backend.jobs.runner import JobCancelled
+from backend.jobs.train_inputs import (
+    containment_targets_for,
+    default_representer,
+    load_training_data,
+)
 from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
-from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
+from backend.representations.label_text import LabelTextEmbedder
 from backend.serving import checkpoints
 from models.metrics import average_precision, best_f1
-from models.targets import SparseTargets, containment_targets, unique_labels
+from models.targets import SparseTargets
 from models.train import TrainConfig, fit
 from models.trained import TrainedBoxModel
 
@@ -106,18 +111,6 @@ class _Phases:
             self._progress(done, self._represent_total + self._epochs_total, message)
 
 
-def default_representer(settings: Settings, kind: str) -> Representer:
-    """The representer of `kind` configured by `settings`."""
-    if kind == LABEL_TEXT:
-        embedder = LabelTextEmbedder.from_cache_dir(settings.cache_dir)
-        return LabelTextRepresenter(embedder, max_labels=settings.max_embedded_labels)
-    if kind == "clip":
-        from backend.representations.clip import ClipRepresenter
-
-        return ClipRepresenter.from_settings(settings)
-    raise InvalidInputError(f"unknown representation {kind!r}; use 'label-text' or 'clip'")
-
-
 def run_train(
     settings: Settings,
     request: TrainRequest,
@@ -127,6 +120,7 @@ def run_train(
     representer: Representer | None = None,
     embedder: LabelTextEmbedder | None = None,
     on_ready: Callable[[int], None] | None = None,
+    on_published: Callable[[int], None] | None = None,
 ) -> TrainSummary:
     """Fits and publishes one map per dimension of `request`.
 
@@ -139,6 +133,8 @@ def run_train(
         embedder: embeds label texts for cosine label matching (default: MiniLM).
         on_ready: called with a map id once it is fully written, before it is published
             (the server warms its cache there, so the switch costs readers nothing).
+        on_published: called with a map id right after its publishing commit (the server
+            drops its cached list of maps there, so readers switch at once).
 
     Returns:
         The summary; every map in it is published.
@@ -177,8 +173,8 @@ def run_train(
     phases = _Phases(progress, len(request.dims) * (2 if refit else 1), epochs)
     compute_representations(lambda: session_scope(factory), representer, progress=phases.represent)
     phases.step("containment targets")
-    ids, x, label_sets = _load_training_data(factory, representer.kind)
-    targets = _targets(label_sets, embedder, settings.label_match_cosine)
+    ids, x, label_sets = load_training_data(factory, representer.kind)
+    targets = containment_targets_for(label_sets, embedder, settings.label_match_cosine)
     summary = TrainSummary(
         relation=request.relation,
         representation=representer.kind,
@@ -190,41 +186,13 @@ def run_train(
         outcome = _train_one(
             factory, settings, request, representer, dim, epochs, ids, x, targets,
             fit_index=index * (2 if refit else 1), phases=phases, on_ready=on_ready,
+            on_published=on_published,
         )  # fmt: skip
         summary.maps.append(outcome)
     failed = [m for m in summary.maps if m.status != "published"]
     if failed:
         raise TrainFailed("; ".join(f"{m.dim}-D map {m.map_id} failed: {m.error}" for m in failed))
     return summary
-
-
-def _load_training_data(
-    factory: SessionFactory, kind: str
-) -> tuple[list[str], np.ndarray, list[tuple[str, ...]]]:
-    with session_scope(factory) as session:
-        label_sets = {s.dataset_id: s.labels for s in repository.get_label_sets(session)}
-        reps = repository.load_representations(session, kind=kind, dataset_ids=list(label_sets))
-    ids = [i for i in reps.dataset_ids if i in label_sets]
-    if len(ids) < 2:
-        raise InvalidStateError(
-            f"training needs at least 2 ok datasets with labels and {kind} features, "
-            f"got {len(ids)}; crawl or `task2box seed` first"
-        )
-    row = {d: r for r, d in enumerate(reps.dataset_ids)}
-    x = np.stack([reps.vectors[row[i]] for i in ids]).astype(np.float32)
-    return ids, x, [label_sets[i] for i in ids]
-
-
-def _targets(
-    label_sets: Sequence[Sequence[str]], embedder: LabelTextEmbedder, cosine: float
-) -> SparseTargets:
-    if cosine >= 1.0:  # exact text matches only: no embeddings needed
-        return containment_targets(label_sets)
-    vocab = unique_labels(label_sets)
-    embeddings = embedder.embed_labels(vocab)
-    return containment_targets(
-        label_sets, vocab=vocab, embeddings=embeddings, cosine_threshold=cosine
-    )
 
 
 def _train_one(
@@ -241,6 +209,7 @@ def _train_one(
     fit_index: int,
     phases: _Phases,
     on_ready: Callable[[int], None] | None,
+    on_published: Callable[[int], None] | None,
 ) -> MapOutcome:
     config = TrainConfig(
         dim=dim, epochs=epochs, device=settings.device, val_metric="f1",
@@ -288,6 +257,8 @@ def _train_one(
         if isinstance(e, JobCancelled):  # shutting down: stop the whole run, not just this map
             raise
         return MapOutcome(dim=dim, map_id=record.id, status="failed", error=error)
+    if on_published is not None:
+        on_published(record.id)
     log.info("published %d-D map %d: %s", dim, record.id, metrics)
     return MapOutcome(dim=dim, map_id=record.id, status="published", metrics=metrics)
 

@@ -156,9 +156,9 @@ def _train_one(
                 "datasets": len(data.ids),
                 "measured_pairs": len(data.y),
                 "task_vectors": data.task_vectors,
-                # Which boxes were fitted to measured scores (the rest are placed from
-                # features); bounded by the import's task limit.
-                "measured": data.measured,
+                # The boxes fitted to measured scores are those of the tasks the scores name
+                # (imported before this map was created; see `serving.map_store`).
+                "measured_tasks": len(data.measured),
             },
         )
     try:

@@ -56,12 +56,13 @@ def build_payload(record: repository.MapRecord, loaded: LoadedMap) -> BoxesPaylo
     """The `MapBoxesPublic` JSON of a map, gzipped and tagged."""
     licenses = sorted({lic for lic in loaded.licenses if lic is not None})
     position = {lic: i for i, lic in enumerate(licenses)}
-    decimals = corner_decimals(loaded.lo, loaded.hi)
+    lo, hi = loaded.boxes.lo, loaded.boxes.hi
+    decimals = corner_decimals(lo, hi)
     document = {
         "map": map_public(record).model_dump(mode="json"),
         "ids": list(loaded.ids),
-        "lo": _rounded(loaded.lo, decimals),
-        "hi": _rounded(loaded.hi, decimals),
+        "lo": _rounded(lo, decimals),
+        "hi": _rounded(hi, decimals),
         "num_labels": loaded.num_labels.tolist(),
         "num_examples": [None if n < 0 else n for n in loaded.num_examples.tolist()],
         "downloads": loaded.downloads.tolist(),
@@ -85,9 +86,18 @@ class PayloadCache:
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[object, ...], BoxesPayload] = OrderedDict()
 
+    def cached(self, record: repository.MapRecord) -> BoxesPayload | None:
+        """The payload of this map state if it is built already."""
+        with self._lock:
+            return self._items.get(self._key(record))
+
+    @staticmethod
+    def _key(record: repository.MapRecord) -> tuple[object, ...]:
+        return (record.id, record.status, record.published_at, record.error)
+
     def get(self, record: repository.MapRecord, loaded: LoadedMap) -> BoxesPayload:
         """The cached payload of this map state, built on first use."""
-        key = (record.id, record.status, record.published_at, record.error)
+        key = self._key(record)
         with self._lock:
             found = self._items.get(key)
             if found is not None:

@@ -1,17 +1,19 @@
 """An in-memory cache of map arrays, keyed by map id, shared by every request thread.
 
 A map's boxes never change once it is `ready` (the repository only writes boxes while a map
-is training), so the arrays of map N can be cached forever under the key N. What changes is
-*which* map is published: that pointer is read from the database on every request (one
-indexed query on a table of a few rows), so a publish, even by another process, is seen at
-once, and each response is computed from exactly one map's arrays: a reader sees the old map
-or the new one, never a mix. Old entries leave by LRU.
+is training), so the arrays of map N can be cached forever under the key N, and each response
+is computed from exactly one map's arrays: a reader sees the old map or the new one, never a
+mix. What changes is *which* map is published, and a map's status. Those are read from the
+database at most once per `ttl_s` (1 s) per process, so requests normally touch no database
+at all; a publish in this process calls `forget_records()` and is seen at once, a publish by
+another process (the CLI, another worker) within `ttl_s`. Old maps leave by LRU.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,14 +22,59 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from backend.db import repository
+from backend.db.engine import SessionFactory, session_scope
 from backend.errors import InvalidStateError, NoPublishedMapError, NotFoundError
 from backend.serving.labels import LabelIndex
+from backend.serving.ranking import BoxIndex
 
 log = logging.getLogger(__name__)
 
 # Maps whose boxes are final: readable and cacheable.
 FINAL_STATUSES = ("ready", "published", "retired")
 _DEFAULT_MAX_MAPS = 4
+_DEFAULT_TTL_S = 1.0
+
+
+class TransferIndex:
+    """A transfer map's measured scores by row: `to(a)` = {target row: score} of source a,
+    `from_(a)` = {source row: score} of target a.
+
+    Only scores imported by the time the map was created count: those are what its boxes
+    were fitted to. Scores imported later are predicted by this map until it is retrained.
+    """
+
+    def __init__(self, pairs: list[tuple[int, int, float]]) -> None:
+        self._to: dict[int, dict[int, float]] = {}
+        self._from: dict[int, dict[int, float]] = {}
+        for s, t, score in pairs:
+            self._to.setdefault(s, {})[t] = score
+            self._from.setdefault(t, {})[s] = score
+
+    @classmethod
+    def load(
+        cls, session: Session, record: repository.MapRecord, ids: tuple[str, ...]
+    ) -> TransferIndex:
+        row = {dataset_id: i for i, dataset_id in enumerate(ids)}
+        scores = repository.get_transfer_scores(session, imported_by=record.created_at)
+        return cls(
+            [
+                (row[s.source_id], row[s.target_id], s.score)
+                for s in scores
+                if s.source_id in row and s.target_id in row
+            ]
+        )
+
+    def to(self, row: int) -> dict[int, float]:
+        """Measured scores of `row` as the source, by target row."""
+        return self._to.get(row, {})
+
+    def from_(self, row: int) -> dict[int, float]:
+        """Measured scores of `row` as the target, by source row."""
+        return self._from.get(row, {})
+
+    def has_any(self, row: int) -> bool:
+        """Whether `row`'s box was fitted to at least one measured score."""
+        return row in self._to or row in self._from
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,16 +84,14 @@ class LoadedMap:
     record: repository.MapRecord
     ids: tuple[str, ...]
     index: dict[str, int]
-    lo: np.ndarray  # (n, d) float64
-    hi: np.ndarray  # (n, d) float64
+    boxes: BoxIndex  # corners and their precomputed log-volumes
     num_labels: np.ndarray  # (n,) int64
     num_examples: np.ndarray  # (n,) int64, -1 unknown
     downloads: np.ndarray  # (n,) int64
     licenses: tuple[str | None, ...]
     measured: np.ndarray  # (n,) bool: False where the box was placed from features alone
-    beta: float
-    gumbel_beta: float | None
     labels: LabelIndex
+    transfers: TransferIndex | None = None  # transfer maps: the measured pairs they fitted
 
     @property
     def id(self) -> int:
@@ -79,54 +124,113 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
         s.dataset_id: s.labels
         for s in repository.get_label_sets(session, dataset_ids=ids, status=None)
     }
-    # Transfer maps list the datasets fitted to measured scores (the others were placed
-    # from their features); other maps may list the unmeasured ones instead.
-    listed = record.params.get("measured")
     unmeasured = set(record.params.get("unmeasured", ()))
-    if isinstance(listed, list):
-        fitted = set(listed)
-        unmeasured = {i for i in boxes.dataset_ids if i not in fitted}
+    transfers = None
+    if record.relation == "transfer":
+        transfers = TransferIndex.load(session, record, ids)
+        unmeasured = {i for row, i in enumerate(ids) if not transfers.has_any(row)}
     beta, gumbel_beta = scoring_temperatures(record)
     return LoadedMap(
         record=record,
         ids=ids,
         index={dataset_id: i for i, dataset_id in enumerate(ids)},
-        lo=_frozen(boxes.lo, np.float64),
-        hi=_frozen(boxes.hi, np.float64),
+        boxes=BoxIndex.build(boxes.lo, boxes.hi, beta, gumbel_beta),
         num_labels=_frozen(boxes.num_labels, np.int64),
         num_examples=_frozen(boxes.num_examples, np.int64),
         downloads=_frozen(boxes.downloads, np.int64),
         licenses=boxes.licenses or (None,) * len(ids),
         measured=_frozen(np.array([i not in unmeasured for i in ids], dtype=bool), bool),
-        beta=beta,
-        gumbel_beta=gumbel_beta,
         labels=LabelIndex([label_sets.get(i, ()) for i in ids]),
+        transfers=transfers,
     )
 
 
 class MapStore:
-    """Thread-safe LRU of `LoadedMap`s; concurrent first requests for a map load it once.
+    """Thread-safe LRU of `LoadedMap`s over the database; concurrent first reads load once.
+
+    The store opens its own short sessions, and only when it must (a refresh of the map list,
+    a map not yet in memory), so a warm request does no database work and needs no session.
 
     Args:
+        sessions: where maps are read from.
         max_maps: how many maps to keep in memory (each is ~ a few MB at 10k boxes).
         loader: reads one map (tests pass a counting one).
+        ttl_s: how long the list of maps (ids, statuses) read from the database is trusted.
     """
 
     def __init__(
         self,
+        sessions: SessionFactory,
         max_maps: int = _DEFAULT_MAX_MAPS,
         loader: Callable[[Session, repository.MapRecord], LoadedMap] = load_map,
+        ttl_s: float = _DEFAULT_TTL_S,
     ) -> None:
         if max_maps < 1:
             raise ValueError(f"max_maps must be >= 1, got {max_maps}")
+        self.sessions = sessions
         self._max = max_maps
         self._loader = loader
+        self._ttl_s = ttl_s
         self._lock = threading.Lock()
         self._maps: OrderedDict[int, LoadedMap] = OrderedDict()
         self._loading: dict[int, threading.Lock] = {}
+        self._records: dict[int, repository.MapRecord] = {}
+        self._records_at = -float("inf")
 
-    def get(self, session: Session, map_id: int) -> LoadedMap:
-        """The arrays of map `map_id`.
+    # --- the list of maps ---------------------------------------------------------------
+
+    def records_fresh(self) -> bool:
+        """Whether the cached map list can be used without reading the database."""
+        with self._lock:
+            return time.monotonic() - self._records_at < self._ttl_s
+
+    def records(self) -> dict[int, repository.MapRecord]:
+        """Every map's metadata by id, re-read from the database at most once per `ttl_s`."""
+        with self._lock:
+            if time.monotonic() - self._records_at < self._ttl_s:
+                return self._records
+        with session_scope(self.sessions) as session:
+            records = {r.id: r for r in repository.list_maps(session)}
+        with self._lock:
+            self._records, self._records_at = records, time.monotonic()
+        return records
+
+    def forget_records(self) -> None:
+        """Makes the next request re-read the maps' metadata (after a publish here)."""
+        with self._lock:
+            self._records_at = -float("inf")
+
+    def record(self, map_id: int) -> repository.MapRecord:
+        """One map's metadata, from the cached list when it is final there; an unknown or
+        still-training map is looked up again (it may have been created or published since).
+
+        Raises:
+            NotFoundError: if there is no such map.
+        """
+        found = self.records().get(map_id)
+        if found is None or found.status not in FINAL_STATUSES:
+            self.forget_records()
+            found = self.records().get(map_id)
+        if found is None:
+            raise NotFoundError(f"no map with id {map_id}")
+        return found
+
+    def published_ids(self, relation: str) -> list[int]:
+        """Ids of the relation's published maps, lowest dimension first."""
+        published = [
+            r for r in self.records().values() if r.status == "published" and r.relation == relation
+        ]
+        return [r.id for r in sorted(published, key=lambda r: (r.dim, r.id))]
+
+    # --- map arrays ---------------------------------------------------------------------
+
+    def cached(self, map_id: int) -> LoadedMap | None:
+        """The map's arrays if they are in memory (never touches the database)."""
+        with self._lock:
+            return self._maps.get(map_id)
+
+    def get(self, map_id: int) -> LoadedMap:
+        """The arrays of map `map_id`, loaded on first use.
 
         Raises:
             NotFoundError: if there is no such map.
@@ -137,12 +241,9 @@ class MapStore:
             if loaded is not None:
                 self._maps.move_to_end(map_id)
                 return loaded
-        record = repository.get_map(session, map_id=map_id)
-        if record is None:
-            raise NotFoundError(f"no map with id {map_id}")
-        return self.get_record(session, record)
+        return self.get_record(self.record(map_id))
 
-    def get_record(self, session: Session, record: repository.MapRecord) -> LoadedMap:
+    def get_record(self, record: repository.MapRecord) -> LoadedMap:
         """Like `get`, for a record the caller has already read."""
         if record.status not in FINAL_STATUSES:
             raise InvalidStateError(
@@ -159,7 +260,8 @@ class MapStore:
             with self._lock:
                 loaded = self._maps.get(record.id)
             if loaded is None:
-                loaded = self._loader(session, record)
+                with session_scope(self.sessions) as session:
+                    loaded = self._loader(session, record)
                 log.info("loaded map %d (%d boxes) into memory", record.id, len(loaded))
                 with self._lock:
                     self._maps[record.id] = loaded
@@ -170,34 +272,18 @@ class MapStore:
                 self._maps.move_to_end(record.id)
         return loaded
 
-    def published(self, session: Session, relation: str) -> list[LoadedMap]:
-        """The relation's published maps, lowest dimension first.
+    def published(self, relation: str) -> list[LoadedMap]:
+        """The relation's published maps, lowest dimension first."""
+        return [self.get(map_id) for map_id in self.published_ids(relation)]
 
-        Which maps are published is read from the database every time (one light query);
-        their arrays come from memory.
-        """
-        return [
-            self.get(session, map_id)
-            for map_id, _, _ in repository.get_published_map_ids(session, relation=relation)
-        ]
-
-    def scoring_map(self, session: Session, relation: str, map_id: int | None = None) -> LoadedMap:
-        """The map scores come from: `map_id` if given, else the highest-dimensional published
-        map of `relation` (the most accurate one; the 2-D map is for the picture).
+    def scoring_map_id(self, relation: str) -> int:
+        """The highest-dimensional published map of `relation` (the most accurate scores;
+        the 2-D map is for the picture).
 
         Raises:
             NoPublishedMapError: if nothing of `relation` is published.
-            NotFoundError: if `map_id` does not exist.
-            InvalidStateError: if `map_id` is of another relation or not final.
         """
-        if map_id is not None:
-            loaded = self.get(session, map_id)
-            if loaded.record.relation != relation:
-                raise InvalidStateError(
-                    f"map {map_id} is a {loaded.record.relation} map, not {relation}"
-                )
-            return loaded
-        ids = repository.get_published_map_ids(session, relation=relation)
+        ids = self.published_ids(relation)
         if not ids:
             first = (
                 "import measured scores with `task2box import-transfer FILE.csv` (or POST "
@@ -209,7 +295,33 @@ class MapStore:
                 f"no {relation} map is published yet; {first}train one with `task2box train "
                 f"--relation {relation}` or POST /api/jobs/train"
             )
-        return self.get(session, ids[-1][0])  # highest dimension
+        return ids[-1]
+
+    def scoring_map(self, relation: str, map_id: int | None = None) -> LoadedMap:
+        """The map scores come from: `map_id` if given, else `scoring_map_id(relation)`.
+
+        Raises:
+            NoPublishedMapError: if nothing of `relation` is published (and none was named).
+            NotFoundError: if `map_id` does not exist.
+            InvalidStateError: if `map_id` is of another relation or not final.
+        """
+        loaded = self.get(self.scoring_map_id(relation) if map_id is None else map_id)
+        if loaded.record.relation != relation:
+            raise InvalidStateError(
+                f"map {loaded.id} is a {loaded.record.relation} map, not {relation}"
+            )
+        return loaded
+
+    def is_warm(self, relation: str, map_id: int | None) -> bool:
+        """Whether `scoring_map(relation, map_id)` would touch no database: the map list is
+        fresh and the map is in memory (routes then answer without a thread hop)."""
+        if not self.records_fresh():
+            return False
+        try:
+            target = self.scoring_map_id(relation) if map_id is None else map_id
+        except NoPublishedMapError:
+            return False
+        return self.cached(target) is not None
 
     def evict(self, map_id: int) -> None:
         """Drops a map from memory (its next use reloads it)."""

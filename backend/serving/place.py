@@ -22,7 +22,7 @@ from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
 from backend.serving import checkpoints
 from backend.serving.map_store import LoadedMap, MapStore
-from backend.serving.related import DIRECTIONS, measured_transfers, place_items
+from backend.serving.related import place_items
 from backend.serving.views import map_ref
 from models.targets import normalize_label
 from models.trained import TrainedBoxModel
@@ -104,7 +104,7 @@ class Placer:
             NotFoundError: if the dataset or the named map is unknown.
             InvalidStateError: if a map has no network, or labels cannot give its features.
         """
-        scoring = self._store.scoring_map(session, request.relation, request.map)
+        scoring = self._store.scoring_map(request.relation, request.map)
         dataset_id = request.dataset_id
         labels = list(request.labels) if request.labels is not None else None
         if dataset_id is not None:
@@ -112,20 +112,14 @@ class Placer:
         features = _Features(self, session, labels, dataset_id)
         box = self._box(session, scoring, features)
         boxes = {str(scoring.id): box}
-        for drawn in self._store.published(session, request.relation):
+        for drawn in self._store.published(request.relation):
             if str(drawn.id) not in boxes:
                 boxes[str(drawn.id)] = self._box(session, drawn, features)
         lo, hi = np.asarray(box.lo), np.asarray(box.hi)
         keys = None if labels is None else [normalize_label(label) for label in labels]
         exclude = None if dataset_id is None else scoring.index.get(dataset_id)
-        known = None
-        if request.relation == "transfer" and dataset_id is not None:
-            known = {
-                DIRECTIONS["transfer"][d]: measured_transfers(session, dataset_id, d)
-                for d in ("to", "from")
-            }
         contained_in, contains = place_items(
-            scoring, lo, hi, k=request.k, labels=labels, keys=keys, exclude=exclude, known=known
+            scoring, lo, hi, k=request.k, labels=labels, keys=keys, exclude=exclude
         )
         return schemas.PlacePublic(
             map=map_ref(scoring.record),

@@ -1,8 +1,5 @@
-"""Ranking related datasets from a map's boxes (NumPy, no database work per query).
-
-One query box against every box of the map costs O(N·d) with `models.scoring`, about a
-millisecond at N = 10k, and `argpartition` keeps the top-k selection O(N).
-"""
+"""Related datasets of a dataset (or of a placed box) in one map: no database work per query
+beyond learning which map is published; the ranking is `backend.serving.ranking.rank`."""
 
 from __future__ import annotations
 
@@ -13,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from backend import schemas
 from backend.db import repository
+from backend.db.engine import session_scope
 from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore
+from backend.serving.ranking import Ranked, rank
 from backend.serving.views import map_ref
-from models.scoring import containment_to_all
 
 # Per relation: each direction and the score column it ranks by. For containment,
 # `contained_in` lists the datasets B that contain A (P(A⊆B)), `contains` those A contains.
@@ -49,65 +47,57 @@ def resolve_direction(relation: str, direction: str | None) -> str:
     return direction
 
 
-def score_all(loaded: LoadedMap, lo_a: np.ndarray, hi_a: np.ndarray) -> dict[str, np.ndarray]:
-    """`{"p_in": P(A⊆B_n), "p_contains": P(B_n⊆A)}` against every box of the map."""
-    p_in, p_contains = containment_to_all(
-        lo_a, hi_a, loaded.lo, loaded.hi, beta=loaded.beta, gumbel_beta=loaded.gumbel_beta
-    )
-    return {"p_in": p_in, "p_contains": p_contains}
-
-
-def top_k(score: np.ndarray, k: int, exclude: int | None = None) -> np.ndarray:
-    """Row indices of the k highest scores, best first; ties broken by row (stable)."""
-    score = score.copy()
-    if exclude is not None:
-        score[exclude] = -np.inf
-    n = score.shape[0] - (exclude is not None)
-    k = min(k, n)
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    candidates = np.argpartition(-score, k - 1)[:k] if k < score.shape[0] else np.arange(k)
-    # lexsort: last key first; rank by score descending, then by row ascending.
-    order = np.lexsort((candidates, -score[candidates]))
-    return candidates[order]
-
-
 def items(
     loaded: LoadedMap,
-    scores: dict[str, np.ndarray],
-    rows: np.ndarray,
+    ranked: Ranked,
     *,
-    column: str,
+    by: str,
     shared: Callable[[int], list[str]],
     measured: Callable[[int], bool],
-    measured_score: Callable[[int], float | None] | None = None,
+    measured_scores: dict[int, float] | None = None,
 ) -> list[schemas.RelatedItem]:
-    """The ranked rows as response items."""
-    return [
-        schemas.RelatedItem(
-            id=loaded.ids[b],
-            score=round(float(scores[column][b]), _DECIMALS),
-            p_in=round(float(scores["p_in"][b]), _DECIMALS),
-            p_contains=round(float(scores["p_contains"][b]), _DECIMALS),
-            shared_labels=shared(b),
-            measured=measured(b),
-            measured_score=None if measured_score is None else measured_score(b),
+    """The ranked rows as response items; `measured_scores` (transfer maps) holds the
+    measured score of each measured row, which also makes that row's score `measured`."""
+    out = []
+    for row, p_in, p_contains in zip(
+        ranked.rows.tolist(), ranked.p_in.tolist(), ranked.p_contains.tolist(), strict=True
+    ):
+        p_in, p_contains = round(p_in, _DECIMALS), round(p_contains, _DECIMALS)
+        out.append(
+            schemas.RelatedItem(
+                id=loaded.ids[row],
+                score=p_in if by == "p_in" else p_contains,
+                p_in=p_in,
+                p_contains=p_contains,
+                shared_labels=shared(row),
+                measured=measured(row) if measured_scores is None else row in measured_scores,
+                measured_score=None if measured_scores is None else measured_scores.get(row),
+            )
         )
-        for b in (int(r) for r in rows)
-    ]
+    return out
 
 
-def measured_transfers(session: Session, dataset_id: str, direction: str) -> dict[str, float]:
-    """The imported scores of `dataset_id` in a transfer direction, by the other dataset:
-    `to` → `{target: score}` where it is the source, `from` → `{source: score}`."""
-    scores = repository.get_transfer_scores(session, dataset_id=dataset_id)
-    if direction == "to":
-        return {s.target_id: s.score for s in scores if s.source_id == dataset_id}
-    return {s.source_id: s.score for s in scores if s.target_id == dataset_id}
+def measured_transfers(loaded: LoadedMap, row: int | None, by: str) -> dict[int, float] | None:
+    """For a transfer map, the measured scores of `row` in the direction ranked by `by`, by the
+    other row (`p_in`: row as the source; `p_contains`: row as the target); else None."""
+    if loaded.transfers is None:
+        return None
+    if row is None:
+        return {}
+    return loaded.transfers.to(row) if by == "p_in" else loaded.transfers.from_(row)
+
+
+def answerable_from_memory(
+    store: MapStore, dataset_id: str, relation: str, map_id: int | None
+) -> bool:
+    """Whether `related_for_dataset` would touch no database (the common, warm case)."""
+    if not store.is_warm(relation, map_id):
+        return False
+    target = store.cached(map_id if map_id is not None else store.scoring_map_id(relation))
+    return target is not None and dataset_id in target.index
 
 
 def related_for_dataset(
-    session: Session,
     store: MapStore,
     *,
     dataset_id: str,
@@ -127,14 +117,17 @@ def related_for_dataset(
     direction = resolve_direction(relation, direction)
     if not 1 <= k <= schemas.MAX_K:
         raise InvalidInputError(f"k must be in 1..{schemas.MAX_K}, got {k}")
-    loaded = store.scoring_map(session, relation, map_id)
+    loaded = store.scoring_map(relation, map_id)
     a = loaded.index.get(dataset_id)
     if a is None:
-        raise _not_in_map(session, dataset_id, loaded)
-    scores = score_all(loaded, loaded.lo[a], loaded.hi[a])
-    column = DIRECTIONS[relation][direction]
-    rows = top_k(scores[column], k, exclude=a)
-    measured, measured_score = _measured(session, loaded, a, relation, direction)
+        with session_scope(store.sessions) as session:
+            raise _not_in_map(session, dataset_id, loaded)
+    by = DIRECTIONS[relation][direction]
+    boxes = loaded.boxes
+    ranked = rank(boxes, boxes.lo[a], boxes.hi[a], by=by, k=k, exclude=a)
+    a_measured = bool(loaded.measured[a])
+    # Transfer: per pair, was this very transfer measured (what the boxes were fitted to)?
+    measured_scores = measured_transfers(loaded, a, by)
     return schemas.RelatedPublic(
         dataset=dataset_id,
         relation=relation,
@@ -142,30 +135,13 @@ def related_for_dataset(
         map=map_ref(loaded.record),
         items=items(
             loaded,
-            scores,
-            rows,
-            column=column,
+            ranked,
+            by=by,
             shared=lambda b: loaded.labels.shared(a, b),
-            measured=measured,
-            measured_score=measured_score,
+            measured=lambda b: a_measured and bool(loaded.measured[b]),
+            measured_scores=measured_scores,
         ),
     )
-
-
-def _measured(
-    session: Session, loaded: LoadedMap, a: int, relation: str, direction: str
-) -> tuple[Callable[[int], bool], Callable[[int], float | None] | None]:
-    """Whether row b's score is measured (and, for transfer, the measured score)."""
-    if relation == "transfer":
-        # Per pair: was this very transfer measured (whatever the boxes were fitted to)?
-        known = measured_transfers(session, loaded.ids[a], direction)
-
-        def score(b: int) -> float | None:
-            return known.get(loaded.ids[b])
-
-        return (lambda b: loaded.ids[b] in known), score
-    a_measured = bool(loaded.measured[a])
-    return (lambda b: a_measured and bool(loaded.measured[b])), None
 
 
 def _not_in_map(session: Session, dataset_id: str, loaded: LoadedMap) -> Exception:
@@ -189,31 +165,30 @@ def place_items(
     labels: Sequence[str] | None,
     keys: Sequence[str] | None,
     exclude: int | None = None,
-    known: dict[str, dict[str, float]] | None = None,
 ) -> tuple[list[schemas.RelatedItem], list[schemas.RelatedItem]]:
     """(contained_in, contains) of a placed box: both directions, top k each.
 
-    `known` holds, per score column, the measured transfer scores of a placed dataset by the
-    other dataset's id (transfer maps only); without it every score is predicted.
+    `exclude` is the placed dataset's own row when it is in the map; on a transfer map its
+    measured pairs are then flagged (the box is predicted, the pair's target is measured).
     """
-    scores = score_all(loaded, lo, hi)
 
     def shared(b: int) -> list[str]:
         if labels is None or keys is None:
             return []
         return loaded.labels.shared_with(labels, keys, b)
 
-    def column_items(column: str) -> list[schemas.RelatedItem]:
-        measured_here = (known or {}).get(column, {})
-        return items(
-            loaded,
-            scores,
-            top_k(scores[column], k, exclude=exclude),
-            column=column,
-            shared=shared,
-            # A placed box is predicted from features; only a measured pair is "measured".
-            measured=lambda b: loaded.ids[b] in measured_here,
-            measured_score=None if known is None else lambda b: measured_here.get(loaded.ids[b]),
-        )
+    def measured(_b: int) -> bool:
+        return False  # a placed box is predicted from features, never fitted to targets
 
-    return column_items("p_in"), column_items("p_contains")
+    contained_in, contains = (
+        items(
+            loaded,
+            rank(loaded.boxes, lo, hi, by=by, k=k, exclude=exclude),
+            by=by,
+            shared=shared,
+            measured=measured,
+            measured_scores=measured_transfers(loaded, exclude, by),
+        )
+        for by in ("p_in", "p_contains")
+    )
+    return contained_in, contains

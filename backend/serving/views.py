@@ -6,9 +6,6 @@ from backend import schemas
 from backend.db import repository
 
 HUB_DATASETS_URL = "https://huggingface.co/datasets/"
-# Per-dataset id lists a map keeps for serving (which boxes were fitted to measured
-# scores); the boxes payload's `measured` column carries them, so map listings stay small.
-_ID_LIST_PARAMS = ("measured", "unmeasured")
 
 
 def map_public(record: repository.MapRecord) -> schemas.MapPublic:
@@ -25,7 +22,7 @@ def map_public(record: repository.MapRecord) -> schemas.MapPublic:
         representation=record.representation,
         status=record.status,
         size=record.num_boxes,
-        params={k: v for k, v in record.params.items() if k not in _ID_LIST_PARAMS},
+        params=dict(record.params),
         metrics=metrics,
         has_network=record.has_checkpoint,
         error=record.error,

@@ -8,17 +8,20 @@ name is `related` is therefore only reachable as the target of the related route
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from backend import schemas
+from backend.api.concurrency import run_inline_if
 from backend.api.ids import checked_dataset_id
+from backend.api.responses import json_response
 from backend.db import repository
 from backend.deps import MapStoreDep, SessionDep
 from backend.errors import NotFoundError
 from backend.serving import views
-from backend.serving.related import related_for_dataset
+from backend.serving.related import answerable_from_memory, related_for_dataset
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
@@ -63,9 +66,8 @@ def list_datasets(
 
 
 @router.get("/{dataset_id:path}/related", response_model=schemas.RelatedPublic)
-def related_datasets(
+async def related_datasets(
     dataset_id: str,
-    session: SessionDep,
     store: MapStoreDep,
     relation: schemas.Relation = "containment",
     direction: Annotated[
@@ -76,17 +78,22 @@ def related_datasets(
     map_id: Annotated[
         int | None, Query(alias="map", ge=1, description="Default: highest-dim published map.")
     ] = None,
-) -> schemas.RelatedPublic:
+) -> Response:
     """The k datasets most related to this one, ranked by the direction's score."""
-    return related_for_dataset(
-        session,
-        store,
-        dataset_id=checked_dataset_id(dataset_id),
-        relation=relation,
-        direction=direction,
-        k=k,
-        map_id=map_id,
+    dataset_id = checked_dataset_id(dataset_id)
+    related = await run_inline_if(
+        answerable_from_memory(store, dataset_id, relation, map_id),
+        partial(
+            related_for_dataset,
+            store,
+            dataset_id=dataset_id,
+            relation=relation,
+            direction=direction,
+            k=k,
+            map_id=map_id,
+        ),
     )
+    return json_response(related)
 
 
 @router.get("/{dataset_id:path}", response_model=schemas.DatasetPublic)

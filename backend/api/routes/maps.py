@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Response
 
 from backend import schemas
+from backend.api.concurrency import run_inline_if
 from backend.db import repository
 from backend.deps import MapStoreDep, PayloadCacheDep, SessionDep
 from backend.errors import NotFoundError
 from backend.serving import views
-from backend.serving.boxes_payload import etag_matches
+from backend.serving.boxes_payload import BoxesPayload, etag_matches
 
 router = APIRouter(prefix="/api/maps", tags=["maps"])
 
@@ -49,23 +50,26 @@ def get_map(map_id: MapId, session: SessionDep) -> schemas.MapPublic:
     response_model=schemas.MapBoxesPublic,
     responses={304: {"description": "Not modified (If-None-Match matched the ETag)."}},
 )
-def map_boxes(
+async def map_boxes(
     map_id: MapId,
-    session: SessionDep,
     store: MapStoreDep,
     payloads: PayloadCacheDep,
     if_none_match: Annotated[str | None, Header(max_length=2048)] = None,
     accept_encoding: Annotated[str | None, Header(max_length=1024)] = None,
 ) -> Response:
     """Every box of a map as index-aligned column arrays (ETag; gzip when accepted)."""
-    record = repository.get_map(session, map_id=map_id)
-    if record is None:
-        raise NotFoundError(f"no map with id {map_id}")
-    payload = payloads.get(record, store.get_record(session, record))
-    headers = {"ETag": payload.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-    if etag_matches(if_none_match, payload.etag):
+
+    def payload() -> BoxesPayload:
+        record = store.record(map_id)
+        return payloads.get(record, store.get_record(record))
+
+    warm = store.records_fresh() and store.cached(map_id) is not None
+    warm = warm and payloads.cached(store.record(map_id)) is not None
+    body = await run_inline_if(warm, payload)
+    headers = {"ETag": body.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if etag_matches(if_none_match, body.etag):
         return Response(status_code=304, headers=headers)
     if _accepts_gzip(accept_encoding):
         headers["Content-Encoding"] = "gzip"
-        return Response(payload.gzipped, media_type="application/json", headers=headers)
-    return Response(payload.body, media_type="application/json", headers=headers)
+        return Response(body.gzipped, media_type="application/json", headers=headers)
+    return Response(body.body, media_type="application/json", headers=headers)

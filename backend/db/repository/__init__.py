@@ -8,7 +8,7 @@ each call is one transaction. The implementation is split by table family into p
 modules; import from here.
 """
 
-from backend.db.repository._common import labels_hash, ping
+from backend.db.repository._common import labels_hash
 from backend.db.repository._crawl import (
     get_dataset_shas,
     get_dataset_sources,
@@ -53,6 +53,7 @@ from backend.db.repository._maps import (
     get_published_map_ids,
     get_published_maps,
     list_maps,
+    probe_published_map_ids,
     publish_map,
     save_map_boxes,
 )
@@ -152,7 +153,7 @@ __all__ = [
     "list_licenses",
     "list_maps",
     "load_representations",
-    "ping",
+    "probe_published_map_ids",
     "publish_map",
     "save_crawl_batch",
     "save_map_boxes",

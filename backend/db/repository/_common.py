@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import numpy as np
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -45,13 +43,3 @@ def from_blob(blob: bytes) -> np.ndarray:
 def require_aware(name: str, value: datetime) -> None:
     if value.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {value!r}")
-
-
-def ping(session: Session) -> bool:
-    """Whether the database answers a trivial query (for `/healthz`); never raises."""
-    try:
-        session.execute(text("SELECT 1"))
-    except Exception:  # any driver error means "not reachable" to a health check
-        session.rollback()
-        return False
-    return True

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from backend.db.repository._common import chunks, from_blob, to_blob, utcnow
@@ -269,6 +270,15 @@ def get_published_map_ids(
         query = query.where(Map.relation == relation)
     rows = session.execute(query.order_by(Map.relation, Map.dim))
     return [(int(r.id), str(r.relation), int(r.dim)) for r in rows]
+
+
+def probe_published_map_ids(session: Session) -> list[tuple[int, str, int]] | None:
+    """`get_published_map_ids()`, or None when the database does not answer (health checks)."""
+    try:
+        return get_published_map_ids(session)
+    except SQLAlchemyError:
+        session.rollback()
+        return None
 
 
 def get_map_checkpoint(session: Session, *, map_id: int) -> bytes | None:

@@ -76,10 +76,14 @@ def save_transfer_scores(
 
 
 def get_transfer_scores(
-    session: Session, *, dataset_id: str | None = None
+    session: Session, *, dataset_id: str | None = None, imported_by: datetime | None = None
 ) -> list[TransferScoreRecord]:
-    """All measured scores, or those where `dataset_id` is the source or the target."""
+    """All measured scores, or those where `dataset_id` is the source or the target; with
+    `imported_by`, only those imported at or before that time (what a map was fitted to)."""
     query = select(TransferScore.source_id, TransferScore.target_id, TransferScore.score)
+    if imported_by is not None:
+        require_aware("imported_by", imported_by)
+        query = query.where(TransferScore.imported_at <= imported_by)
     if dataset_id is not None:
         query = query.where(
             or_(TransferScore.source_id == dataset_id, TransferScore.target_id == dataset_id)

@@ -18,6 +18,7 @@ from backend.serving.boxes_payload import (
 )
 from backend.serving.labels import LabelIndex
 from backend.serving.map_store import LoadedMap
+from backend.serving.ranking import BoxIndex
 
 
 def _loaded(lo: np.ndarray, hi: np.ndarray, status: str = "published") -> LoadedMap:
@@ -31,10 +32,10 @@ def _loaded(lo: np.ndarray, hi: np.ndarray, status: str = "published") -> Loaded
     ids = tuple(f"o/d{i}" for i in range(n))
     return LoadedMap(
         record=record, ids=ids, index={d: i for i, d in enumerate(ids)},
-        lo=lo.astype(np.float64), hi=hi.astype(np.float64),
+        boxes=BoxIndex.build(lo, hi, 10.0, None),
         num_labels=np.arange(n), num_examples=np.where(np.arange(n) % 2 == 0, -1, 100),
         downloads=np.arange(n)[::-1], licenses=tuple("mit" if i % 3 else None for i in range(n)),
-        measured=np.ones(n, bool), beta=10.0, gumbel_beta=None, labels=LabelIndex([()] * n),
+        measured=np.ones(n, bool), labels=LabelIndex([()] * n),
     )  # fmt: skip
 
 

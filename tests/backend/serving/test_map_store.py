@@ -12,7 +12,7 @@ from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.errors import InvalidInputError, InvalidStateError, NoPublishedMapError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore, load_map
-from backend.serving.related import resolve_direction, top_k
+from backend.serving.related import resolve_direction
 from tests.factories import T0, dataset_record
 
 IDS = ["a/x", "b/y", "c/z"]
@@ -49,12 +49,12 @@ def test_load_map_reads_arrays_labels_and_temperatures(
         record = repository.get_map(session, map_id=maps[2])
         assert record is not None
         loaded = load_map(session, record)
-    assert set(loaded.ids) == set(IDS) and loaded.lo.dtype == np.float64
+    assert set(loaded.ids) == set(IDS) and loaded.boxes.lo.dtype == np.float64
     assert loaded.measured.tolist() == [i != "c/z" for i in loaded.ids]
-    assert (loaded.beta, loaded.gumbel_beta) == (10.0, None)
+    assert (loaded.boxes.beta, loaded.boxes.gumbel_beta) == (10.0, None)
     assert loaded.labels.shared(0, 1) == ["cat", "dogs"]
     with pytest.raises(ValueError):
-        loaded.lo[0, 0] = 1.0  # shared between threads: read-only
+        loaded.boxes.lo[0, 0] = 1.0  # shared between threads: read-only
 
 
 def test_concurrent_first_reads_load_a_map_once(
@@ -67,13 +67,12 @@ def test_concurrent_first_reads_load_a_map_once(
         calls.append(record.id)
         return load_map(session, record)
 
-    store = MapStore(loader=loader)
+    store = MapStore(sessions, loader=loader)
     results: list[LoadedMap] = []
 
     def read() -> None:
         gate.wait()
-        with session_scope(sessions) as session:
-            results.append(store.get(session, maps[2]))
+        results.append(store.get(maps[2]))
 
     threads = [threading.Thread(target=read) for _ in range(8)]
     for t in threads:
@@ -84,43 +83,50 @@ def test_concurrent_first_reads_load_a_map_once(
 
 
 def test_lru_and_states(sessions: SessionFactory, maps: dict[int, int]) -> None:
-    store = MapStore(max_maps=1)
+    store = MapStore(sessions, max_maps=1)
+    store.get(maps[2])
+    store.get(maps[5])
+    assert store.cached_ids() == [maps[5]] and store.cached(maps[2]) is None
+    with pytest.raises(NotFoundError):
+        store.get(999)
     with session_scope(sessions) as session:
-        store.get(session, maps[2])
-        store.get(session, maps[5])
-        assert store.cached_ids() == [maps[5]]
-        with pytest.raises(NotFoundError):
-            store.get(session, 999)
         training = repository.create_map(
             session, relation="containment", dim=2, representation="label-text"
         )
-        with pytest.raises(InvalidStateError, match="training"):
-            store.get(session, training.id)
-        store.evict(maps[5])
-        assert store.cached_ids() == []
+    # Created after the map list was read: an unknown id is looked up once more.
+    with pytest.raises(InvalidStateError, match="training"):
+        store.get(training.id)
+    store.evict(maps[5])
+    assert store.cached_ids() == []
+
+
+def test_the_map_list_is_reread_after_its_ttl_or_when_forgotten(
+    sessions: SessionFactory, maps: dict[int, int]
+) -> None:
+    store = MapStore(sessions, ttl_s=3600)
+    assert store.scoring_map_id("containment") == maps[5]
+    with session_scope(sessions) as session:
+        newer = _map(session, 5)  # published by "another process"
+    assert store.scoring_map_id("containment") == maps[5]  # within the TTL
+    assert not store.is_warm("containment", None)  # not loaded yet
+    store.forget_records()
+    assert store.scoring_map_id("containment") == newer
+    store.get(newer)
+    assert store.is_warm("containment", None)
+    assert MapStore(sessions, ttl_s=0).records_fresh() is False
 
 
 def test_scoring_map_is_the_highest_dimension(
     sessions: SessionFactory, maps: dict[int, int]
 ) -> None:
-    store = MapStore()
-    with session_scope(sessions) as session:
-        assert store.scoring_map(session, "containment").id == maps[5]
-        assert store.scoring_map(session, "containment", maps[2]).id == maps[2]
-        assert [m.id for m in store.published(session, "containment")] == [maps[2], maps[5]]
-        with pytest.raises(NoPublishedMapError, match="transfer"):
-            store.scoring_map(session, "transfer")
-        with pytest.raises(InvalidStateError, match="containment map"):
-            store.scoring_map(session, "transfer", maps[2])
-
-
-def test_top_k_orders_by_score_then_row() -> None:
-    score = np.array([0.2, 0.9, 0.5, 0.9, 0.1])
-    assert top_k(score, 3).tolist() == [1, 3, 2]
-    assert top_k(score, 3, exclude=1).tolist() == [3, 2, 0]
-    assert top_k(score, 10, exclude=0).tolist() == [1, 3, 2, 4]
-    assert top_k(score, 10).tolist() == [1, 3, 2, 0, 4]
-    assert top_k(np.array([0.5]), 3, exclude=0).tolist() == []
+    store = MapStore(sessions)
+    assert store.scoring_map("containment").id == maps[5]
+    assert store.scoring_map("containment", maps[2]).id == maps[2]
+    assert [m.id for m in store.published("containment")] == [maps[2], maps[5]]
+    with pytest.raises(NoPublishedMapError, match="transfer"):
+        store.scoring_map("transfer")
+    with pytest.raises(InvalidStateError, match="containment map"):
+        store.scoring_map("transfer", maps[2])
 
 
 def test_directions_belong_to_their_relation() -> None:

@@ -1,0 +1,66 @@
+"""What a fit is made of: the features and label sets from the database, and the targets.
+
+Kept apart from `train_job` (which orchestrates fits and publishing) so each stays small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from backend.config import Settings
+from backend.db import repository
+from backend.db.engine import SessionFactory, session_scope
+from backend.errors import InvalidInputError, InvalidStateError
+from backend.representations.base import Representer
+from backend.representations.label_text import KIND as LABEL_TEXT
+from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
+from models.targets import SparseTargets, containment_targets, unique_labels
+
+
+def default_representer(settings: Settings, kind: str) -> Representer:
+    """The representer of `kind` configured by `settings`."""
+    if kind == LABEL_TEXT:
+        embedder = LabelTextEmbedder.from_cache_dir(settings.cache_dir)
+        return LabelTextRepresenter(embedder, max_labels=settings.max_embedded_labels)
+    if kind == "clip":
+        from backend.representations.clip import ClipRepresenter
+
+        return ClipRepresenter.from_settings(settings)
+    raise InvalidInputError(f"unknown representation {kind!r}; use 'label-text' or 'clip'")
+
+
+def load_training_data(
+    factory: SessionFactory, kind: str
+) -> tuple[list[str], np.ndarray, list[tuple[str, ...]]]:
+    """`(ids, features, label sets)` of every ok dataset with labels and a `kind` vector.
+
+    Raises:
+        InvalidStateError: with fewer than 2 such datasets.
+    """
+    with session_scope(factory) as session:
+        label_sets = {s.dataset_id: s.labels for s in repository.get_label_sets(session)}
+        reps = repository.load_representations(session, kind=kind, dataset_ids=list(label_sets))
+    ids = [i for i in reps.dataset_ids if i in label_sets]
+    if len(ids) < 2:
+        raise InvalidStateError(
+            f"training needs at least 2 ok datasets with labels and {kind} features, "
+            f"got {len(ids)}; crawl or `task2box seed` first"
+        )
+    row = {d: r for r, d in enumerate(reps.dataset_ids)}
+    x = np.stack([reps.vectors[row[i]] for i in ids]).astype(np.float32)
+    return ids, x, [label_sets[i] for i in ids]
+
+
+def containment_targets_for(
+    label_sets: Sequence[Sequence[str]], embedder: LabelTextEmbedder, cosine: float
+) -> SparseTargets:
+    """Containment targets; labels also match by MiniLM cosine ≥ `cosine` (< 1)."""
+    if cosine >= 1.0:  # exact text matches only: no embeddings needed
+        return containment_targets(label_sets)
+    vocab = unique_labels(label_sets)
+    embeddings = embedder.embed_labels(vocab)
+    return containment_targets(
+        label_sets, vocab=vocab, embeddings=embeddings, cosine_threshold=cosine
+    )

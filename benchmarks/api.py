@@ -1,0 +1,194 @@
+"""`task2box bench api`: the real server (uvicorn on loopback) under concurrent load.
+
+Builds a 10k-dataset atlas (`benchmarks/api_db.py`: synthetic Hub-like label sets, synthetic
+published boxes), starts `task2box serve` as a subprocess, and measures `/healthz`,
+`/api/datasets/{id}/related` (random datasets, both directions) and `/api/maps/{id}/boxes`
+(gzip, as browsers ask) one after the other in the same run, with the same load tool.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.api_db import BenchAtlas, build_atlas
+from benchmarks.api_load import LoadResult, run_python, run_wrk, wrk_available
+
+ROOT = Path(__file__).resolve().parents[1]
+_START_TIMEOUT_S = 180.0
+_WARMUP_S = 3.0
+_RELATED_PATHS = 4000
+
+
+@dataclass(frozen=True)
+class ApiBenchConfig:
+    datasets: int = 10_000
+    workers: int = 2
+    duration_s: float = 20.0
+    concurrency: int = 32
+    tool: str = "auto"  # auto | wrk | python
+    max_requests: int = 2_000_000
+    log_level: str = "INFO"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve(workdir: Path, atlas: BenchAtlas, config: ApiBenchConfig) -> Iterator[str]:
+    """`task2box serve` in a subprocess, logging to `workdir/server.log`; yields its URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "T2B_DATABASE_URL": atlas.url,
+        "T2B_DATA_DIR": str(workdir / "data"),
+        "T2B_LOG_LEVEL": config.log_level,
+    }
+    log = (workdir / "server.log").open("wb")
+    command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
+    proc = subprocess.Popen(
+        [*command, "--workers", str(config.workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited; see {workdir / 'server.log'}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the server did not answer /healthz in time")
+            time.sleep(0.25)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _endpoints(atlas: BenchAtlas, seed: int) -> dict[str, tuple[list[str], dict[str, str]]]:
+    rng = random.Random(seed)
+    related = [
+        f"/api/datasets/{rng.choice(atlas.dataset_ids)}/related?k=10&direction="
+        + ("contained_in" if i % 2 else "contains")
+        for i in range(_RELATED_PATHS)
+    ]
+    return {
+        "/healthz": (["/healthz"], {}),
+        "/api/datasets/{id}/related": (related, {}),
+        "/api/maps/{id}/boxes": (
+            [f"/api/maps/{atlas.picture_map}/boxes"],
+            {"Accept-Encoding": "gzip"},
+        ),
+    }
+
+
+def payload_sizes(base: str, map_id: int) -> dict[str, int]:
+    """Bytes of the `/boxes` body, plain and gzipped."""
+    url = f"{base}/api/maps/{map_id}/boxes"
+    plain = httpx.get(url, headers={"Accept-Encoding": "identity"}, timeout=60)
+    with httpx.stream("GET", url, headers={"Accept-Encoding": "gzip"}, timeout=60) as response:
+        gzipped = b"".join(response.iter_raw())
+    return {"plain": len(plain.content), "gzip": len(gzipped)}
+
+
+def run_api_bench(
+    workdir: Path, config: ApiBenchConfig, *, reuse: bool = False, seed: int = 0
+) -> dict[str, Any]:
+    """Builds (or reuses) the atlas, serves it and loads each endpoint in turn."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / "atlas.db"
+    started = time.perf_counter()
+    atlas = build_atlas(db, config.datasets, seed) if not (reuse and db.exists()) else None
+    if atlas is None:
+        atlas = _reuse(db)
+    build_s = time.perf_counter() - started
+    tool = config.tool if config.tool != "auto" else ("wrk" if wrk_available() else "python")
+    results: list[LoadResult] = []
+    with serve(workdir, atlas, config) as base:
+        sizes = payload_sizes(base, atlas.picture_map)
+        for endpoint, (paths, headers) in _endpoints(atlas, seed).items():
+            _load(tool, base, endpoint, paths, headers, config, _WARMUP_S)  # warm every worker
+            results.append(_load(tool, base, endpoint, paths, headers, config, config.duration_s))
+    return {
+        "config": config.__dict__,
+        "tool": tool,
+        "build_s": round(build_s, 1),
+        "label_slots": atlas.label_slots,
+        "boxes_bytes": sizes,
+        "results": [r.as_dict() for r in results],
+    }
+
+
+def _load(
+    tool: str,
+    base: str,
+    endpoint: str,
+    paths: list[str],
+    headers: dict[str, str],
+    config: ApiBenchConfig,
+    duration_s: float,
+) -> LoadResult:
+    if tool == "wrk":
+        return run_wrk(
+            base,
+            endpoint,
+            paths,
+            concurrency=config.concurrency,
+            duration_s=duration_s,
+            threads=2,
+            headers=headers,
+        )
+    return run_python(
+        base,
+        endpoint,
+        paths,
+        concurrency=config.concurrency,
+        duration_s=duration_s,
+        max_requests=config.max_requests,
+        headers=headers,
+    )
+
+
+def _reuse(db: Path) -> BenchAtlas:
+    from backend.db import repository
+    from backend.db.engine import make_engine, make_session_factory, session_scope
+
+    url = f"sqlite:///{db}"
+    with session_scope(make_session_factory(make_engine(url))) as session:
+        maps = repository.get_published_map_ids(session, relation="containment")
+        boxes = repository.get_map_boxes(session, map_id=maps[0][0])
+    assert boxes is not None
+    return BenchAtlas(
+        url=url,
+        dataset_ids=boxes.dataset_ids,
+        picture_map=maps[0][0],
+        score_map=maps[-1][0],
+        label_slots=int(boxes.num_labels.sum()),
+    )

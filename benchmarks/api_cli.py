@@ -1,0 +1,81 @@
+"""`task2box bench api`."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from backend.cli.app import bench_app
+
+console = Console()
+_TARGET_P99_MS = 25.0
+_TARGET_RATIO = 0.5
+
+
+@bench_app.command("api")
+def bench_api(
+    datasets: Annotated[
+        int, typer.Option(min=10, max=200_000, help="Datasets in the atlas.")
+    ] = 10_000,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="uvicorn worker processes.")] = 2,
+    duration: Annotated[float, typer.Option(min=1, max=300, help="Seconds per endpoint.")] = 20,
+    concurrency: Annotated[int, typer.Option(min=1, max=512, help="Concurrent clients.")] = 32,
+    tool: Annotated[str, typer.Option(help="auto (wrk if installed), wrk or python.")] = "auto",
+    log_level: Annotated[str, typer.Option(help="Server T2B_LOG_LEVEL.")] = "INFO",
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the atlas and server log here (default: temp).")
+    ] = None,
+    reuse: Annotated[bool, typer.Option(help="Reuse workdir/atlas.db if present.")] = False,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
+) -> None:
+    """Serve a 10k-dataset atlas on loopback and load /healthz, /related and /boxes."""
+    from benchmarks.api import ApiBenchConfig, run_api_bench
+
+    if tool not in ("auto", "wrk", "python"):
+        raise typer.BadParameter("tool must be auto, wrk or python")
+    config = ApiBenchConfig(
+        datasets=datasets,
+        workers=workers,
+        duration_s=duration,
+        concurrency=concurrency,
+        tool=tool,
+        log_level=log_level.upper(),
+    )
+    with tempfile.TemporaryDirectory(prefix="t2b-bench-api-") as tmp:
+        report = run_api_bench(workdir or Path(tmp), config, reuse=reuse)
+    results = report["results"]
+    health = next(r for r in results if r["endpoint"] == "/healthz")
+    table = Table(
+        title=f"API under {concurrency} clients, {workers} worker(s), {report['tool']}, "
+        f"{datasets} datasets"
+    )
+    for column in ("endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "vs /healthz"):
+        table.add_column(column, justify="left" if column == "endpoint" else "right")
+    for r in results:
+        table.add_row(
+            r["endpoint"],
+            f"{r['rps']:.0f}",
+            f"{r['p50_ms']:.2f}",
+            f"{r['p99_ms']:.2f}",
+            f"{r['max_ms']:.1f}",
+            str(r["errors"]),
+            f"{r['rps'] / health['rps']:.0%}",
+        )
+    console.print(table)
+    sizes = report["boxes_bytes"]
+    console.print(f"/boxes body: {sizes['plain']:,} bytes, {sizes['gzip']:,} gzipped")
+    related = next(r for r in results if "related" in r["endpoint"])
+    ok_p99 = related["p99_ms"] <= _TARGET_P99_MS
+    ok_ratio = related["rps"] >= _TARGET_RATIO * health["rps"]
+    console.print(
+        f"targets: related p99 ≤ {_TARGET_P99_MS:.0f} ms: {'met' if ok_p99 else 'MISSED'}; "
+        f"related ≥ {_TARGET_RATIO:.0%} of /healthz req/s: {'met' if ok_ratio else 'MISSED'}"
+    )
+    if json_path is not None:
+        json_path.write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -1,0 +1,193 @@
+/**
+ * One fetch wrapper per REST endpoint (backend/schemas.py is the contract).
+ *
+ * Every call resolves to the parsed JSON body or rejects with an ApiError that carries the
+ * server's `{"error", "detail"}` (or a network/timeout description). URLs are relative, so
+ * the page also works when served under a path prefix.
+ */
+
+import { encodeIdPath } from './ids.js';
+
+export const REQUEST_TIMEOUT_MS = 20000;
+export const SEARCH_LIMIT = 8;
+
+/** An API call that failed: HTTP status (0 for network errors), machine code, message. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status - HTTP status, or 0 when no response arrived.
+   * @param {string} code - The server's `error` code, or a local one ('network', 'timeout').
+   * @param {string} detail - A human sentence.
+   */
+  constructor(status, code, detail) {
+    super(detail);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * A query string from defined, non-empty parameters.
+ * @param {Record<string, unknown>} params - Parameter values; null/undefined/'' are skipped.
+ * @returns {string} '' or '?a=1&b=2'.
+ */
+export function buildQuery(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/**
+ * Fetch JSON with a timeout; map failures to ApiError.
+ * @param {string} path - Relative URL.
+ * @param {{method?: string, body?: unknown, signal?: AbortSignal}} [options] - Request options.
+ * @returns {Promise<any>} The parsed body.
+ */
+async function request(path, options = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException('timeout', 'TimeoutError')),
+    REQUEST_TIMEOUT_MS,
+  );
+  const outer = options.signal;
+  const onAbort = () => controller.abort(outer.reason);
+  if (outer) {
+    if (outer.aborted) controller.abort(outer.reason);
+    else outer.addEventListener('abort', onAbort, { once: true });
+  }
+  const init = {
+    method: options.method || 'GET',
+    headers: { Accept: 'application/json' },
+    signal: controller.signal,
+  };
+  if (options.body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(options.body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    if (outer && outer.aborted) throw new ApiError(0, 'aborted', 'request cancelled');
+    if (controller.signal.aborted)
+      throw new ApiError(0, 'timeout', `no answer from ${path} within ${REQUEST_TIMEOUT_MS / 1000} s`);
+    throw new ApiError(0, 'network', `cannot reach the server (${err && err.message ? err.message : err})`);
+  } finally {
+    clearTimeout(timer);
+    if (outer) outer.removeEventListener('abort', onAbort);
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const code = body && typeof body.error === 'string' ? body.error : `http_${response.status}`;
+    const detail =
+      body && typeof body.detail === 'string' ? body.detail : `${response.status} ${response.statusText}`;
+    throw new ApiError(response.status, code, detail);
+  }
+  if (body === null) throw new ApiError(response.status, 'bad_json', `${path} did not return JSON`);
+  return body;
+}
+
+/**
+ * `GET /healthz`: database reachable, published map per relation.
+ * @returns {Promise<object>} HealthPublic.
+ */
+export function getHealth() {
+  return request('healthz');
+}
+
+/**
+ * `GET /api/maps`.
+ * @returns {Promise<{items: object[]}>} MapsPublic.
+ */
+export function listMaps() {
+  return request('api/maps');
+}
+
+/**
+ * `GET /api/maps/{map_id}/boxes`: the compact column form of every box.
+ * @param {string} mapId - The map.
+ * @returns {Promise<object>} MapBoxesPublic.
+ */
+export function getMapBoxes(mapId) {
+  return request(`api/maps/${encodeURIComponent(mapId)}/boxes`);
+}
+
+/**
+ * `GET /api/datasets`: search and filters, paginated.
+ * @param {{q?: string, license?: string, minClasses?: number, maxClasses?: number,
+ *   minExamples?: number, limit?: number, offset?: number}} params - Query.
+ * @param {AbortSignal} [signal] - Cancels a superseded search.
+ * @returns {Promise<object>} DatasetsPublic.
+ */
+export function searchDatasets(params, signal) {
+  const query = buildQuery({
+    q: params.q,
+    license: params.license,
+    min_classes: params.minClasses,
+    max_classes: params.maxClasses,
+    min_examples: params.minExamples,
+    limit: params.limit ?? SEARCH_LIMIT,
+    offset: params.offset,
+  });
+  return request(`api/datasets${query}`, { signal });
+}
+
+/**
+ * `GET /api/datasets/{id}`: metadata, labels and its boxes.
+ * @param {string} id - The dataset id.
+ * @returns {Promise<object>} DatasetPublic.
+ */
+export function getDataset(id) {
+  return request(`api/datasets/${encodeIdPath(id)}`);
+}
+
+/**
+ * `GET /api/datasets/{id}/related`: ranked related datasets.
+ * @param {string} id - The dataset id.
+ * @param {{relation: string, direction: string, k?: number, map?: string|null}} params - Query.
+ * @returns {Promise<object>} RelatedPublic.
+ */
+export function getRelated(id, params) {
+  const query = buildQuery({
+    relation: params.relation,
+    direction: params.direction,
+    k: params.k,
+    map: params.map,
+  });
+  return request(`api/datasets/${encodeIdPath(id)}/related${query}`);
+}
+
+/**
+ * `POST /api/place`: the predicted box of an unseen label set and its related datasets.
+ * @param {{labels: string[], relation?: string, k?: number}} body - PlaceRequest.
+ * @returns {Promise<object>} PlacePublic.
+ */
+export function placeDataset(body) {
+  return request('api/place', { method: 'POST', body });
+}
+
+/**
+ * `GET /api/jobs?status=`: background jobs.
+ * @param {string} [status] - e.g. 'running'.
+ * @returns {Promise<{items: object[]}>} JobsPublic.
+ */
+export function listJobs(status) {
+  return request(`api/jobs${buildQuery({ status })}`);
+}
+
+/**
+ * `GET /api/jobs/{id}`: one job's progress.
+ * @param {number} id - The job id.
+ * @returns {Promise<object>} JobPublic.
+ */
+export function getJob(id) {
+  return request(`api/jobs/${encodeURIComponent(String(id))}`);
+}

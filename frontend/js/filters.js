@@ -1,0 +1,105 @@
+/**
+ * Filter and display controls: license, number of classes, size, how many boxes, colour.
+ *
+ * Expected DOM: select#filter-license, input#filter-min-classes, input#filter-max-classes,
+ * select#filter-min-examples, input#top-n (range) with output#top-n-value, select#color-by,
+ * button#filters-reset. Filtering happens in the page (boxes.passesFilters), so filtered-out
+ * boxes can stay faintly visible.
+ */
+
+import { byId, clear, el } from './dom.js';
+import { UNKNOWN_LICENSE } from './boxes.js';
+import { DEFAULT_TOP, MAX_TOP, MIN_TOP } from './state.js';
+
+export const INPUT_DEBOUNCE_MS = 250;
+
+/**
+ * A non-negative integer from an input's text, or null when empty or malformed.
+ * @param {string} text - The input value.
+ * @returns {number|null} The bound.
+ */
+export function parseBound(text) {
+  const trimmed = String(text).trim();
+  if (!/^\d{1,12}$/.test(trimmed)) return null;
+  return Number(trimmed);
+}
+
+/**
+ * The slider's upper end for a map of n boxes, rounded up to a nice step.
+ * @param {number} n - Number of boxes.
+ * @returns {number} The slider max, within [MIN_TOP, MAX_TOP].
+ */
+export function sliderMax(n) {
+  const step = n > 5000 ? 1000 : n > 500 ? 100 : 10;
+  return Math.min(MAX_TOP, Math.max(MIN_TOP, Math.ceil(n / step) * step));
+}
+
+/**
+ * Wire the controls; `onChange` receives a partial state whenever one changes.
+ * @param {(patch: Partial<import('./state.js').PageState>) => void} onChange - Listener.
+ */
+export function bindFilters(onChange) {
+  const license = /** @type {HTMLSelectElement} */ (byId('filter-license'));
+  const minClasses = /** @type {HTMLInputElement} */ (byId('filter-min-classes'));
+  const maxClasses = /** @type {HTMLInputElement} */ (byId('filter-max-classes'));
+  const minExamples = /** @type {HTMLSelectElement} */ (byId('filter-min-examples'));
+  const top = /** @type {HTMLInputElement} */ (byId('top-n'));
+  const color = /** @type {HTMLSelectElement} */ (byId('color-by'));
+  let timer = null;
+  const later = (fn) => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, INPUT_DEBOUNCE_MS);
+  };
+  license.addEventListener('change', () => onChange({ license: license.value || null }));
+  const classes = () =>
+    onChange({ minClasses: parseBound(minClasses.value), maxClasses: parseBound(maxClasses.value) });
+  minClasses.addEventListener('input', () => later(classes));
+  maxClasses.addEventListener('input', () => later(classes));
+  minExamples.addEventListener('change', () => onChange({ minExamples: parseBound(minExamples.value) }));
+  top.addEventListener('input', () => {
+    byId('top-n-value').textContent = Number(top.value).toLocaleString('en-US');
+    later(() => onChange({ top: Number(top.value) }));
+  });
+  color.addEventListener('change', () => onChange({ color: color.value }));
+  byId('filters-reset').addEventListener('click', () =>
+    onChange({ license: null, minClasses: null, maxClasses: null, minExamples: null, top: DEFAULT_TOP }),
+  );
+}
+
+/**
+ * Show the state in the controls and offer the map's licenses.
+ * @param {import('./state.js').PageState} state - Current state.
+ * @param {import('./boxes.js').BoxModel|null} model - The drawn map, if any.
+ */
+export function syncFilters(state, model) {
+  const license = /** @type {HTMLSelectElement} */ (byId('filter-license'));
+  const names = model ? model.licenses : [];
+  clear(license);
+  license.append(el('option', { text: 'Any license', attrs: { value: '' } }));
+  for (const name of names) license.append(el('option', { text: name, attrs: { value: name } }));
+  license.append(el('option', { text: 'No license given', attrs: { value: UNKNOWN_LICENSE } }));
+  if (state.license && state.license !== UNKNOWN_LICENSE && !names.includes(state.license)) {
+    license.append(el('option', { text: state.license, attrs: { value: state.license } }));
+  }
+  license.value = state.license || '';
+  /** @type {HTMLInputElement} */ (byId('filter-min-classes')).value =
+    state.minClasses === null ? '' : String(state.minClasses);
+  /** @type {HTMLInputElement} */ (byId('filter-max-classes')).value =
+    state.maxClasses === null ? '' : String(state.maxClasses);
+  const minExamples = /** @type {HTMLSelectElement} */ (byId('filter-min-examples'));
+  minExamples.value = state.minExamples === null ? '' : String(state.minExamples);
+  if (minExamples.value !== (state.minExamples === null ? '' : String(state.minExamples))) {
+    minExamples.append(
+      el('option', {
+        text: `≥ ${state.minExamples.toLocaleString('en-US')}`,
+        attrs: { value: String(state.minExamples) },
+      }),
+    );
+    minExamples.value = String(state.minExamples);
+  }
+  const top = /** @type {HTMLInputElement} */ (byId('top-n'));
+  top.max = String(sliderMax(Math.max(model ? model.n : 0, state.top)));
+  top.value = String(state.top);
+  byId('top-n-value').textContent = state.top.toLocaleString('en-US');
+  /** @type {HTMLSelectElement} */ (byId('color-by')).value = state.color;
+}

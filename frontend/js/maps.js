@@ -1,0 +1,55 @@
+/**
+ * Which map to draw, and how to name it. Pure; no DOM.
+ */
+
+/** Maps whose boxes can be drawn and browsed. */
+export const DRAWABLE_STATUSES = ['published', 'ready', 'retired'];
+
+/**
+ * The maps offered in the map menu for a relation: drawable, at least 2-D, the published
+ * one first, then newest first.
+ * @param {object[]} maps - MapPublic items.
+ * @param {string} relation - 'containment' or 'transfer'.
+ * @returns {object[]} The choices.
+ */
+export function mapChoices(maps, relation) {
+  const rank = (m) => (m.status === 'published' ? 0 : 1);
+  return maps
+    .filter((m) => m.relation === relation && DRAWABLE_STATUSES.includes(m.status) && m.dim >= 2)
+    .sort(
+      (a, b) =>
+        rank(a) - rank(b) || a.dim - b.dim || String(b.created_at).localeCompare(String(a.created_at)),
+    );
+}
+
+/**
+ * The map to draw: the one asked for (URL) when it exists for the relation, else the
+ * relation's published 2-D map, else its first choice.
+ * @param {object[]} maps - MapPublic items.
+ * @param {string} relation - The page's relation.
+ * @param {string|number|null} requested - A map id from the URL or the menu (ids are
+ *   integers in the API and strings in URLs and menus, so they are compared as text).
+ * @returns {object|null} The map, or null when the relation has none.
+ */
+export function pickMap(maps, relation, requested) {
+  const choices = mapChoices(maps, relation);
+  if (requested) {
+    const wanted = choices.find((m) => String(m.id) === String(requested));
+    if (wanted) return wanted;
+  }
+  return (
+    choices.find((m) => m.status === 'published' && m.dim === 2) ||
+    choices.find((m) => m.status === 'published') ||
+    choices[0] ||
+    null
+  );
+}
+
+/**
+ * A short human name for a map.
+ * @param {object} map - MapPublic.
+ * @returns {string} e.g. "containment · 2-D · label-text · published".
+ */
+export function mapLabel(map) {
+  return [map.relation, `${map.dim}-D`, map.representation, map.status].join(' · ');
+}

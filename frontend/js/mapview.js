@@ -1,0 +1,228 @@
+/**
+ * The map view: turns page state into Plotly calls, and Plotly events into callbacks.
+ *
+ * Every Plotly call goes through one queue, so a resize never lands in the middle of a
+ * react (Plotly breaks when two overlap). The graph gets an explicit size instead of
+ * Plotly's autosize for the same reason. Expected DOM: div#map and p#map-status.
+ */
+
+import { passesFilters, selectVisible, zoomFactor } from './boxes.js';
+import { colorGroups } from './colors.js';
+import { byId } from './dom.js';
+import { mapLabel } from './maps.js';
+import { showNotice } from './notice.js';
+import { PLOT_CONFIG, buildLayout } from './layout.js';
+import { buildTraces } from './plot.js';
+import { writeLocation } from './state.js';
+
+const VIEW_SETTLE_MS = 120;
+const RESIZE_SETTLE_MS = 60;
+const MIN_PLOT_PX = 200;
+/** User Timing mark set after the first draw; benchmarks/page.py reads it. */
+export const FIRST_RENDER_MARK = 'atlas:first-render';
+const LEGEND_TITLES = { license: 'Colour: license', size: 'Colour: size', classes: 'Colour: classes' };
+
+/**
+ * @typedef {object} MapViewHandlers
+ * @property {(id: string) => void} click - A box centre was clicked.
+ * @property {(ids: string[]) => void} lasso - Box centres were lassoed.
+ * @property {() => Map<string, string>} roles - Current highlights (id → role).
+ */
+
+/**
+ * @returns {HTMLElement & {on?: Function, layout?: any}} The Plotly graph div.
+ */
+function graph() {
+  return byId('map');
+}
+
+/**
+ * The status line under the map.
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {number} drawn - Boxes drawn.
+ * @param {Map<string, number[]>} layers - Layer of each drawn box.
+ * @returns {string} e.g. "Showing 500 of 10,000 datasets, most downloaded first · ...".
+ */
+function statusText(model, drawn, layers) {
+  const fading = (layers.get('fading') || []).length;
+  const full = drawn - fading;
+  const hidden = (layers.get('filtered') || []).length;
+  return [
+    `Showing ${full.toLocaleString('en-US')} of ${model.n.toLocaleString('en-US')} datasets${full < model.n ? ', most downloaded first' : ''}`,
+    fading ? `${fading.toLocaleString('en-US')} more fading in (zoom in)` : '',
+    hidden ? `${hidden.toLocaleString('en-US')} filtered out` : '',
+    mapLabel(model.map),
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+/**
+ * Create the view over the page's shared object.
+ * @param {{state: import('./state.js').PageState, model: object|null,
+ *   placed: {box: object|null, mapId: number}|null}} app
+ *   The page (read on every draw; `app.state.view` is written on pan/zoom).
+ * @param {MapViewHandlers} handlers - Callbacks.
+ * @returns {{render: () => void, moveView: (view: object|null) => void, clear: () => Promise<void>}}
+ */
+export function createMapView(app, handlers) {
+  let plotChain = Promise.resolve();
+  let drawPending = false;
+  let listening = false;
+  let limit = -1;
+  let size = null;
+  let viewKey = 0;
+  let colors = null;
+  let settle = null;
+  let observer = null;
+
+  /**
+   * Run Plotly calls one at a time.
+   * @param {() => unknown} fn - The call.
+   * @returns {Promise<void>} Settles when it has run.
+   */
+  const queuePlot = (fn) => {
+    plotChain = plotChain.then(fn).then(
+      () => undefined,
+      (err) => {
+        showNotice('The map could not be drawn', [String(err && err.message ? err.message : err)]);
+      },
+    );
+    return plotChain;
+  };
+
+  /**
+   * Build traces from the current state and hand them to Plotly.
+   * @returns {Promise<void>|undefined} Settles when drawn.
+   */
+  const draw = () => {
+    const { model, state } = app;
+    if (!model) return undefined;
+    if (!colors || colors.model !== model || colors.mode !== state.color)
+      colors = { model, mode: state.color, ...colorGroups(model, state.color) };
+    const visible = selectVisible(model.rank, state.top, zoomFactor(model.bounds, state.view));
+    limit = visible.limit;
+    const placed = app.placed && app.placed.mapId === model.map.id ? app.placed.box : null;
+    const scene = {
+      ...visible,
+      colors,
+      passes: (i) => passesFilters(model, i, state),
+      roles: handlers.roles(),
+      placed,
+    };
+    const { traces, drawn, layers } = buildTraces(model, scene);
+    const gd = graph();
+    const box = gd.getBoundingClientRect();
+    size = {
+      width: Math.max(MIN_PLOT_PX, Math.floor(box.width)),
+      height: Math.max(MIN_PLOT_PX, Math.floor(box.height)),
+    };
+    const legendTitle = scene.roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
+    const layout = buildLayout(model, { view: state.view, legendTitle, viewKey: `v${viewKey}`, ...size });
+    Object.assign(layout, { autosize: false }, size);
+    gd.dataset.drawn = String(drawn.length);
+    gd.dataset.mapSize = String(model.n);
+    byId('map-status').textContent = statusText(model, drawn.length, layers);
+    return window.Plotly.react(gd, traces, layout, PLOT_CONFIG).then(() => {
+      if (!performance.getEntriesByName(FIRST_RENDER_MARK).length) performance.mark(FIRST_RENDER_MARK);
+      listen();
+    });
+  };
+
+  /** Redraw from state; calls made while a draw is queued collapse into one. */
+  const render = () => {
+    if (drawPending) return;
+    drawPending = true;
+    queuePlot(() => {
+      drawPending = false;
+      return draw();
+    });
+  };
+
+  /**
+   * Move the view from code (search, "zoom to box", reset); null shows the whole map.
+   * @param {import('./boxes.js').Bounds|null} view - The new ranges.
+   */
+  const moveView = (view) => {
+    app.state.view = view;
+    viewKey += 1; // a new axis uirevision makes Plotly take these ranges over the user's
+    writeLocation(app.state, false);
+    render();
+  };
+
+  /**
+   * Keep the URL's viewport in step with pan/zoom, and admit more boxes when zoomed in.
+   * @param {Record<string, unknown>} event - Plotly's changed layout keys.
+   */
+  const onRelayout = (event) => {
+    // Legend clicks and size changes relayout too; only axis changes move the view.
+    if (!event || !Object.keys(event).some((key) => /^[xy]axis\.(range|autorange)/.test(key))) return;
+    clearTimeout(settle);
+    settle = setTimeout(() => {
+      const layout = graph().layout;
+      if (
+        !app.model ||
+        !layout ||
+        !layout.xaxis ||
+        !layout.yaxis ||
+        !layout.xaxis.range ||
+        !layout.yaxis.range
+      )
+        return;
+      const [x0, x1] = layout.xaxis.range.map(Number);
+      const [y0, y1] = layout.yaxis.range.map(Number);
+      if (![x0, x1, y0, y1].every(Number.isFinite)) return;
+      app.state.view = { x0, x1, y0, y1 };
+      writeLocation(app.state, false);
+      if (
+        selectVisible(app.model.rank, app.state.top, zoomFactor(app.model.bounds, app.state.view)).limit !==
+        limit
+      )
+        render();
+    }, VIEW_SETTLE_MS);
+  };
+
+  /** Attach Plotly's events once the graph exists. */
+  const listen = () => {
+    const gd = graph();
+    if (listening || !gd.on) return;
+    listening = true;
+    gd.on('plotly_click', (event) => {
+      const id = event && event.points && event.points[0] && event.points[0].customdata;
+      if (typeof id === 'string') handlers.click(id);
+    });
+    gd.on('plotly_relayout', onRelayout);
+    gd.on('plotly_doubleclick', () => moveView(null));
+    gd.on('plotly_selected', (event) => {
+      const ids =
+        event && event.points
+          ? event.points.map((p) => p.customdata).filter((id) => typeof id === 'string')
+          : [];
+      if (ids.length) handlers.lasso(ids);
+    });
+    let timer = null;
+    observer = new ResizeObserver(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const box = gd.getBoundingClientRect();
+        if (size && (Math.floor(box.width) !== size.width || Math.floor(box.height) !== size.height))
+          render();
+      }, RESIZE_SETTLE_MS);
+    });
+    observer.observe(gd);
+  };
+
+  /**
+   * Remove the plot (no map to show).
+   * @returns {Promise<void>} Settles when removed.
+   */
+  const clear = () =>
+    queuePlot(() => {
+      window.Plotly.purge(graph());
+      if (observer) observer.disconnect();
+      listening = false;
+      size = null;
+    });
+
+  return { render, moveView, clear };
+}

@@ -1,0 +1,198 @@
+/**
+ * The side panel (a bottom sheet on narrow screens): its frame, and the selected dataset's
+ * facts, labels and related lists (the lists themselves are built in related.js).
+ *
+ * Expected DOM: <aside id="panel"> holding #panel-title, #panel-close and #panel-body.
+ * Every Hub string is inserted as text through dom.js.
+ */
+
+import { byId, clear, el } from './dom.js';
+import { hubUrl } from './ids.js';
+import { formatCount, truncate } from './text.js';
+import { relatedSection, section } from './related.js';
+
+export const MAX_LABELS_SHOWN = 50;
+export const MAX_DESCRIPTION_CHARS = 600;
+
+/**
+ * @typedef {object} PanelActions
+ * @property {(id: string) => void} select - Select another dataset.
+ * @property {() => void} [exportCsv] - Download the related lists.
+ * @property {() => void} [zoom] - Zoom the map to the selected box.
+ */
+
+/**
+ * Show the panel with a title and return its (emptied) body.
+ * @param {string} title - Heading text.
+ * @param {string} [subtitle] - Small text under it.
+ * @returns {HTMLElement} The body to fill.
+ */
+export function openPanel(title, subtitle) {
+  const panel = byId('panel');
+  byId('panel-title').textContent = title;
+  const sub = byId('panel-subtitle');
+  sub.textContent = subtitle || '';
+  sub.hidden = !subtitle;
+  const body = byId('panel-body');
+  clear(body);
+  body.scrollTop = 0;
+  panel.hidden = false;
+  document.body.classList.add('panel-open');
+  return body;
+}
+
+/** Hide the panel. */
+export function closePanel() {
+  byId('panel').hidden = true;
+  document.body.classList.remove('panel-open');
+}
+
+/** Move keyboard focus to the panel heading (after a keyboard-driven selection). */
+export function focusPanel() {
+  byId('panel-title').focus();
+}
+
+/**
+ * A loading placeholder.
+ * @param {string} id - The dataset being loaded.
+ */
+export function showLoading(id) {
+  const body = openPanel(id);
+  body.append(el('p', { className: 'muted', text: 'Loading…', attrs: { role: 'status' } }));
+}
+
+/**
+ * An error in the panel.
+ * @param {string} title - Heading.
+ * @param {string} message - What went wrong, for people.
+ */
+export function showError(title, message) {
+  const body = openPanel(title);
+  body.append(el('p', { className: 'error', text: message, attrs: { role: 'alert' } }));
+}
+
+/**
+ * A definition list of facts; rows with no value are left out.
+ * @param {Array<[string, string|null]>} rows - Label and value text.
+ * @returns {HTMLElement} The list.
+ */
+function facts(rows) {
+  const dl = el('dl', { className: 'facts' });
+  for (const [term, value] of rows) {
+    if (value === null || value === undefined || value === '') continue;
+    dl.append(el('dt', { text: term }), el('dd', { text: value }));
+  }
+  return dl;
+}
+
+/**
+ * Render the selected dataset.
+ * @param {HTMLElement} body - The panel body (from openPanel).
+ * @param {object} dataset - DatasetPublic.
+ * @param {import('./selection.js').ListResult[]} lists - Related lists.
+ * @param {{onMap: boolean, mapLabel: string}} where - Whether its box is on the drawn map.
+ * @param {PanelActions} actions - Callbacks.
+ */
+export function renderDataset(body, dataset, lists, where, actions) {
+  const link = hubUrl(dataset.id);
+  const buttons = [
+    link
+      ? el('a', {
+          className: 'btn',
+          text: 'Open on the Hub ↗',
+          href: link,
+          attrs: { target: '_blank', rel: 'noopener noreferrer' },
+        })
+      : null,
+    where.onMap && actions.zoom
+      ? el('button', {
+          className: 'btn',
+          text: 'Zoom to box',
+          attrs: { type: 'button', 'data-action': 'zoom' },
+        })
+      : null,
+    actions.exportCsv
+      ? el('button', {
+          className: 'btn',
+          text: 'Export CSV',
+          attrs: { type: 'button', 'data-action': 'export' },
+        })
+      : null,
+  ];
+  const bar = el('div', { className: 'actions' }, buttons);
+  bar.addEventListener('click', (event) => {
+    const action = event.target instanceof Element ? event.target.getAttribute('data-action') : null;
+    if (action === 'zoom') actions.zoom();
+    if (action === 'export') actions.exportCsv();
+  });
+  body.append(bar);
+  if (!where.onMap) {
+    body.append(
+      el('p', {
+        className: 'notice',
+        text: `Not drawn on ${where.mapLabel}${dataset.status !== 'ok' ? ` (${dataset.status}${dataset.skip_reason ? `: ${dataset.skip_reason}` : ''})` : ''}.`,
+      }),
+    );
+  }
+  const splits = Object.entries(dataset.splits || {})
+    .map(([name, n]) => `${name} ${formatCount(n)}`)
+    .join(' · ');
+  body.append(
+    facts([
+      ['Classes', Number.isFinite(dataset.num_labels) ? dataset.num_labels.toLocaleString('en-US') : null],
+      [
+        'Examples',
+        dataset.num_examples === null || dataset.num_examples === undefined
+          ? 'unknown'
+          : dataset.num_examples.toLocaleString('en-US'),
+      ],
+      ['Splits', splits || null],
+      ['Downloads', formatCount(dataset.downloads)],
+      ['Likes', formatCount(dataset.likes)],
+      ['License', dataset.license || 'none given'],
+      ['Author', dataset.author || null],
+      ['Updated', dataset.last_modified ? String(dataset.last_modified).slice(0, 10) : null],
+      ['Source', dataset.source || null],
+    ]),
+  );
+  if (dataset.description) {
+    body.append(
+      el('p', { className: 'description', text: truncate(dataset.description, MAX_DESCRIPTION_CHARS) }),
+    );
+  }
+  body.append(labelsSection(dataset));
+  for (const list of lists) body.append(relatedSection(list, actions));
+  if (Array.isArray(dataset.tags) && dataset.tags.length) {
+    body.append(
+      section('Tags', [
+        el(
+          'ul',
+          { className: 'chips' },
+          dataset.tags.slice(0, 40).map((t) => el('li', { text: t })),
+        ),
+      ]),
+    );
+  }
+}
+
+/**
+ * The first labels, with the total.
+ * @param {object} dataset - DatasetPublic.
+ * @returns {HTMLElement} The section.
+ */
+function labelsSection(dataset) {
+  const labels = (dataset.labels || []).slice(0, MAX_LABELS_SHOWN);
+  const total = Number.isFinite(dataset.num_labels) ? dataset.num_labels : labels.length;
+  const title =
+    total > labels.length
+      ? `Labels (first ${labels.length} of ${total.toLocaleString('en-US')})`
+      : `Labels (${total.toLocaleString('en-US')})`;
+  const content = labels.length
+    ? el(
+        'ul',
+        { className: 'chips', attrs: { 'data-testid': 'labels' } },
+        labels.map((l) => el('li', { text: l })),
+      )
+    : el('p', { className: 'muted', text: 'No labels recorded.' });
+  return section(title, [content]);
+}

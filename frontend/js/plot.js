@@ -1,0 +1,293 @@
+/**
+ * Pure data → Plotly traces and layout. No DOM and no Plotly calls: app.js hands the result
+ * to Plotly.react, and the node tests check it directly.
+ *
+ * Boxes are drawn as `scattergl` fill traces whose rectangles are separated by nulls (one
+ * trace per colour group or selection role, so the legend names each), plus one `scattergl`
+ * marker trace at the box centres that carries the hover text and the ids (`customdata`) for
+ * hover, click and lasso. Layout shapes would have no hover and slow down past ~500 boxes.
+ */
+
+import { escapeHtml, formatCount } from './text.js';
+import { GREY, MAX_GROUPS, ROLE_ORDER, ROLE_STYLES, withAlpha } from './colors.js';
+
+export const PLACED_COLOR = '#E11D48';
+export const BOX_FILL_ALPHA = 0.13;
+export const BOX_LINE_ALPHA = 0.7;
+// Hover cards depend on the box only, so each model's are built once (10k toLocaleString
+// calls per redraw would otherwise dominate building the traces).
+const HOVER_CACHE = new WeakMap();
+const TRACE_UID = 'atlas';
+
+/**
+ * A trace uid. Plotly builds CSS selectors from uids (`.cb${uid}`), so only [A-Za-z0-9_-].
+ * @param {string} key - A layer key such as 'role:selected'.
+ * @returns {string} e.g. 'atlas-role-selected'.
+ */
+export function traceUid(key) {
+  return `${TRACE_UID}-${key.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+}
+
+/**
+ * @typedef {object} Scene
+ * @property {number[]} shown - Box indices drawn in full.
+ * @property {number[]} fading - Box indices drawn faintly (next in rank, fading in).
+ * @property {{groups: import('./colors.js').ColorGroup[], groupOf: Int32Array}} colors
+ * @property {(i: number) => boolean} passes - Filter test per box.
+ * @property {Map<string, string>} roles - Dataset id → selection role (see ROLE_ORDER).
+ * @property {{lo: number[], hi: number[]}|null} placed - A predicted box to draw dashed.
+ */
+
+/**
+ * Rectangle outlines of the given boxes, closed and separated by nulls.
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {number[]} indices - Which boxes.
+ * @returns {{x: (number|null)[], y: (number|null)[]}} Coordinates for one scattergl trace.
+ */
+export function rectangles(model, indices) {
+  const x = new Array(indices.length * 6);
+  const y = new Array(indices.length * 6);
+  let k = 0;
+  for (const i of indices) {
+    const a = model.x0[i];
+    const b = model.x1[i];
+    const c = model.y0[i];
+    const d = model.y1[i];
+    x[k] = a;
+    y[k] = c;
+    k += 1;
+    x[k] = b;
+    y[k] = c;
+    k += 1;
+    x[k] = b;
+    y[k] = d;
+    k += 1;
+    x[k] = a;
+    y[k] = d;
+    k += 1;
+    x[k] = a;
+    y[k] = c;
+    k += 1;
+    x[k] = null;
+    y[k] = null;
+    k += 1;
+  }
+  return { x, y };
+}
+
+/**
+ * The hover card of box i. Plotly parses hover text as (a subset of) HTML, so every
+ * data value is escaped; only our own <b> and <br> tags remain.
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {number} i - A box index.
+ * @returns {string} The hover text.
+ */
+export function hoverText(model, i) {
+  let cache = HOVER_CACHE.get(model);
+  if (!cache) {
+    cache = new Array(model.n);
+    HOVER_CACHE.set(model, cache);
+  }
+  if (cache[i] === undefined) cache[i] = formatHover(model, i);
+  return cache[i];
+}
+
+/**
+ * Build the hover card text of box i (see hoverText, which caches it).
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {number} i - A box index.
+ * @returns {string} The hover text.
+ */
+function formatHover(model, i) {
+  const classes = model.numLabels[i];
+  const size = model.numExamples[i];
+  const lines = [
+    `<b>${escapeHtml(model.ids[i])}</b>`,
+    `${Number.isFinite(classes) ? classes.toLocaleString('en-US') : '—'} classes · ${Number.isFinite(size) ? `${formatCount(size)} examples` : 'size unknown'}`,
+    `License: ${escapeHtml(model.license[i] ?? 'none given')}`,
+    `Downloads: ${formatCount(model.downloads[i])}${model.measured[i] ? '' : ' · placed from features'}`,
+  ];
+  return lines.join('<br>');
+}
+
+/**
+ * One null-separated fill trace.
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {number[]} indices - Its boxes.
+ * @param {{key: string, name: string, color: string, fill: number, line: number,
+ *   width?: number, dash?: string, legend?: boolean}} style - Look and legend.
+ * @returns {object} A Plotly trace.
+ */
+export function fillTrace(model, indices, style) {
+  const { x, y } = rectangles(model, indices);
+  return {
+    type: 'scattergl',
+    mode: 'lines',
+    uid: traceUid(style.key),
+    name: escapeHtml(style.name),
+    x,
+    y,
+    fill: 'toself',
+    fillcolor: withAlpha(style.color, style.fill),
+    line: { color: withAlpha(style.color, style.line), width: style.width ?? 1, dash: style.dash ?? 'solid' },
+    hoverinfo: 'skip',
+    showlegend: indices.length > 0 && (style.legend ?? true),
+    meta: { kind: 'boxes', key: style.key, count: indices.length },
+  };
+}
+
+/**
+ * Assign each drawn box to the layer it is drawn in.
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {Scene} scene - What to draw.
+ * @returns {{layers: Map<string, number[]>, drawn: number[]}} Layer key → box indices,
+ *   and every drawn box (full or faint) once.
+ */
+export function assignLayers(model, scene) {
+  const layers = new Map();
+  const push = (key, i) => {
+    if (!layers.has(key)) layers.set(key, []);
+    layers.get(key).push(i);
+  };
+  const drawn = [];
+  const seen = new Set();
+  const hasSelection = scene.roles.size > 0;
+  const place = (i, faint) => {
+    if (seen.has(i)) return;
+    seen.add(i);
+    drawn.push(i);
+    const role = scene.roles.get(model.ids[i]);
+    if (role) push(`role:${role}`, i);
+    else if (!scene.passes(i)) push('filtered', i);
+    else if (faint) push('fading', i);
+    else if (hasSelection) push('greyed', i);
+    else push(`group:${scene.colors.groupOf[i]}`, i);
+  };
+  // Related boxes are drawn whatever their rank: a highlight must never be invisible.
+  for (const id of scene.roles.keys()) {
+    const i = model.indexById.get(id);
+    if (i !== undefined) place(i, false);
+  }
+  for (const i of scene.shown) place(i, false);
+  for (const i of scene.fading) place(i, true);
+  return { layers, drawn };
+}
+
+/**
+ * All traces for the map, bottom to top: faint layers, colour groups (or the greyed rest),
+ * selection roles, the placed box, then the hover/click markers.
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {Scene} scene - What to draw.
+ * @returns {{traces: object[], drawn: number[], layers: Map<string, number[]>}} The traces,
+ *   the drawn box indices and the layer each box is drawn in.
+ */
+export function buildTraces(model, scene) {
+  const { layers, drawn } = assignLayers(model, scene);
+  // Always the same traces in the same order, empty ones included: Plotly.react then updates
+  // them in place. A changed trace count makes it rebuild the whole plot, which is slower and
+  // fires mouseout on the removed hover layer while the mouse is over the map.
+  const traces = [];
+  const add = (key, style) => traces.push(fillTrace(model, layers.get(key) || [], { key, ...style }));
+  add('filtered', { name: 'Filtered out', color: GREY, fill: 0.025, line: 0.14 });
+  add('fading', { name: 'Less downloaded (zoom in)', color: GREY, fill: 0.03, line: 0.2 });
+  add('greyed', { name: 'Other datasets', color: GREY, fill: 0.05, line: 0.32 });
+  if (scene.colors.groups.length > MAX_GROUPS) {
+    throw new Error(`at most ${MAX_GROUPS} colour groups, got ${scene.colors.groups.length}`);
+  }
+  for (let g = 0; g < MAX_GROUPS; g += 1) {
+    const group = scene.colors.groups[g] || { label: '', color: GREY };
+    add(`group:${g}`, { name: group.label, color: group.color, fill: BOX_FILL_ALPHA, line: BOX_LINE_ALPHA });
+  }
+  for (const role of [...ROLE_ORDER].reverse()) {
+    const style = ROLE_STYLES[role];
+    add(`role:${role}`, {
+      name: style.label,
+      color: style.color,
+      fill: style.fill,
+      line: 0.95,
+      width: style.width,
+    });
+  }
+  traces.push(placedTrace(scene.placed));
+  traces.push(markerTrace(model, drawn, layers, scene));
+  return { traces, drawn, layers };
+}
+
+/**
+ * The predicted box of a pasted label set, dashed (an empty trace when there is none).
+ * @param {{lo: number[], hi: number[]}|null} box - Its corners (first two dimensions drawn).
+ * @returns {object} A Plotly trace.
+ */
+export function placedTrace(box) {
+  const [a, c] = box ? box.lo : [];
+  const [b, d] = box ? box.hi : [];
+  return {
+    type: 'scattergl',
+    mode: 'lines',
+    uid: traceUid('placed'),
+    name: 'Your dataset (predicted)',
+    x: box ? [a, b, b, a, a] : [],
+    y: box ? [c, c, d, d, c] : [],
+    fill: 'toself',
+    fillcolor: withAlpha(PLACED_COLOR, 0.08),
+    line: { color: PLACED_COLOR, width: 2.5, dash: 'dash' },
+    hoverinfo: 'skip',
+    showlegend: Boolean(box),
+    meta: { kind: 'placed', count: box ? 1 : 0 },
+  };
+}
+
+/**
+ * One marker per drawn box at its centre, coloured like its box; carries hover and ids.
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {number[]} drawn - Drawn box indices.
+ * @param {Map<string, number[]>} layers - Layer of each box (from assignLayers).
+ * @param {Scene} scene - What to draw.
+ * @returns {object} A Plotly trace.
+ */
+export function markerTrace(model, drawn, layers, scene) {
+  const colorOf = new Map();
+  for (const [key, indices] of layers) {
+    const color = layerMarkerColor(key, scene);
+    for (const i of indices) colorOf.set(i, color);
+  }
+  return {
+    type: 'scattergl',
+    mode: 'markers',
+    uid: traceUid('centres'),
+    name: 'Box centres',
+    x: drawn.map((i) => (model.x0[i] + model.x1[i]) / 2),
+    y: drawn.map((i) => (model.y0[i] + model.y1[i]) / 2),
+    customdata: drawn.map((i) => model.ids[i]),
+    text: drawn.map((i) => hoverText(model, i)),
+    hovertemplate: '%{text}<extra></extra>',
+    marker: { size: 6, color: drawn.map((i) => colorOf.get(i)), line: { width: 0 } },
+    showlegend: false,
+    meta: { kind: 'centres', count: drawn.length },
+  };
+}
+
+/**
+ * Marker colour for a layer: faint layers get faint markers.
+ * @param {string} key - The layer key.
+ * @param {Scene} scene - What is drawn.
+ * @returns {string} A CSS colour.
+ */
+function layerMarkerColor(key, scene) {
+  if (key === 'filtered') return withAlpha(GREY, 0.25);
+  if (key === 'fading') return withAlpha(GREY, 0.35);
+  if (key === 'greyed') return withAlpha(GREY, 0.6);
+  if (key.startsWith('role:')) return ROLE_STYLES[key.slice(5)].color;
+  return withAlpha(scene.colors.groups[Number(key.slice(6))].color, 0.9);
+}
+
+/**
+ * Count the rectangles a fill trace draws (its null separators).
+ * @param {{x: (number|null)[]}} trace - A fill trace.
+ * @returns {number} The number of rectangles.
+ */
+export function countRectangles(trace) {
+  let count = 0;
+  for (const v of trace.x) if (v === null) count += 1;
+  return count;
+}

@@ -1,0 +1,175 @@
+/**
+ * The panel's ranked lists: related datasets (of a selection or of a placed label set) and a
+ * lasso's catch. Every entry is a button that selects that dataset. Hub text goes in as text.
+ */
+
+import { el } from './dom.js';
+import { formatPercent } from './text.js';
+import { ROLE_STYLES } from './colors.js';
+
+export const MAX_SHARED_SHOWN = 6;
+export const MAX_LASSO_SHOWN = 100;
+
+/**
+ * A titled section.
+ * @param {string} title - Heading text.
+ * @param {Array<Node|string|null>} children - Content.
+ * @param {string} [swatch] - A colour shown next to the title (the map highlight).
+ * @returns {HTMLElement} The section.
+ */
+export function section(title, children, swatch) {
+  const heading = el('h3', {}, [
+    swatch ? el('span', { className: `swatch swatch-${swatch}`, attrs: { 'aria-hidden': 'true' } }) : null,
+    title,
+  ]);
+  return el('section', { className: 'panel-section' }, [heading, ...children]);
+}
+
+/**
+ * One ranked related list; each entry is a button that selects that dataset.
+ * @param {import('./selection.js').ListResult} list - The list and its spec.
+ * @param {import('./panel.js').PanelActions} actions - Callbacks.
+ * @returns {HTMLElement} The section.
+ */
+export function relatedSection(list, actions) {
+  const { spec, data, error } = list;
+  const parts = [el('p', { className: 'hint', text: spec.hint })];
+  if (error) {
+    parts.push(
+      el('p', {
+        className: 'muted',
+        text:
+          error.status === 404 || error.status === 422
+            ? unavailableText(spec.relation)
+            : `Could not load: ${error.message}`,
+      }),
+    );
+  } else if (!data || data.items.length === 0) {
+    parts.push(el('p', { className: 'muted', text: 'None found.' }));
+  } else {
+    parts.push(
+      el('p', {
+        className: 'hint',
+        text: `Scores from map ${data.map.id} (${data.map.relation}, ${data.map.dim}-D).`,
+      }),
+    );
+    const ol = el('ol', { className: 'related', attrs: { 'data-list': spec.key } });
+    for (const item of data.items) ol.append(relatedItem(item, actions));
+    parts.push(ol);
+  }
+  return section(spec.title, parts, spec.role && ROLE_STYLES[spec.role] ? spec.role : undefined);
+}
+
+/**
+ * Why a related list is missing: for transfer, how to import measured scores.
+ * @param {string} relation - The list's relation.
+ * @returns {string} The message.
+ */
+function unavailableText(relation) {
+  return relation === 'transfer'
+    ? 'No transfer map yet. Import measured scores with `task2box import-transfer FILE.csv`, then train one with `task2box train --relation transfer`.'
+    : 'No containment map yet. Train one with `task2box train --relation containment`.';
+}
+
+/**
+ * One entry of a related list.
+ * @param {object} item - RelatedItem.
+ * @param {import('./panel.js').PanelActions} actions - Callbacks.
+ * @returns {HTMLElement} The list item.
+ */
+function relatedItem(item, actions) {
+  const score = Math.min(1, Math.max(0, Number(item.score) || 0));
+  const button = el(
+    'button',
+    { className: 'related-entry', attrs: { type: 'button', title: `Select ${item.id}` } },
+    [
+      el('span', { className: 'related-id', text: item.id }),
+      el('span', { className: 'related-score', text: formatPercent(score) }),
+      el('span', { className: 'bar', attrs: { 'aria-hidden': 'true' } }, [
+        el('span', { className: 'bar-fill' }),
+      ]),
+    ],
+  );
+  // Width through the CSSOM (not a style attribute), which the CSP allows.
+  button.querySelector('.bar-fill').style.width = `${Math.round(score * 100)}%`;
+  button.addEventListener('click', () => actions.select(item.id));
+  const shared = item.shared_labels || [];
+  const meta = [
+    `P(in) ${formatPercent(item.p_in)} · P(contains) ${formatPercent(item.p_contains)}`,
+    item.measured ? '' : ' · predicted',
+  ].join('');
+  return el('li', {}, [
+    button,
+    el('p', { className: 'related-meta', text: meta }),
+    shared.length
+      ? el('p', {
+          className: 'related-shared',
+          text: `Shared: ${shared.slice(0, MAX_SHARED_SHOWN).join(', ')}${shared.length > MAX_SHARED_SHOWN ? ` +${shared.length - MAX_SHARED_SHOWN} more` : ''}`,
+        })
+      : null,
+  ]);
+}
+
+/**
+ * Render the result of placing a pasted label set.
+ * @param {HTMLElement} body - The panel body.
+ * @param {object} result - PlacePublic.
+ * @param {{labels: number, drawn: boolean, mapLabel: string}} info - Label count and whether
+ *   its box is drawn on the current map.
+ * @param {import('./panel.js').PanelActions} actions - Callbacks.
+ */
+export function renderPlaced(body, result, info, actions) {
+  body.append(
+    el('p', {
+      className: 'hint',
+      text: info.drawn
+        ? 'The dashed box is where the trained network puts a dataset with these labels. Nothing was stored.'
+        : `No predicted box for the map on screen (${info.mapLabel}); scores come from map ${result.map.id} (${result.map.dim}-D).`,
+    }),
+  );
+  const lists = [
+    {
+      spec: {
+        key: 'placed-in',
+        relation: result.map.relation,
+        role: 'container',
+        title: 'Contained in',
+        hint: 'Datasets whose classes would cover yours.',
+      },
+      data: { map: result.map, items: result.contained_in },
+      error: null,
+    },
+    {
+      spec: {
+        key: 'placed-contains',
+        relation: result.map.relation,
+        role: 'contained',
+        title: 'Contains',
+        hint: 'Datasets whose classes yours would cover.',
+      },
+      data: { map: result.map, items: result.contains },
+      error: null,
+    },
+  ];
+  for (const list of lists) body.append(relatedSection(list, actions));
+}
+
+/**
+ * List the datasets caught by a lasso.
+ * @param {HTMLElement} body - The panel body.
+ * @param {string[]} ids - Dataset ids.
+ * @param {import('./panel.js').PanelActions} actions - Callbacks.
+ */
+export function renderLasso(body, ids, actions) {
+  const ol = el('ol', { className: 'related' });
+  for (const id of ids.slice(0, MAX_LASSO_SHOWN)) {
+    const button = el('button', { className: 'related-entry', attrs: { type: 'button' } }, [
+      el('span', { className: 'related-id', text: id }),
+    ]);
+    button.addEventListener('click', () => actions.select(id));
+    ol.append(el('li', {}, [button]));
+  }
+  body.append(ol);
+  if (ids.length > MAX_LASSO_SHOWN)
+    body.append(el('p', { className: 'muted', text: `…and ${ids.length - MAX_LASSO_SHOWN} more.` }));
+}

@@ -1,0 +1,161 @@
+/**
+ * Search with suggestions as you type: an ARIA combobox over `GET /api/datasets?q=`.
+ *
+ * Expected DOM: input#search-input and ul#search-list (role=listbox). Arrow keys move
+ * through suggestions, Enter chooses, Escape closes. Superseded requests are cancelled.
+ */
+
+import { searchDatasets } from './api.js';
+import { byId, clear, el } from './dom.js';
+import { formatCount } from './text.js';
+
+export const DEBOUNCE_MS = 180;
+export const MIN_QUERY_CHARS = 1;
+export const MAX_QUERY_CHARS = 100;
+
+/**
+ * Delay calls to `fn` until `ms` have passed without another call.
+ * @param {(...args: any[]) => void} fn - The function.
+ * @param {number} ms - Quiet period.
+ * @returns {((...args: any[]) => void) & {cancel: () => void}} The debounced function.
+ */
+export function debounce(fn, ms) {
+  let timer = null;
+  const wrapped = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+  wrapped.cancel = () => clearTimeout(timer);
+  return wrapped;
+}
+
+/**
+ * Wire the search box.
+ * @param {(id: string) => void} onChoose - Called with the chosen dataset id.
+ * @returns {{clear: () => void}} Control for the caller.
+ */
+export function bindSearch(onChoose) {
+  const input = /** @type {HTMLInputElement} */ (byId('search-input'));
+  const list = byId('search-list');
+  let items = [];
+  let active = -1;
+  let controller = null;
+
+  const close = () => {
+    list.hidden = true;
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+    active = -1;
+  };
+  const highlight = (k) => {
+    active = k;
+    list
+      .querySelectorAll('[role="option"]')
+      .forEach((node, j) => node.setAttribute('aria-selected', String(j === k)));
+    if (k >= 0) {
+      input.setAttribute('aria-activedescendant', `search-option-${k}`);
+      list.children[k].scrollIntoView({ block: 'nearest' });
+    } else {
+      input.removeAttribute('aria-activedescendant');
+    }
+  };
+  const choose = (k) => {
+    const item = items[k];
+    if (!item) return;
+    input.value = item.id;
+    close();
+    onChoose(item.id);
+  };
+  const show = (result, query) => {
+    items = result.items;
+    clear(list);
+    if (items.length === 0) {
+      list.append(
+        el('li', {
+          className: 'search-empty',
+          text: `No dataset matches “${query}”.`,
+          attrs: { role: 'presentation' },
+        }),
+      );
+    }
+    items.forEach((item, k) => {
+      const option = el(
+        'li',
+        { attrs: { role: 'option', id: `search-option-${k}`, 'aria-selected': 'false' } },
+        [
+          el('span', { className: 'opt-id', text: item.id }),
+          el('span', {
+            className: 'opt-meta',
+            text: `${item.num_labels} classes · ${formatCount(item.downloads)} downloads`,
+          }),
+        ],
+      );
+      // mousedown, not click: it fires before the input's blur closes the list.
+      option.addEventListener('mousedown', (event) => {
+        event.preventDefault();
+        choose(k);
+      });
+      list.append(option);
+    });
+    if (result.total > items.length) {
+      list.append(
+        el('li', {
+          className: 'search-more',
+          text: `${result.total - items.length} more; keep typing to narrow.`,
+          attrs: { role: 'presentation' },
+        }),
+      );
+    }
+    list.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+    highlight(items.length ? 0 : -1);
+  };
+  const run = debounce(async () => {
+    const query = input.value.trim().slice(0, MAX_QUERY_CHARS);
+    if (controller) controller.abort();
+    if (query.length < MIN_QUERY_CHARS) {
+      close();
+      return;
+    }
+    controller = new AbortController();
+    try {
+      show(await searchDatasets({ q: query }, controller.signal), query);
+    } catch (err) {
+      if (err.code === 'aborted') return;
+      items = [];
+      clear(list);
+      list.append(
+        el('li', {
+          className: 'search-empty',
+          text: `Search failed: ${err.message}`,
+          attrs: { role: 'presentation' },
+        }),
+      );
+      list.hidden = false;
+    }
+  }, DEBOUNCE_MS);
+
+  input.addEventListener('input', run);
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'ArrowDown' && items.length) {
+      event.preventDefault();
+      if (list.hidden) list.hidden = false;
+      highlight((active + 1) % items.length);
+    } else if (event.key === 'ArrowUp' && items.length) {
+      event.preventDefault();
+      highlight((active - 1 + items.length) % items.length);
+    } else if (event.key === 'Enter') {
+      event.preventDefault();
+      if (!list.hidden && active >= 0) choose(active);
+    } else if (event.key === 'Escape') {
+      close();
+    }
+  });
+  input.addEventListener('blur', close);
+  return {
+    clear: () => {
+      input.value = '';
+      close();
+    },
+  };
+}

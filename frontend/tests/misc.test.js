@@ -1,0 +1,59 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { jobText } from '../js/jobs.js';
+import { debounce } from '../js/search.js';
+import { buildQuery } from '../js/api.js';
+import { parseBound, sliderMax } from '../js/filters.js';
+import { emptyMapText } from '../js/notice.js';
+
+test('jobText describes kind, progress and message', () => {
+  assert.equal(
+    jobText({ kind: 'train', status: 'running', progress: 340, total: 1000, message: 'epoch 340' }),
+    'Training a map · 340 / 1k (epoch 340)',
+  );
+  assert.equal(
+    jobText({ kind: 'crawl', status: 'queued', progress: 0, total: null, message: null }),
+    'Crawling the Hub · queued',
+  );
+});
+
+test('debounce runs once after the quiet period', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const calls = [];
+  const fn = debounce((x) => calls.push(x), 100);
+  fn(1);
+  fn(2);
+  t.mock.timers.tick(99);
+  assert.deepEqual(calls, []);
+  fn(3);
+  t.mock.timers.tick(100);
+  assert.deepEqual(calls, [3]);
+  fn(4);
+  fn.cancel();
+  t.mock.timers.tick(500);
+  assert.deepEqual(calls, [3]);
+});
+
+test('buildQuery skips empty parameters and encodes values', () => {
+  assert.equal(
+    buildQuery({ q: 'a b&c', limit: 8, license: null, offset: undefined, x: '' }),
+    '?q=a+b%26c&limit=8',
+  );
+  assert.equal(buildQuery({}), '');
+});
+
+test('filter inputs parse to non-negative integers or null', () => {
+  assert.equal(parseBound(' 12 '), 12);
+  assert.equal(parseBound(''), null);
+  assert.equal(parseBound('-1'), null);
+  assert.equal(parseBound('1e3'), null);
+  assert.equal(sliderMax(1234), 1300);
+  assert.equal(sliderMax(3), 10);
+  assert.equal(sliderMax(12_345), 13_000);
+});
+
+test('empty states say how to get a map', () => {
+  assert.match(emptyMapText('transfer', 5).paragraphs.join(' '), /task2box import-transfer FILE\.csv/);
+  assert.match(emptyMapText('containment', 5).paragraphs.join(' '), /task2box train --relation containment/);
+  assert.equal(emptyMapText('containment', 0).title, 'No datasets yet');
+});

@@ -1,0 +1,356 @@
+"""The map page in real headless Chromium against the real server and a seeded database.
+
+Each test opens its own page; the `watched` fixture fails a test whose page logged a console
+error, threw, or violated the Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import (
+    ROOT,
+    XSS_DESCRIPTION,
+    XSS_ID,
+    XSS_LABELS,
+    XSS_PRETTY_NAME,
+    Watched,
+    open_page,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ARTIFACTS = ROOT / "build" / "e2e"
+HIGHLIGHT_K = 10  # frontend/js/selection.js
+HIGHLIGHT_MIN_SCORE = 0.05
+
+DRAWN = "document.getElementById('map').dataset.drawn"
+# Rectangles per layer, read from the traces Plotly holds (null-separated rectangles).
+LAYER_COUNTS = """
+() => Object.fromEntries(document.getElementById('map').data
+  .filter((t) => t.meta && t.meta.kind === 'boxes')
+  .map((t) => [t.meta.key, t.x.filter((v) => v === null).length]))
+"""
+# Where a dataset's centre marker is on screen (Plotly's axis → pixel conversion).
+CENTRE_PIXEL = """
+(id) => {
+  const gd = document.getElementById('map');
+  const t = gd.data.find((d) => d.meta && d.meta.kind === 'centres');
+  const k = t.customdata.indexOf(id);
+  if (k < 0) return null;
+  const fl = gd._fullLayout;
+  const r = gd.getBoundingClientRect();
+  return {
+    x: r.left + fl._size.l + fl.xaxis.d2p(t.x[k]),
+    y: r.top + fl._size.t + fl.yaxis.d2p(t.y[k]),
+  };
+}
+"""
+# The centre whose nearest neighbour (on screen) is farthest: hovering it is unambiguous.
+LONELIEST = """
+() => {
+  const gd = document.getElementById('map');
+  const t = gd.data.find((d) => d.meta && d.meta.kind === 'centres');
+  const fl = gd._fullLayout;
+  const px = t.x.map((x, k) => [fl.xaxis.d2p(x), fl.yaxis.d2p(t.y[k])]);
+  let best = -1; let bestGap = -1;
+  px.forEach(([x, y], k) => {
+    if (x < 20 || y < 20 || x > fl._size.w - 20 || y > fl._size.h - 20) return;
+    const gap = Math.min(...px.map(([u, v], j) => (j === k ? Infinity : Math.hypot(u - x, v - y))));
+    if (gap > bestGap) { bestGap = gap; best = k; }
+  });
+  return t.customdata[best];
+}
+"""
+SELECTED_DRAWN = """
+() => document.getElementById('map').data.some((t) => t.meta.key === 'role:selected' && t.x.length)
+"""
+RANGES = (
+    "() => { const l = document.getElementById('map').layout; "
+    "return [...l.xaxis.range, ...l.yaxis.range]; }"
+)
+
+
+def _api(server: str, path: str, **params: Any) -> Any:
+    response = httpx.get(f"{server}{path}", params=params, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def _map_size(server: str) -> int:
+    maps = _api(server, "/api/maps")["items"]
+    published = [m for m in maps if m["status"] == "published" and m["relation"] == "containment"]
+    assert len(published) == 1, maps
+    return int(published[0]["size"])
+
+
+def _load(view: Watched, url: str) -> None:
+    view.page.goto(url)
+    view.page.wait_for_selector("#map[data-drawn]")
+    view.page.wait_for_function("document.querySelector('#map .nsewdrag') !== null")
+
+
+def _wait_panel(view: Watched, title: str) -> None:
+    view.page.wait_for_function(
+        "(t) => document.getElementById('panel-title').textContent === t "
+        "&& !document.querySelector('#panel-body [role=status]')",
+        arg=title,
+    )
+
+
+def _expected_roles(server: str, dataset: str, on_map: set[str]) -> dict[str, int]:
+    """How many boxes each role should highlight, by the page's rule (selection.js)."""
+    roles: dict[str, str] = {dataset: "selected"}
+    for direction, role in (("contained_in", "container"), ("contains", "contained")):
+        items = _api(
+            server,
+            f"/api/datasets/{dataset}/related",
+            relation="containment",
+            direction=direction,
+            k=20,
+        )["items"]
+        for item in items[:HIGHLIGHT_K]:
+            if item["score"] >= HIGHLIGHT_MIN_SCORE and item["id"] not in roles:
+                roles[item["id"]] = role
+    counts: dict[str, int] = {}
+    for dataset_id, role in roles.items():
+        if dataset_id in on_map:
+            counts[role] = counts.get(role, 0) + 1
+    return counts
+
+
+def test_page_loads_clean_and_draws_every_box(watched: Watched, server: str) -> None:
+    page = watched.page
+    csp = httpx.get(server + "/", timeout=10).headers["content-security-policy"]
+    assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    _load(watched, server + "/")
+    size = _map_size(server)
+    assert int(page.evaluate(DRAWN)) == size
+    counts = page.evaluate(LAYER_COUNTS)
+    assert sum(counts.values()) == size
+    assert (
+        page.evaluate(
+            "document.getElementById('map').data.find((t) => t.meta.kind === 'centres').x.length"
+        )
+        == size
+    )
+    assert page.text_content("#map-status").startswith(f"Showing {size} of {size} datasets")
+    assert page.is_hidden("#map-notice")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map.png"))
+    if os.environ.get("T2B_SCREENSHOT") == "1":
+        (ROOT / "docs").mkdir(exist_ok=True)
+        page.screenshot(path=str(ROOT / "docs" / "screenshot.png"))
+    assert watched.problems() == []
+
+
+def test_hover_shows_the_card(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    dataset = page.evaluate(LONELIEST)
+    point = page.evaluate(CENTRE_PIXEL, dataset)
+    page.mouse.move(point["x"], point["y"])
+    page.wait_for_selector("#map .hoverlayer .hovertext")
+    card = page.text_content("#map .hoverlayer .hovertext") or ""
+    detail = _api(server, f"/api/datasets/{dataset}")
+    assert dataset in card
+    assert f"{detail['num_labels']:,} classes" in card
+    assert "License:" in card and "Downloads:" in card
+
+
+def test_click_selects_and_highlights_related_boxes(watched: Watched, server: str) -> None:
+    page = watched.page
+    # Its label set is unique, so no other box shares its centre (cat/dog sets do).
+    dataset = "e2e-lab/animals"
+    box = _api(server, f"/api/datasets/{dataset}")["boxes"]
+    (lo, hi) = next(iter(box.values()))["lo"], next(iter(box.values()))["hi"]
+    # Open the map zoomed onto the box (not selected), so its centre is easy to hit.
+    w, h = hi[0] - lo[0], hi[1] - lo[1]
+    view = f"{lo[0] - w},{hi[0] + w},{lo[1] - h},{hi[1] + h}"
+    _load(watched, f"{server}/?view={view}")
+    point = page.evaluate(CENTRE_PIXEL, dataset)
+    page.mouse.click(point["x"], point["y"])
+    _wait_panel(watched, dataset)
+    assert parse_qs(urlsplit(page.url).query)["dataset"] == [dataset]
+    on_map = set(_api(server, f"/api/maps/{_published_id(server)}/boxes")["ids"])
+    expected = _expected_roles(server, dataset, on_map)
+    assert expected.get("container", 0) + expected.get("contained", 0) >= 1
+    page.wait_for_function(SELECTED_DRAWN)
+    counts = page.evaluate(LAYER_COUNTS)
+    assert counts["role:selected"] == 1
+    assert counts["role:container"] == expected.get("container", 0)
+    assert counts["role:contained"] == expected.get("contained", 0)
+    highlighted = sum(expected.values())
+    assert counts["greyed"] == len(on_map) - highlighted, "the rest is greyed"
+    assert all(counts[f"group:{g}"] == 0 for g in range(10)), "no colour groups while selected"
+    assert page.locator("#panel ol.related[data-list=containers] li").count() >= 1
+
+
+def _published_id(server: str) -> int:
+    return int(_api(server, "/healthz")["published_maps"]["containment"])
+
+
+def test_search_zooms_and_selects(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    before = page.evaluate(RANGES)
+    page.fill("#search-input", "farm")
+    option = page.locator("#search-list [role=option]", has_text="e2e-lab/farm")
+    option.wait_for()
+    page.keyboard.press("Enter")
+    _wait_panel(watched, "e2e-lab/farm")
+    page.wait_for_function("() => new URLSearchParams(location.search).has('view')")
+    after = page.evaluate(RANGES)
+    assert after[1] - after[0] < before[1] - before[0], "zoomed in on x"
+    assert after[3] - after[2] < before[3] - before[2], "zoomed in on y"
+    centre = page.evaluate(CENTRE_PIXEL, "e2e-lab/farm")
+    plot = page.locator("#map .nsewdrag").bounding_box()
+    assert plot is not None
+    assert plot["x"] <= centre["x"] <= plot["x"] + plot["width"]
+    assert plot["y"] <= centre["y"] <= plot["y"] + plot["height"]
+
+
+def test_place_my_dataset_draws_a_dashed_box(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    page.click("#place-open")
+    page.fill("#place-labels", "cat\ndog\nhorse")
+    page.click("#place-submit")
+    _wait_panel(watched, "Your dataset")
+    placed = page.evaluate(
+        "document.getElementById('map').data.find((t) => t.meta.kind === 'placed')"
+    )
+    assert placed["line"]["dash"] == "dash"
+    assert len(placed["x"]) == 5 and placed["x"][0] == placed["x"][-1]
+    assert placed["showlegend"] is True
+    assert page.locator("#panel ol.related li").count() >= 1
+
+
+def test_url_state_survives_a_reload(watched: Watched, server: str) -> None:
+    page = watched.page
+    query = "dataset=e2e-lab/farm&view=-1.5,1.5,-1,1&min_classes=2&top=20&color=classes"
+    _load(watched, f"{server}/?{query}")
+    _wait_panel(watched, "e2e-lab/farm")
+
+    def state() -> dict[str, Any]:
+        return {
+            "query": parse_qs(urlsplit(page.url).query),
+            "ranges": page.evaluate(RANGES),
+            "min_classes": page.input_value("#filter-min-classes"),
+            "top": page.input_value("#top-n"),
+            "color": page.input_value("#color-by"),
+            "panel": page.text_content("#panel-title"),
+        }
+
+    first = state()
+    assert first["query"]["dataset"] == ["e2e-lab/farm"]
+    assert first["ranges"] == pytest.approx([-1.5, 1.5, -1, 1])
+    assert (first["min_classes"], first["top"], first["color"]) == ("2", "20", "classes")
+    page.reload()
+    page.wait_for_selector("#map[data-drawn]")
+    _wait_panel(watched, "e2e-lab/farm")
+    assert state() == first
+    # Double-click shows the whole map again and takes the viewport out of the URL.
+    plot = page.locator("#map .nsewdrag").bounding_box()
+    assert plot is not None
+    page.mouse.dblclick(plot["x"] + 5, plot["y"] + 5)
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('view')")
+    whole = page.evaluate(RANGES)
+    assert whole[1] - whole[0] > 3 and whole[3] - whole[2] > 2
+
+
+def test_untrusted_text_is_shown_as_text_and_runs_nothing(watched: Watched, server: str) -> None:
+    page = watched.page
+    detail = _api(server, f"/api/datasets/{XSS_ID}")
+    assert set(XSS_LABELS) <= set(detail["labels"]), "the crawler kept the hostile labels"
+    _load(watched, f"{server}/?dataset={XSS_ID}")
+    _wait_panel(watched, XSS_ID)
+    chips = page.locator("[data-testid=labels] li").all_text_contents()
+    for label in XSS_LABELS:
+        assert label in chips
+    assert XSS_DESCRIPTION in (page.text_content("#panel .description") or "")
+    assert page.text_content("#panel-subtitle") == XSS_PRETTY_NAME
+    assert page.locator("#panel img, #panel script, #panel b").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_transfer_without_a_map_says_how_to_import(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    page.click("label[for=relation-transfer]")
+    page.wait_for_selector("#map-notice:not([hidden])")
+    assert page.text_content("#notice-title") == "No transfer map yet"
+    assert "task2box import-transfer FILE.csv" in (page.text_content("#notice-body") or "")
+    assert parse_qs(urlsplit(page.url).query)["relation"] == ["transfer"]
+
+
+def test_keyboard_reaches_search_results_and_the_close_button(
+    watched: Watched, server: str
+) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    page.keyboard.type("pets")
+    page.locator("#search-list [role=option]", has_text="e2e-lab/pets").wait_for()
+    page.keyboard.press("Enter")
+    _wait_panel(watched, "e2e-lab/pets")
+    assert page.evaluate("document.activeElement.id") == "panel-title"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "panel-close"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("A", "BUTTON")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#panel", state="hidden")
+    assert "dataset" not in parse_qs(urlsplit(page.url).query)
+
+
+def test_exports_png_and_csv(watched: Watched, server: str, tmp_path: Path) -> None:
+    page = watched.page
+    _load(watched, f"{server}/?dataset=e2e-lab/pets")
+    _wait_panel(watched, "e2e-lab/pets")
+    with page.expect_download() as csv_download:
+        page.click("#panel button[data-action=export]")
+    csv_path = tmp_path / "related.csv"
+    csv_download.value.save_as(csv_path)
+    lines = csv_path.read_text(encoding="utf-8").strip().splitlines()
+    assert lines[0].startswith("selected,relation,direction,map,rank,id,score")
+    assert len(lines) > 1 and all(line.startswith("e2e-lab/pets,") for line in lines[1:])
+    with page.expect_download(timeout=180_000) as png_download:
+        page.click(".modebar-btn[data-title^='Download plot']")
+    png_path = tmp_path / "map.png"
+    png_download.value.save_as(png_path)
+    assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_narrow_screen_shows_the_panel_as_a_bottom_sheet(browser: Any, server: str) -> None:
+    view = open_page(browser, {"width": 400, "height": 800})
+    page = view.page
+    try:
+        _load(view, f"{server}/?dataset=e2e-lab/pets")
+        _wait_panel(view, "e2e-lab/pets")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400, "no sideways scroll"
+        sheet = page.locator("#panel").bounding_box()
+        plot = page.locator("#map").bounding_box()
+        assert sheet is not None and plot is not None
+        # A sheet along the bottom edge, full width, under the map rather than over it.
+        assert sheet["y"] + sheet["height"] == pytest.approx(800, abs=1)
+        assert sheet["width"] == pytest.approx(400, abs=1)
+        assert sheet["height"] <= 0.55 * 800
+        assert plot["y"] + plot["height"] <= sheet["y"] + 1
+        assert plot["height"] >= 180 and plot["width"] >= 360
+        centre = page.evaluate(CENTRE_PIXEL, "e2e-lab/pets")
+        assert plot["y"] <= centre["y"] <= plot["y"] + plot["height"], "the selection is in view"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "narrow.png"))
+        assert view.problems() == []
+    finally:
+        page.context.close()
