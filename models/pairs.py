@@ -48,10 +48,10 @@ class PairSet:
                 raise ValueError(f"{name} must hold integer indices, got dtype {idx.dtype}")
             if idx.size and idx.min() < 0:
                 raise ValueError(f"{name} holds a negative index {int(idx.min())}")
-        if y.size and not (np.isfinite(y).all() and y.min() >= 0.0 and y.max() <= 1.0):
-            raise ValueError(
-                f"y must be finite and in [0, 1], got range [{np.nanmin(y)}, {np.nanmax(y)}]"
-            )
+        if y.size and not np.isfinite(y).all():
+            raise ValueError(f"y must be finite, got {int((~np.isfinite(y)).sum())} NaN/inf")
+        if y.size and not (y.min() >= 0.0 and y.max() <= 1.0):
+            raise ValueError(f"y must be in [0, 1], got range [{y.min()}, {y.max()}]")
         object.__setattr__(self, "i", i.astype(np.int64))
         object.__setattr__(self, "j", j.astype(np.int64))
         object.__setattr__(self, "y", y)

@@ -19,8 +19,9 @@ from models.pairs import PairLookup
 
 # Random negatives drawn per epoch when there are (almost) no positives to corrupt.
 _MIN_RANDOM_NEGATIVES = 1024
-# Exact kNN on centres costs anchors × universe; above this many anchors use a random subset.
-_MAX_KNN_ANCHORS = 20_000
+# Exact kNN on centres costs anchors × universe; above this many nodes each refresh takes a
+# fresh random subset of anchors (over refreshes, every node gets its turn).
+_MAX_KNN_ANCHORS = 4_096
 _KNN_CHUNK = 1024
 
 

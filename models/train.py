@@ -42,20 +42,28 @@ Progress = Callable[[int, int, float], None]
 def _feature_transform(
     x_train: torch.Tensor, config: TrainConfig
 ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
-    """Standardization stats and, when it is smaller than D, the training span's basis."""
+    """Standardization stats and, with `feature_rank`, the top principal directions."""
     if not config.standardize:
         return None, None, None
     mean, std = x_train.mean(dim=0), x_train.std(dim=0, unbiased=False)
     n, d = x_train.shape
-    cap = d if config.max_feature_rank is None else min(d, config.max_feature_rank)
-    if not config.project_features or min(n - 1, cap) >= d:
+    if config.feature_rank is None or min(n - 1, config.feature_rank) >= d:
         return mean, std, None
-    z = (x_train - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))
-    # On the CPU in float64: small (n <= D), exact, and MPS has no float64.
-    _, s, vh = torch.linalg.svd(z.detach().cpu().double(), full_matrices=False)
-    rank = int((s > s[0] * 1e-6).sum()) if s.numel() and s[0] > 0 else 0
+    cap = min(d, config.feature_rank)
+    z = ((x_train - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))).detach()
+    # Principal directions on the CPU in float64 (exact; MPS has no float64): the SVD of z
+    # while N <= D, else the eigenvectors of the D x D scatter matrix (linear in N).
+    z64 = z.cpu().double()
+    if n <= d:
+        _, s, vh = torch.linalg.svd(z64, full_matrices=False)
+        energy, vectors = s**2, vh.T
+    else:
+        evals, evecs = torch.linalg.eigh(z64.T @ z64)
+        energy, vectors = evals.flip(0).clamp(min=0), evecs.flip(1)
+    rank = int((energy > energy[0] * 1e-12).sum()) if energy.numel() and energy[0] > 0 else 0
     rank = max(1, min(rank, cap))
-    return mean, std, vh[:rank].T.to(device=x_train.device, dtype=x_train.dtype).contiguous()
+    basis = vectors[:, :rank]
+    return mean, std, basis.to(device=x_train.device, dtype=x_train.dtype).contiguous()
 
 
 def _check_features(x: np.ndarray) -> np.ndarray:
@@ -65,6 +73,17 @@ def _check_features(x: np.ndarray) -> np.ndarray:
     if not np.isfinite(x).all():
         raise ValueError(f"features of shape {x.shape} hold NaN or inf")
     return x
+
+
+def _compact(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nodes a batch touches, and the pairs re-indexed into them (O(n + pairs), no sort)."""
+    used = np.zeros(n, dtype=bool)
+    used[i] = True
+    used[j] = True
+    nodes = np.flatnonzero(used)
+    position = np.empty(n, dtype=np.int64)
+    position[nodes] = np.arange(nodes.size)
+    return nodes, position[i], position[j]
 
 
 def _adam(net: BoxNet, config: TrainConfig) -> torch.optim.Adam:
@@ -99,9 +118,8 @@ class _Step:
             # Full batch: every universe node is in the batch; indices are already local.
             feats, i, j = self.x, batch.i, batch.j
         else:
-            nodes, inverse = np.unique(np.concatenate([batch.i, batch.j]), return_inverse=True)
+            nodes, i, j = _compact(batch.i, batch.j, self.x.shape[0])
             feats = self.x[torch.from_numpy(nodes).to(self.device)]
-            i, j = inverse[: len(batch)], inverse[len(batch) :]
         lo, hi = self.net(feats)
         loss = self.spec(
             lo,

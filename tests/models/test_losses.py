@@ -98,3 +98,18 @@ def test_paper_loss_hand_computed_terms() -> None:
     )
     expected = 0.7 * (1 + 2**-0.5) + 0.0025 + 0.25
     assert float(loss) == pytest.approx(expected, rel=1e-4)
+
+
+def test_ratio_term_makes_small_soft_targets_count() -> None:
+    # A = [0, s] x [0, 1] inside B = [0, 1]²: P(B ⊆ A) = s. Target y = 0.02.
+    def loss_at(s: float, ratio_weight: float) -> float:
+        lo = torch.zeros(2, 2, dtype=torch.float64)
+        hi = torch.tensor([[s, 1.0], [1.0, 1.0]], dtype=torch.float64)
+        params = LossParams(beta=1e3, gumbel_beta=1e-4, ratio_weight=ratio_weight)
+        y = torch.tensor([0.02], dtype=torch.float64)
+        return get_loss("ours")(lo, hi, torch.tensor([1]), torch.tensor([0]), y, params).item()
+
+    bce_gap = loss_at(0.001, 0.0) - loss_at(0.02, 0.0)
+    ratio_gap = loss_at(0.001, 1.0) - loss_at(0.02, 1.0)
+    assert 0 < bce_gap < 0.1  # BCE barely cares that P is 20x too small ...
+    assert ratio_gap > 2.0  # ... the log-ratio term does.

@@ -243,3 +243,20 @@ def test_bad_inputs_raise_value_error(x: np.ndarray, pairs: PairSet, message: st
 def test_bad_config_raises_with_the_value(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_feature_rank_projects_onto_the_training_span(
+    tree40: tuple[np.ndarray, PairSet],
+) -> None:
+    x, pairs = tree40
+    model = fit(x, pairs, TrainConfig(epochs=3, feature_rank=5, **SMALL))
+    assert model.net.config.input_rank == 5
+    assert model.net.feature_basis.shape == (16, 5)
+    basis = model.net.feature_basis.double()
+    torch.testing.assert_close(
+        basis.T @ basis, torch.eye(5, dtype=torch.float64), atol=1e-5, rtol=0
+    )
+    # A rank above D keeps the features whole; a held-out row is still placed.
+    whole = fit(x, pairs, TrainConfig(epochs=3, feature_rank=64, **SMALL))
+    assert whole.net.config.input_rank is None
+    assert len(model.boxes(x[:2] + 1.0)) == 2
