@@ -55,7 +55,7 @@ def task2box_config(dim: int, loss: str, epochs: int, device: str) -> TrainConfi
         device=device,
         hidden=(256, 128),
         lr=1e-2,
-        max_feature_rank=32,
+        feature_rank=32,
         patience=150 if epochs > 150 else None,
     )
 
