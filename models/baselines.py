@@ -238,10 +238,10 @@ class PairClassifier:
 
     def __init__(
         self,
-        hidden: Sequence[int] = (256, 64),
+        hidden: Sequence[int] = (64,),
         *,
-        epochs: int = 300,
-        lr: float = 1e-3,
+        epochs: int = 150,
+        lr: float = 3e-3,
         weight_decay: float = 1e-4,
         patience: int = 40,
         seed: int = 0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import time
@@ -147,6 +148,8 @@ def hierarchy(
     specs = model_specs(box_dims, quick=quick, device=device)
     n_cases = _QUICK_CASES if quick else cases
     console = Console(stderr=True)
+    # Each fit is reported by the progress bar; per-fit trainer logs would only garble it.
+    logging.getLogger("models").setLevel(logging.WARNING)
     console.print(
         f"{h.size} nodes, {len(h.edges)} edges, {int(h.contained().sum())} ancestor pairs; "
         f"{len(specs)} models x {len(SETTINGS)} settings x {n_cases} cases on {device}, "
@@ -159,7 +162,9 @@ def hierarchy(
         def advance(message: str) -> None:
             bar.update(task, advance=1, description=message)
 
-        result = run_benchmark(h, x, specs, cases=n_cases, seed=seed, device=device, on_fit=advance)
+        result = run_benchmark(
+            h, x, specs, cases=n_cases, seed=seed, device=device, jobs=n_jobs, on_fit=advance
+        )
     result = BenchmarkResult(
         rows=result.rows,
         nodes=result.nodes,

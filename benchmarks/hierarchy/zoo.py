@@ -32,20 +32,31 @@ class Budget:
     classifier_epochs: int
 
 
-FULL = Budget(task2box_epochs=400, classifier_epochs=300)
-QUICK = Budget(task2box_epochs=80, classifier_epochs=60)
+FULL = Budget(task2box_epochs=400, classifier_epochs=150)
+QUICK = Budget(task2box_epochs=60, classifier_epochs=50)
 
 
 def task2box_config(dim: int, loss: str, epochs: int, device: str) -> TrainConfig:
-    """The trainer settings the benchmark uses (chosen on validation splits; see RESULTS.md)."""
+    """The trainer settings of the benchmark, the same for both losses.
+
+    Chosen on validation splits only (never test), within the 15-minute budget of the full
+    run; see RESULTS.md for what was tried. Against the trainer's defaults:
+    - a smaller trunk (256, 128) and lr 1e-2 for 400 epochs instead of (1024, 256, 128) at
+      1e-3 for 1350: the same validation F1 (the paper's loss too) at a fifth of the time;
+    - features projected onto 32 principal directions of the training nodes: ~0.07 better
+      novel-task F1 at 2D (less room to overfit 100 nodes' 768-d features);
+    - early stopping after 150 epochs without a better validation AP (novel tasks often peak
+      early), keeping the best weights.
+    """
     return TrainConfig(
         dim=dim,
         loss=loss,
         epochs=epochs,
         device=device,
         hidden=(256, 128),
-        lr=3e-3,
-        patience=None,
+        lr=1e-2,
+        feature_rank=32,
+        patience=150 if epochs > 150 else None,
     )
 
 
@@ -69,7 +80,7 @@ class BaselineFactory:
 
     def __call__(self, seed: int) -> PairBaseline:
         if self.name == "mlp":
-            return PairClassifier((128, 32), epochs=self.epochs, seed=seed, device=self.device)
+            return PairClassifier((64,), epochs=self.epochs, seed=seed, device=self.device)
         if self.name == "linear":
             return PairClassifier((), epochs=self.epochs, seed=seed, device=self.device)
         if self.name == "kl":
