@@ -14,6 +14,7 @@ from backend.errors import InvalidInputError, InvalidStateError
 from backend.jobs import transfer_train
 from backend.jobs.train_job import TrainFailed, TrainRequest, run_train
 from backend.serving.map_store import load_map
+from backend.transfer.importer import import_transfer_csv
 from models.metrics import spearman
 from models.scoring import containment_pairs
 from models.transfer import transfer_targets
@@ -42,7 +43,7 @@ def test_maps_hold_every_dataset_and_flag_the_measured_ones(
         record = maps[2]
         loaded = load_map(session, record)
     assert set(loaded.ids) == labelled | set(TASKS)
-    assert record.params["measured"] == sorted(TASKS)
+    assert record.params["measured_tasks"] == len(TASKS)
     assert record.params["semantics"].startswith("transfer s→t = P(box_s ⊆ box_t)")
     assert record.params["task_vectors"] == 9  # 8 described tasks + the skipped Hub dataset
     assert {"val_spearman", "val_pairs", "best_epoch"} <= set(record.metrics)
@@ -75,14 +76,13 @@ def test_the_published_boxes_rank_the_measured_transfers(transfer_atlas: Transfe
     s = np.array([loaded.index[a] for a, _, _ in rows])
     t = np.array([loaded.index[b] for _, b, _ in rows])
     y = transfer_targets(t, np.array([v for _, _, v in rows]))
+    b = loaded.boxes
     p = containment_pairs(
-        loaded.lo[s], loaded.hi[s], loaded.lo[t], loaded.hi[t],
-        beta=loaded.beta, gumbel_beta=loaded.gumbel_beta,
-    )  # fmt: skip
+        b.lo[s], b.hi[s], b.lo[t], b.hi[t], beta=b.beta, gumbel_beta=b.gumbel_beta
+    )
     reverse = containment_pairs(
-        loaded.lo[t], loaded.hi[t], loaded.lo[s], loaded.hi[s],
-        beta=loaded.beta, gumbel_beta=loaded.gumbel_beta,
-    )  # fmt: skip
+        b.lo[t], b.hi[t], b.lo[s], b.hi[s], beta=b.beta, gumbel_beta=b.gumbel_beta
+    )
     # P(s ⊆ t) follows the measured transfers; the reverse reading does worse.
     assert spearman(y, p) > 0.5
     assert spearman(y, p) > spearman(y, reverse)
@@ -116,3 +116,23 @@ def test_a_failed_fit_keeps_the_published_transfer_map(
     published = {m.id for m in maps if m.status == "published"}
     assert published == set(transfer_atlas.map_ids.values())
     assert [m.status for m in maps if m.id not in published] == ["failed"]
+
+
+def test_a_map_flags_only_the_scores_it_was_fitted_to(
+    transfer_atlas: TransferAtlas, tmp_path: Path
+) -> None:
+    settings = transfer_atlas.copy(tmp_path / "db")
+    with _session(settings) as session:
+        import_transfer_csv(session, "source,target,score\nuoft-cs/cifar10,rgb2depth,0.5\n")
+        record = repository.get_map(session, map_id=transfer_atlas.map_ids[2])
+        assert record is not None
+        loaded = load_map(session, record)
+    assert loaded.transfers is not None
+    cifar, depth = loaded.index["uoft-cs/cifar10"], loaded.index["rgb2depth"]
+    # Imported after the map was trained: its box was placed, not fitted; the pair predicted.
+    assert not loaded.measured[cifar] and cifar not in loaded.transfers.from_(depth)
+    mist = loaded.index["rgb2mist"]
+    assert (
+        loaded.transfers.to(mist)[depth]
+        == {(s, t): v for s, t, v in matrix_rows()}[("rgb2mist", "rgb2depth")]
+    )
