@@ -56,6 +56,10 @@ class _Progress:
         if self._progress is not None:
             self._progress(done, self._represent_total + self._epochs_total, message)
 
+    def step(self, message: str) -> None:
+        """Reports a phase change at the current position (the counter never goes back)."""
+        self.emit(self._represent_total + self._base, message)
+
     def fit_reporter(self, dim: int, epochs_budget: int) -> Callable[[int, int, float], None]:
         """A `fit` progress callback; the next fit starts `epochs_budget` further on."""
         start = self._represent_total + self._base
@@ -99,7 +103,7 @@ def run_transfer_train(
         if repository.count_transfer_scores(session) == 0:
             raise InvalidStateError(NO_SCORES)
     compute_representations(lambda: session_scope(factory), representer, progress=phases.represent)
-    phases.emit(0, "transfer targets")
+    phases.step("transfer targets")
     data = load_transfer_data(factory, embedder)
     summary = TrainSummary(
         relation="transfer",
@@ -163,6 +167,7 @@ def _train_one(
         )
     try:
         model, metrics = _fit(settings, config, data, dim, phases)
+        phases.step(f"{dim}-D transfer map: saving")  # early stopping leaves epochs unused
         boxes = model.boxes(data.x)
         with session_scope(factory) as session:
             repository.save_map_boxes(

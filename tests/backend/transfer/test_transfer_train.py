@@ -136,3 +136,17 @@ def test_a_map_flags_only_the_scores_it_was_fitted_to(
         loaded.transfers.to(mist)[depth]
         == {(s, t): v for s, t, v in matrix_rows()}[("rgb2mist", "rgb2depth")]
     )
+
+
+def test_progress_only_moves_forward(transfer_atlas: TransferAtlas, tmp_path: Path) -> None:
+    settings = transfer_atlas.copy(tmp_path / "db")
+    calls: list[tuple[int, int | None, str | None]] = []
+    run_train(
+        settings,
+        TrainRequest(relation="transfer", dims=(2,), epochs=3),
+        progress=lambda *a: calls.append(a),
+    )
+    done = [c[0] for c in calls]
+    assert done == sorted(done)
+    assert calls[-1][0] == calls[-1][1]  # finished: the whole budget is accounted for
+    assert any("epoch 3/3" in (c[2] or "") for c in calls)
