@@ -132,10 +132,16 @@ def recalibrate_batchnorm(net: BoxNet, x: torch.Tensor, rows_per_pass: int = 65_
     for m in net.modules():
         if isinstance(m, nn.Dropout):
             m.eval()
+    factors = []
     for start in range(0, x.shape[0], rows_per_pass):
         chunk = x[start : start + rows_per_pass]
         if chunk.shape[0] >= 2:
             net(chunk)
+            factors.append((chunk.shape[0] - 1) / chunk.shape[0])
     for m, momentum in zip(layers, momenta, strict=True):
         m.momentum = momentum
+        # BatchNorm stores the unbiased variance but normalizes training batches with the
+        # biased one; store what training used, so eval mode reproduces it exactly.
+        if m.running_var is not None:
+            m.running_var.mul_(sum(factors) / len(factors))
     net.train(was_training)
