@@ -70,24 +70,25 @@ class TrainStep:
     def __init__(
         self,
         net: BoxNet,
-        x: torch.Tensor,
+        z: torch.Tensor,
         spec: LossSpec,
         params: LossParams,
         config: TrainConfig,
     ) -> None:
-        self.net, self.x, self.spec, self.params, self.config = net, x, spec, params, config
-        self.device = x.device
+        # `z`: the training nodes' transformed features (`BoxNet.transform`), in universe order.
+        self.net, self.z, self.spec, self.params, self.config = net, z, spec, params, config
+        self.device = z.device
         self.optimizer = _adam(net, config)
 
     def __call__(self, batch: EpochPairs, epoch: int, full: bool) -> float:
         self.net.train()
         if full:
             # Full batch: every universe node is in the batch; indices are already local.
-            feats, i, j = self.x, batch.i, batch.j
+            feats, i, j = self.z, batch.i, batch.j
         else:
-            nodes, i, j = _compact(batch.i, batch.j, self.x.shape[0])
-            feats = self.x[torch.from_numpy(nodes).to(self.device)]
-        lo, hi = self.net(feats)
+            nodes, i, j = _compact(batch.i, batch.j, self.z.shape[0])
+            feats = self.z[torch.from_numpy(nodes).to(self.device)]
+        lo, hi = self.net.forward_transformed(feats)
         loss = self.spec(
             lo,
             hi,
@@ -111,8 +112,10 @@ class TrainStep:
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(net: BoxNet, x: torch.Tensor, rows_per_pass: int = 65_536) -> None:
-    """Set every BatchNorm's running statistics to the exact statistics of `x`.
+def recalibrate_batchnorm(net: BoxNet, z: torch.Tensor, rows_per_pass: int = 65_536) -> None:
+    """Set every BatchNorm's running statistics to their exact values on inputs `z`.
+
+    `z` holds transformed features (`BoxNet.transform`) of the training nodes.
 
     Training updates them as a lagging moving average of past batches, so eval-mode boxes
     (what validation, placement and the map use) drift from the train-mode boxes the loss
@@ -120,28 +123,28 @@ def recalibrate_batchnorm(net: BoxNet, x: torch.Tensor, rows_per_pass: int = 65_
     during the pass, so the statistics are those of eval-mode activations (and no random
     numbers are drawn).
     """
-    layers = [m for m in net.modules() if isinstance(m, nn.BatchNorm1d)]
-    if not layers or x.shape[0] < 2:
+    layers = [mod for mod in net.modules() if isinstance(mod, nn.BatchNorm1d)]
+    if not layers or z.shape[0] < 2:
         return
-    momenta = [m.momentum for m in layers]
+    momenta = [layer.momentum for layer in layers]
     was_training = net.training
-    for m in layers:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the passes below
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # cumulative average over the passes below
     net.train()
-    for m in net.modules():
-        if isinstance(m, nn.Dropout):
-            m.eval()
+    for module in net.modules():
+        if isinstance(module, nn.Dropout):
+            module.eval()
     factors = []
-    for start in range(0, x.shape[0], rows_per_pass):
-        chunk = x[start : start + rows_per_pass]
+    for start in range(0, z.shape[0], rows_per_pass):
+        chunk = z[start : start + rows_per_pass]
         if chunk.shape[0] >= 2:
-            net(chunk)
+            net.forward_transformed(chunk)
             factors.append((chunk.shape[0] - 1) / chunk.shape[0])
-    for m, momentum in zip(layers, momenta, strict=True):
-        m.momentum = momentum
+    for layer, momentum in zip(layers, momenta, strict=True):
+        layer.momentum = momentum
         # BatchNorm stores the unbiased variance but normalizes training batches with the
         # biased one; store what training used, so eval mode reproduces it exactly.
-        if m.running_var is not None:
-            m.running_var.mul_(sum(factors) / len(factors))
+        if layer.running_var is not None:
+            layer.running_var.mul_(sum(factors) / len(factors))
     net.train(was_training)

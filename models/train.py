@@ -109,7 +109,10 @@ def fit(
         ).to(device)
         if mean is not None and std is not None:
             net.set_feature_stats(mean, std, basis)
-        step = TrainStep(net, x_train, spec, params, config)
+        with torch.no_grad():  # the input transform is fixed: apply it once, not per step
+            z_train = net.transform(x_train)
+        del x_train
+        step = TrainStep(net, z_train, spec, params, config)
         n_full = count_full_batch_pairs(len(pairs), universe.size, pairs.closed_world)
         full = n_full <= config.full_batch_max_pairs
         logger.info(
@@ -127,7 +130,7 @@ def fit(
     if best_state is not None:
         net.load_state_dict(best_state)  # its BatchNorm statistics were recalibrated
     else:
-        recalibrate_batchnorm(net, x_train)
+        recalibrate_batchnorm(net, step.z)
     model = TrainedBoxModel(net, config, history, best_epoch, device)
     _check_finite_boxes(model, x[universe])
     return model
@@ -209,13 +212,13 @@ def _loop(
 
 
 def _eval_boxes(step: TrainStep, x_universe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    recalibrate_batchnorm(step.net, step.x)
+    recalibrate_batchnorm(step.net, step.z)
     lo, hi = forward_boxes(step.net, x_universe, step.device)
     return lo.cpu().numpy(), hi.cpu().numpy()
 
 
 def _evaluate(step: TrainStep, x: np.ndarray, val: PairSet, config: TrainConfig) -> float:
-    recalibrate_batchnorm(step.net, step.x)
+    recalibrate_batchnorm(step.net, step.z)
     p = pair_containment(
         step.net,
         x,
