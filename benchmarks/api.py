@@ -49,9 +49,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of `pid` and its direct children (the uvicorn workers), from
+    /proc; None where there is no /proc."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # After the command: state, ppid, ..., utime (index 11), stime (12).
+            if int(entry.name) == pid or int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / ticks
+    except OSError:
+        return None
+    return total
+
+
 @contextmanager
-def serve(workdir: Path, atlas: BenchAtlas, config: ApiBenchConfig) -> Iterator[str]:
-    """`task2box serve` in a subprocess, logging to `workdir/server.log`; yields its URL."""
+def serve(workdir: Path, atlas: BenchAtlas, config: ApiBenchConfig) -> Iterator[tuple[str, int]]:
+    """`task2box serve` in a subprocess, logging to `workdir/server.log`; yields its URL and
+    process id."""
     port = _free_port()
     env = {
         **os.environ,
@@ -82,7 +104,7 @@ def serve(workdir: Path, atlas: BenchAtlas, config: ApiBenchConfig) -> Iterator[
             if time.monotonic() > deadline:
                 raise RuntimeError("the server did not answer /healthz in time")
             time.sleep(0.25)
-        yield base
+        yield base, proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -131,12 +153,22 @@ def run_api_bench(
     build_s = time.perf_counter() - started
     tool = config.tool if config.tool != "auto" else ("wrk" if wrk_available() else "python")
     results: list[LoadResult] = []
-    with serve(workdir, atlas, config) as base:
+    cpu_ms: dict[str, float | None] = {}
+    with serve(workdir, atlas, config) as (base, pid):
         sizes = payload_sizes(base, atlas.picture_map)
         for endpoint, (paths, headers) in _endpoints(atlas, seed).items():
             _load(tool, base, endpoint, paths, headers, config, _WARMUP_S)  # warm every worker
-            results.append(_load(tool, base, endpoint, paths, headers, config, config.duration_s))
+            before = _cpu_seconds(pid)
+            result = _load(tool, base, endpoint, paths, headers, config, config.duration_s)
+            after = _cpu_seconds(pid)
+            results.append(result)
+            cpu_ms[endpoint] = (
+                None
+                if before is None or after is None or not result.requests
+                else round((after - before) * 1000 / result.requests, 3)
+            )
     return {
+        "server_cpu_ms_per_request": cpu_ms,
         "config": config.__dict__,
         "tool": tool,
         "build_s": round(build_s, 1),

@@ -55,7 +55,8 @@ def bench_api(
         title=f"API under {concurrency} clients, {workers} worker(s), {report['tool']}, "
         f"{datasets} datasets"
     )
-    for column in ("endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "vs /healthz"):
+    columns = ("endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "vs /healthz", "CPU ms")
+    for column in columns:
         table.add_column(column, justify="left" if column == "endpoint" else "right")
     for r in results:
         table.add_row(
@@ -66,8 +67,10 @@ def bench_api(
             f"{r['max_ms']:.1f}",
             str(r["errors"]),
             f"{r['rps'] / health['rps']:.0%}",
+            _ms(report["server_cpu_ms_per_request"].get(r["endpoint"])),
         )
     console.print(table)
+    console.print("CPU ms: server CPU time (all worker processes) per request, from /proc.")
     sizes = report["boxes_bytes"]
     console.print(f"/boxes body: {sizes['plain']:,} bytes, {sizes['gzip']:,} gzipped")
     related = next(r for r in results if "related" in r["endpoint"])
@@ -79,3 +82,7 @@ def bench_api(
     )
     if json_path is not None:
         json_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"

@@ -129,9 +129,12 @@ async def _python_load(
         started = time.perf_counter()
         deadline = started + duration_s
 
+        issued = 0
+
         async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline and len(latencies) + errors < max_requests:
+            nonlocal errors, issued
+            while time.perf_counter() < deadline and issued < max_requests:
+                issued += 1  # counted before the await: the cap is exact across workers
                 t0 = time.perf_counter()
                 try:
                     response = await client.get(random.choice(paths))

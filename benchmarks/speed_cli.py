@@ -24,6 +24,13 @@ def _render(report: SpeedReport, console: Console) -> None:
         peak = "-" if r.peak_mb is None else f"{r.peak_mb:.0f}"
         table.add_row(f"{r.n:,}", r.mode, f"{r.pairs_per_epoch:,}", f"{r.epoch_s * 1e3:.1f}", peak)
     console.print(table)
+    t = report.trainer
+    console.print(
+        f"Trainer: {t['loss']} loss, {t['dim']}-D, hidden {tuple(t['hidden'])}, "
+        f"feature rank {t['feature_rank']}, lr {t['lr']}, sampled negatives "
+        f"{t['negatives_per_positive']} random + {t['hard_negatives_per_positive']} hard "
+        "per positive"
+    )
     if report.fit is not None:
         f = report.fit
         console.print(
@@ -45,7 +52,7 @@ def speed(
     min_n: Annotated[int, typer.Option(help="Smallest N in the epoch table.")] = 100,
     full_batch_max_n: Annotated[
         int, typer.Option(help="Largest N also timed full-batch (N² pairs).")
-    ] = 3_000,
+    ] = 2_000,
     epochs: Annotated[int, typer.Option(min=1, help="Timed epochs per row.")] = 3,
     fit_n: Annotated[int, typer.Option(min=0, help="N of the full sampled fit; 0 skips.")] = 10_000,
     fit_epochs: Annotated[int, typer.Option(min=1, help="Epochs of that fit.")] = 60,
@@ -61,16 +68,15 @@ def speed(
     # Imported here: torch takes seconds to import and most CLI commands never need it.
     import torch
 
-    from benchmarks.speed import DEFAULT_SIZES, run_speed_bench
-    from models.train import TrainConfig
+    from benchmarks.speed import DEFAULT_SIZES, large_n_config, run_speed_bench
 
     if threads:
         torch.set_num_threads(threads)
     sizes = [n for n in DEFAULT_SIZES if min_n <= n <= max_n]
     if max_n not in sizes and max_n >= min_n:
         sizes.append(max_n)
-    config = TrainConfig(dim=dim, device=device)
-    fit_config = TrainConfig(dim=dim, device=device, epochs=fit_epochs, lr=3e-3)
+    config = large_n_config(dim=dim, device=device, epochs=1)
+    fit_config = large_n_config(dim=dim, device=device, epochs=fit_epochs)
     console = Console()
     report = run_speed_bench(
         sizes=sizes,

@@ -119,6 +119,27 @@ class BoxNet(nn.Module):
         self.feature_mean.copy_(mean)
         self.feature_std.copy_(safe_std)
 
+    def transform(self, x: torch.Tensor) -> torch.Tensor:
+        """The fixed input transform: `(B, D)` features → `(B, input_rank or D)` inputs.
+
+        It has no trainable parameters, so a trainer can apply it once and feed
+        `forward_transformed` directly.
+        """
+        if x.ndim != 2 or x.shape[1] != self.config.in_dim:
+            raise ValueError(
+                f"expected features of shape (B, {self.config.in_dim}), got {tuple(x.shape)}"
+            )
+        z = (x - self.feature_mean) / self.feature_std
+        if self.config.input_rank is not None:
+            z = z @ self.feature_basis
+        return z
+
+    def forward_transformed(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Boxes from already transformed inputs (see `transform`)."""
+        out = self.head(self.trunk(z))
+        lo, width = out[:, : self.config.dim], out[:, self.config.dim :]
+        return lo, lo + F.softplus(width)
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Map features to boxes.
 
@@ -128,14 +149,4 @@ class BoxNet(nn.Module):
         Returns:
             `(lo, hi)`, each `(B, d)`, with `hi - lo = softplus(width) > 0`.
         """
-        if x.ndim != 2 or x.shape[1] != self.config.in_dim:
-            raise ValueError(
-                f"expected features of shape (B, {self.config.in_dim}), got {tuple(x.shape)}"
-            )
-        z = (x - self.feature_mean) / self.feature_std
-        if self.config.input_rank is not None:
-            z = z @ self.feature_basis
-        z = self.trunk(z)
-        out = self.head(z)
-        lo, width = out[:, : self.config.dim], out[:, self.config.dim :]
-        return lo, lo + F.softplus(width)
+        return self.forward_transformed(self.transform(x))

@@ -87,8 +87,10 @@ def gumbel_intersection(
     """
     _check_positive("gumbel_beta", gumbel_beta)
     g = gumbel_beta
-    lo = g * torch.logaddexp(lo_a / g, lo_b / g)
-    hi = -g * torch.logaddexp(-hi_a / g, -hi_b / g)
+    # γ·logsumexp(a/γ, b/γ) = max(a, b) + γ·softplus(-|a - b|/γ): the same value, in fast
+    # vectorized kernels (torch's CPU logaddexp is ~10x slower), and exact at ties.
+    lo = torch.maximum(lo_a, lo_b) + g * F.softplus(-(lo_a - lo_b).abs() / g)
+    hi = torch.minimum(hi_a, hi_b) - g * F.softplus(-(hi_a - hi_b).abs() / g)
     return lo, hi
 
 

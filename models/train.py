@@ -17,11 +17,12 @@ import torch
 
 from models.device import select_device
 from models.errors import TrainingError
-from models.losses import LossParams, LossSpec, get_loss
+from models.losses import LossParams, get_loss
 from models.metrics import validation_metric
 from models.network import BoxNet, BoxNetConfig
 from models.pairs import PairSet
 from models.sampling import EpochPairs, SampledPlan, count_full_batch_pairs, full_batch_pairs
+from models.step import TrainStep, feature_transform, recalibrate_batchnorm
 from models.train_config import TrainConfig
 from models.trained import TrainedBoxModel, forward_boxes, pair_containment
 
@@ -39,33 +40,6 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, float], None]
 
 
-def _feature_transform(
-    x_train: torch.Tensor, config: TrainConfig
-) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
-    """Standardization stats and, with `feature_rank`, the top principal directions."""
-    if not config.standardize:
-        return None, None, None
-    mean, std = x_train.mean(dim=0), x_train.std(dim=0, unbiased=False)
-    n, d = x_train.shape
-    if config.feature_rank is None or min(n - 1, config.feature_rank) >= d:
-        return mean, std, None
-    cap = min(d, config.feature_rank)
-    z = ((x_train - mean) / torch.where(std > 1e-12, std, torch.ones_like(std))).detach()
-    # Principal directions on the CPU in float64 (exact; MPS has no float64): the SVD of z
-    # while N <= D, else the eigenvectors of the D x D scatter matrix (linear in N).
-    z64 = z.cpu().double()
-    if n <= d:
-        _, s, vh = torch.linalg.svd(z64, full_matrices=False)
-        energy, vectors = s**2, vh.T
-    else:
-        evals, evecs = torch.linalg.eigh(z64.T @ z64)
-        energy, vectors = evals.flip(0).clamp(min=0), evecs.flip(1)
-    rank = int((energy > energy[0] * 1e-12).sum()) if energy.numel() and energy[0] > 0 else 0
-    rank = max(1, min(rank, cap))
-    basis = vectors[:, :rank]
-    return mean, std, basis.to(device=x_train.device, dtype=x_train.dtype).contiguous()
-
-
 def _check_features(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
@@ -73,74 +47,6 @@ def _check_features(x: np.ndarray) -> np.ndarray:
     if not np.isfinite(x).all():
         raise ValueError(f"features of shape {x.shape} hold NaN or inf")
     return x
-
-
-def _compact(i: np.ndarray, j: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nodes a batch touches, and the pairs re-indexed into them (O(n + pairs), no sort)."""
-    used = np.zeros(n, dtype=bool)
-    used[i] = True
-    used[j] = True
-    nodes = np.flatnonzero(used)
-    position = np.empty(n, dtype=np.int64)
-    position[nodes] = np.arange(nodes.size)
-    return nodes, position[i], position[j]
-
-
-def _adam(net: BoxNet, config: TrainConfig) -> torch.optim.Adam:
-    # The fused kernel is ~10x faster than the per-tensor loop for this many small steps
-    # (measured on CPU); fall back where a backend lacks it.
-    try:
-        return torch.optim.Adam(
-            net.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True
-        )
-    except (RuntimeError, ValueError):
-        return torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-
-
-class _Step:
-    """One optimizer step on a batch of pairs over the training universe."""
-
-    def __init__(
-        self,
-        net: BoxNet,
-        x: torch.Tensor,
-        spec: LossSpec,
-        params: LossParams,
-        config: TrainConfig,
-    ) -> None:
-        self.net, self.x, self.spec, self.params, self.config = net, x, spec, params, config
-        self.device = x.device
-        self.optimizer = _adam(net, config)
-
-    def __call__(self, batch: EpochPairs, epoch: int, full: bool) -> float:
-        self.net.train()
-        if full:
-            # Full batch: every universe node is in the batch; indices are already local.
-            feats, i, j = self.x, batch.i, batch.j
-        else:
-            nodes, i, j = _compact(batch.i, batch.j, self.x.shape[0])
-            feats = self.x[torch.from_numpy(nodes).to(self.device)]
-        lo, hi = self.net(feats)
-        loss = self.spec(
-            lo,
-            hi,
-            torch.from_numpy(i).to(self.device),
-            torch.from_numpy(j).to(self.device),
-            torch.from_numpy(batch.y).to(self.device),
-            self.params,
-        )
-        value = float(loss.item())
-        if not math.isfinite(value):
-            raise TrainingError(
-                f"loss became {value} at epoch {epoch} ({self.config.loss} loss, "
-                f"lr={self.config.lr}); no boxes were produced"
-            )
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        if self.config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.grad_clip)
-        self.optimizer.step()
-        return value
 
 
 def fit(
@@ -189,7 +95,7 @@ def fit(
     with torch.random.fork_rng(devices=[]):  # seeds dropout without touching global state
         torch.manual_seed(config.seed)
         x_train = torch.from_numpy(x[universe]).to(device)
-        mean, std, basis = _feature_transform(x_train, config)
+        mean, std, basis = feature_transform(x_train, config)
         net = BoxNet(
             BoxNetConfig(
                 in_dim=x.shape[1],
@@ -203,7 +109,10 @@ def fit(
         ).to(device)
         if mean is not None and std is not None:
             net.set_feature_stats(mean, std, basis)
-        step = _Step(net, x_train, spec, params, config)
+        with torch.no_grad():  # the input transform is fixed: apply it once, not per step
+            z_train = net.transform(x_train)
+        del x_train
+        step = TrainStep(net, z_train, spec, params, config)
         n_full = count_full_batch_pairs(len(pairs), universe.size, pairs.closed_world)
         full = n_full <= config.full_batch_max_pairs
         logger.info(
@@ -219,14 +128,16 @@ def fit(
             step, pairs, li, lj, universe, x, val, config, params, full, rng, progress
         )
     if best_state is not None:
-        net.load_state_dict(best_state)
+        net.load_state_dict(best_state)  # its BatchNorm statistics were recalibrated
+    else:
+        recalibrate_batchnorm(net, step.z)
     model = TrainedBoxModel(net, config, history, best_epoch, device)
     _check_finite_boxes(model, x[universe])
     return model
 
 
 def _loop(
-    step: _Step,
+    step: TrainStep,
     pairs: PairSet,
     li: np.ndarray,
     lj: np.ndarray,
@@ -256,7 +167,7 @@ def _loop(
             neighbors=config.hard_negative_neighbors,
         )
     history: list[dict[str, float | int | None]] = []
-    best_metric, best_epoch, since_best = -math.inf, config.epochs, 0
+    best_metric, best_epoch = -math.inf, config.epochs
     best_state: dict[str, torch.Tensor] | None = None
     for epoch in range(1, config.epochs + 1):
         if plan is not None:
@@ -288,25 +199,26 @@ def _loop(
             record["val"] = metric
             # `>=`: among equal scores keep the later (longer-trained) weights.
             if metric >= best_metric:
-                best_metric, best_epoch, since_best = metric, epoch, 0
+                best_metric, best_epoch = metric, epoch
                 best_state = {k: v.detach().clone() for k, v in step.net.state_dict().items()}
         history.append(record)
         if progress is not None:
             progress(epoch, config.epochs, loss)
-        if val is not None and config.patience is not None:
-            since_best = epoch - best_epoch
-            if since_best >= config.patience:
-                logger.info("early stop at epoch %d (best %d)", epoch, best_epoch)
-                break
+        stop = val is not None and config.patience is not None
+        if stop and epoch - best_epoch >= (config.patience or 0):
+            logger.info("early stop at epoch %d (best %d)", epoch, best_epoch)
+            break
     return history, best_state, best_epoch
 
 
-def _eval_boxes(step: _Step, x_universe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _eval_boxes(step: TrainStep, x_universe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    recalibrate_batchnorm(step.net, step.z)
     lo, hi = forward_boxes(step.net, x_universe, step.device)
     return lo.cpu().numpy(), hi.cpu().numpy()
 
 
-def _evaluate(step: _Step, x: np.ndarray, val: PairSet, config: TrainConfig) -> float:
+def _evaluate(step: TrainStep, x: np.ndarray, val: PairSet, config: TrainConfig) -> float:
+    recalibrate_batchnorm(step.net, step.z)
     p = pair_containment(
         step.net,
         x,

@@ -176,6 +176,8 @@ class MapStore:
         self._loading: dict[int, threading.Lock] = {}
         self._records: dict[int, repository.MapRecord] = {}
         self._records_at = -float("inf")
+        self._refreshing = 0  # threads reading the map list right now
+        self._generation = 0  # bumped by forget_records()
 
     # --- the list of maps ---------------------------------------------------------------
 
@@ -185,20 +187,37 @@ class MapStore:
             return time.monotonic() - self._records_at < self._ttl_s
 
     def records(self) -> dict[int, repository.MapRecord]:
-        """Every map's metadata by id, re-read from the database at most once per `ttl_s`."""
+        """Every map's metadata by id, re-read from the database at most once per `ttl_s`.
+
+        When the list merely aged out and another thread is already re-reading it, the aged
+        list is returned rather than queuing every request behind the database. After
+        `forget_records()` nobody gets the old list.
+        """
         with self._lock:
             if time.monotonic() - self._records_at < self._ttl_s:
                 return self._records
-        with session_scope(self.sessions) as session:
-            records = {r.id: r for r in repository.list_maps(session)}
+            if self._refreshing and self._records_at > -float("inf"):
+                return self._records
+            self._refreshing += 1
+            generation = self._generation
+        try:
+            with session_scope(self.sessions) as session:
+                records = {r.id: r for r in repository.list_maps(session)}
+        finally:
+            with self._lock:
+                self._refreshing -= 1
         with self._lock:
-            self._records, self._records_at = records, time.monotonic()
+            self._records = records
+            # A publish in between may not be in what was read: then it stays stale.
+            if generation == self._generation:
+                self._records_at = time.monotonic()
         return records
 
     def forget_records(self) -> None:
         """Makes the next request re-read the maps' metadata (after a publish here)."""
         with self._lock:
             self._records_at = -float("inf")
+            self._generation += 1
 
     def record(self, map_id: int) -> repository.MapRecord:
         """One map's metadata, from the cached list when it is final there; an unknown or

@@ -32,11 +32,18 @@ _MIN_CANDIDATES = 64
 
 @dataclass(frozen=True, eq=False)
 class BoxIndex:
-    """A map's boxes with what the bound needs, precomputed once per map."""
+    """A map's boxes with what the bound needs, precomputed once per map.
+
+    The bound is computed one dimension at a time over contiguous rows (`lo_t`, `hi_t`,
+    `side_log_t` are the transposes): a reduction along a short last axis is several times
+    slower in NumPy than adding d contiguous vectors.
+    """
 
     lo: np.ndarray  # (n, d) float64
     hi: np.ndarray  # (n, d) float64
-    side_log: np.ndarray  # (n, d) log softplus_β(hi − lo)
+    lo_t: np.ndarray  # (d, n)
+    hi_t: np.ndarray  # (d, n)
+    side_log_t: np.ndarray  # (d, n) log softplus_β(hi − lo)
     log_vol: np.ndarray  # (n,) Σ_k side_log
     beta: float
     gumbel_beta: float | None
@@ -48,7 +55,14 @@ class BoxIndex:
         lo = np.ascontiguousarray(lo, dtype=np.float64)
         hi = np.ascontiguousarray(hi, dtype=np.float64)
         side_log = log_softplus(hi - lo, beta)
-        arrays = (lo, hi, side_log, side_log.sum(axis=1))
+        arrays = (
+            lo,
+            hi,
+            np.ascontiguousarray(lo.T),
+            np.ascontiguousarray(hi.T),
+            np.ascontiguousarray(side_log.T),
+            side_log.sum(axis=1),
+        )
         for array in arrays:
             array.setflags(write=False)
         return cls(*arrays, beta=beta, gumbel_beta=gumbel_beta)
@@ -67,15 +81,22 @@ class Ranked:
     scored: int  # how many boxes were scored exactly (for tests and profiling)
 
 
-def _upper_log_intersection(index: BoxIndex, lo_a: np.ndarray, hi_a: np.ndarray) -> np.ndarray:
-    side = np.minimum(hi_a, index.hi)
-    side -= np.maximum(lo_a, index.lo)
-    side *= index.beta
-    side -= math.log(index.beta)
-    np.minimum(side, index.side_log, out=side)
-    np.minimum(side, log_softplus(hi_a - lo_a, index.beta), out=side)
-    out: np.ndarray = side.sum(axis=1)
-    return out
+def _upper_log_intersection(
+    index: BoxIndex, lo_a: np.ndarray, hi_a: np.ndarray, side_log_a: np.ndarray
+) -> np.ndarray:
+    n = len(index)
+    total = np.zeros(n)
+    side = np.empty(n)
+    log_beta = math.log(index.beta)
+    for k in range(lo_a.shape[0]):
+        np.minimum(index.hi_t[k], hi_a[k], out=side)
+        side -= np.maximum(index.lo_t[k], lo_a[k])
+        side *= index.beta
+        side -= log_beta
+        np.minimum(side, index.side_log_t[k], out=side)
+        np.minimum(side, side_log_a[k], out=side)
+        total += side
+    return total
 
 
 def _exact(
@@ -115,9 +136,10 @@ def rank(
     lo_a = np.asarray(lo_a, dtype=np.float64)
     hi_a = np.asarray(hi_a, dtype=np.float64)
     n = len(index)
-    upper = _upper_log_intersection(index, lo_a, hi_a)
+    side_log_a = log_softplus(hi_a - lo_a, index.beta)
+    upper = _upper_log_intersection(index, lo_a, hi_a, side_log_a)
     # Upper bounds of log P for every row, in the direction ranked.
-    upper -= log_softplus(hi_a - lo_a, index.beta).sum() if by == "p_in" else index.log_vol
+    upper -= side_log_a.sum() if by == "p_in" else index.log_vol
     allowed = np.ones(n, dtype=bool)
     if exclude is not None:
         allowed[exclude] = False

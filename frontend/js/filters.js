@@ -100,6 +100,8 @@ export function syncFilters(state, model) {
   const top = /** @type {HTMLInputElement} */ (byId('top-n'));
   top.max = String(sliderMax(Math.max(model ? model.n : 0, state.top)));
   top.value = String(state.top);
-  byId('top-n-value').textContent = state.top.toLocaleString('en-US');
+  const n = model ? model.n : Infinity;
+  byId('top-n-value').textContent =
+    state.top >= n ? `all ${n.toLocaleString('en-US')}` : state.top.toLocaleString('en-US');
   /** @type {HTMLSelectElement} */ (byId('color-by')).value = state.color;
 }

@@ -260,3 +260,20 @@ def test_feature_rank_projects_onto_the_training_span(
     whole = fit(x, pairs, TrainConfig(epochs=3, feature_rank=64, **SMALL))
     assert whole.net.config.input_rank is None
     assert len(model.boxes(x[:2] + 1.0)) == 2
+
+
+def test_eval_mode_reproduces_the_boxes_training_fitted(
+    tree40: tuple[np.ndarray, PairSet], trained40: TrainedBoxModel
+) -> None:
+    # BatchNorm statistics are recalibrated on the training nodes, so eval mode (placement)
+    # and train mode (what the loss saw) agree.
+    x, _ = tree40
+    net = trained40.net
+    feats = torch.from_numpy(x)
+    with torch.no_grad():
+        net.eval()
+        lo_eval, _ = net(feats)
+        net.train()  # (this forward updates the running statistics, so it comes second)
+        lo_train, _ = net(feats)
+        net.eval()
+    torch.testing.assert_close(lo_eval, lo_train, atol=1e-4, rtol=1e-4)

@@ -136,3 +136,30 @@ def test_directions_belong_to_their_relation() -> None:
     for relation, direction in (("containment", "to"), ("transfer", "contains"), ("x", None)):
         with pytest.raises(InvalidInputError):
             resolve_direction(relation, direction)
+
+
+def test_an_aged_list_is_served_while_one_thread_rereads_it(
+    sessions: SessionFactory, maps: dict[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MapStore(sessions, ttl_s=0.0)  # every call finds the list aged
+    first = store.records()
+    entered, release = threading.Event(), threading.Event()
+    real = repository.list_maps
+    reads: list[int] = []
+
+    def slow(session: Session, **kw: object) -> list[repository.MapRecord]:
+        reads.append(1)
+        entered.set()
+        assert release.wait(30)
+        return real(session)
+
+    monkeypatch.setattr(repository, "list_maps", slow)
+    reader = threading.Thread(target=store.records)
+    reader.start()
+    assert entered.wait(30)
+    assert store.records() is first  # no second query while the first is in flight
+    store.forget_records()
+    release.set()  # a forgotten list is never served stale: this call reads again
+    assert set(store.records()) == set(first)
+    reader.join()
+    assert len(reads) == 2
