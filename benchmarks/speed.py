@@ -32,10 +32,12 @@ def large_n_config(*, dim: int, device: str, epochs: int) -> TrainConfig:
 
     The paper's trunk (1024, 256, 128) on all 768 features costs ~1 M multiply-adds per box
     and pass; a (256, 128) trunk on the top 128 principal directions costs ~1/15 of that,
-    which is what lets 10k boxes fit in a minute on two CPU cores.
+    which is what lets 10k boxes fit in a minute on two CPU cores. With one optimizer step
+    per epoch and ~100 epochs, lr 1e-2 fits better than 3e-3 (training-pair F1 0.85 vs 0.83
+    at 10k boxes, 120 epochs).
     """
     return TrainConfig(
-        dim=dim, device=device, epochs=epochs, lr=3e-3, hidden=(256, 128), feature_rank=128
+        dim=dim, device=device, epochs=epochs, lr=1e-2, hidden=(256, 128), feature_rank=128
     )
 
 

@@ -53,9 +53,9 @@ def speed(
     full_batch_max_n: Annotated[
         int, typer.Option(help="Largest N also timed full-batch (N² pairs).")
     ] = 2_000,
-    epochs: Annotated[int, typer.Option(min=1, help="Timed epochs per row.")] = 3,
+    epochs: Annotated[int, typer.Option(min=1, help="Timed epochs per row.")] = 5,
     fit_n: Annotated[int, typer.Option(min=0, help="N of the full sampled fit; 0 skips.")] = 10_000,
-    fit_epochs: Annotated[int, typer.Option(min=1, help="Epochs of that fit.")] = 60,
+    fit_epochs: Annotated[int, typer.Option(min=1, help="Epochs of that fit.")] = 100,
     dim: Annotated[int, typer.Option(min=1, help="Box dimension.")] = 2,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     place_repeats: Annotated[int, typer.Option(min=1, help="Placements timed.")] = 200,

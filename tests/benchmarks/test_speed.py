@@ -24,7 +24,8 @@ def test_bench_speed_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert "Placement of one unseen dataset" in result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["benchmark"] == "speed" and report["device"] == "cpu"
-    assert report["trainer"]["hidden"] == [256, 128] and report["trainer"]["feature_rank"] == 128
+    assert report["trainer"]["hidden"] == [256, 128]
+    assert report["trainer"]["feature_rank"] == 128
     rows = {(r["n"], r["mode"]) for r in report["epochs"]}
     assert rows == {(100, "full"), (100, "sampled"), (120, "full"), (120, "sampled")}
     for r in report["epochs"]:
