@@ -153,7 +153,14 @@ def time_fit(n: int, *, config: TrainConfig, seed: int = 0) -> tuple[FitResult, 
     j = np.r_[h.ancestor, rj[neg]]
     y = np.r_[np.ones(k), np.zeros(int(neg.sum()))]
     f1 = best_f1(y, model.predict_pairs(h.x, i, j))
-    result = FitResult(n=n, dim=run.dim, epochs=len(model.history), seconds=seconds, train_f1=f1)
+    result = FitResult(
+        n=n,
+        dim=run.dim,
+        epochs=len(model.history),
+        seconds=seconds,
+        cpu_seconds=cpu_seconds,
+        train_f1=f1,
+    )
     return result, model
 
 
