@@ -34,8 +34,8 @@ def _render(report: SpeedReport, console: Console) -> None:
     if report.fit is not None:
         f = report.fit
         console.print(
-            f"Sampled fit of {f.n:,} boxes in {f.dim}-D: {f.seconds:.1f} s "
-            f"({f.epochs} epochs), training-pair F1 {f.train_f1:.3f}"
+            f"Sampled fit of {f.n:,} boxes in {f.dim}-D: {f.seconds:.1f} s wall, "
+            f"{f.cpu_seconds:.1f} s CPU ({f.epochs} epochs), training-pair F1 {f.train_f1:.3f}"
         )
     if report.place_ms_median is not None:
         console.print(

@@ -34,6 +34,7 @@ def test_bench_speed_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert full_100["pairs_per_epoch"] == 100 * 99
     assert report["fit"]["n"] == 60 and report["fit"]["epochs"] == 2
     assert 0.0 <= report["fit"]["train_f1"] <= 1.0
+    assert report["fit"]["cpu_seconds"] > 0
     assert report["place_ms_median"] > 0
 
 
