@@ -39,8 +39,8 @@ _HEADER = """\
 # Task2Box Atlas settings: every one that exists, with its default.
 # Copy this file to `.env` and uncomment what you change. The app reads `.env` from the
 # directory it starts in; `docker compose` passes it to the container. Real environment
-# variables win over `.env`. In the Docker image T2B_DATA_DIR=/data and
-# T2B_DATABASE_URL=sqlite:////data/atlas.db are preset; leave them commented to keep them.
+# variables win over `.env`. The Docker image presets the data directory (/data) and the
+# database (SQLite in /data); leave those two lines commented to keep them.
 #
 # Generated from backend/config.py by `make docs`; a test fails when it drifts.
 """
