@@ -4,12 +4,18 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# torch comes first, from the index that decides its build: CPU by default (PyPI's Linux wheel
+# is the multi-GB CUDA one). For a GPU: make run TORCH_INDEX=https://download.pytorch.org/whl/cu128
+# The version is pyproject.toml's pin, so the two can never disagree.
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_VERSION := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 
-.PHONY: run test lint format browser bench clean
+.PHONY: run test lint format docs browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "torch==$(TORCH_VERSION)" --index-url $(TORCH_INDEX)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -30,6 +36,10 @@ test: $(STAMP) browser lint
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Regenerates .env.example and the README's settings table from backend/config.py.
+docs: $(STAMP)
+	$(PY) -m backend.settings_doc --write
 
 bench: $(STAMP)
 	$(VENV)/bin/task2box bench hierarchy --json benchmarks/hierarchy.json

@@ -28,7 +28,13 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///data/atlas.db", description="SQLAlchemy URL; SQLite runs in WAL mode."
     )
-    data_dir: Path = Field(Path("data"), description="Embedding cache and downloaded bench data.")
+    data_dir: Path = Field(
+        Path("data"),
+        description=(
+            "Directory of derived files: the embedding cache (`cache/`) and benchmark "
+            "downloads. The default SQLite file lives in the default one."
+        ),
+    )
 
     # --- Hub crawling --------------------------------------------------------------------
     hub_endpoint: str = Field("https://huggingface.co", description="Hugging Face Hub base URL.")
@@ -38,7 +44,10 @@ class Settings(BaseSettings):
     hf_token: str | None = Field(
         None,
         validation_alias=AliasChoices("HF_TOKEN", "T2B_HF_TOKEN"),
-        description="Optional Hub token (read from HF_TOKEN).",
+        description=(
+            "Optional Hub token, for the Hub's higher rate limits (read from HF_TOKEN, or "
+            "T2B_HF_TOKEN)."
+        ),
     )
     max_labels: int = Field(
         5000, ge=1, description="Datasets with more classes than this are skipped."
@@ -55,7 +64,13 @@ class Settings(BaseSettings):
     )
     http_timeout_s: float = Field(20.0, gt=0, description="Per-request timeout to the Hub.")
     crawl_on_start: int = Field(
-        300, ge=0, description="Datasets to crawl on `task2box up` when the Hub is reachable."
+        300,
+        ge=0,
+        le=100_000,
+        description=(
+            "Datasets (most downloaded first) `task2box up` crawls until a first crawl has "
+            "completed, when the Hub is reachable; 0 never crawls on start."
+        ),
     )
 
     # --- representations and targets ------------------------------------------------------
@@ -94,6 +109,16 @@ class Settings(BaseSettings):
         le=100_000,
         description="Most epochs per transfer map fit (the paper's 3000; stops early on "
         "validation Spearman).",
+    )
+    first_map_epochs: int = Field(
+        150,
+        ge=0,
+        le=100_000,
+        description=(
+            "Epochs of the quick first map `task2box up` fits when none is published, so the "
+            "page shows a map within about a minute; 0 fits the first map with "
+            "`T2B_TRAIN_EPOCHS`."
+        ),
     )
     train_val_fraction: float = Field(
         0.1,

@@ -38,7 +38,8 @@ _GZIP_MIN_BYTES = 1024
 _JOB_SHUTDOWN_WAIT_S = 10.0
 
 
-def _version() -> str:
+def app_version() -> str:
+    """The installed package version (`0.0.0+source` in an uninstalled checkout)."""
     try:
         return version("task2box-atlas")
     except PackageNotFoundError:  # running from a source checkout
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
 
     app = FastAPI(
         title="Task2Box Atlas",
-        version=_version(),
+        version=app_version(),
         summary="Hugging Face image-classification datasets as Task2Box boxes.",
         lifespan=lifespan,
     )

@@ -29,11 +29,13 @@ def _register_commands() -> None:
     # Kept in one place so the command list reads top to bottom.
     import backend.cli.crawl
     import backend.cli.db
+    import backend.cli.doctor
     import backend.cli.place
     import backend.cli.represent
     import backend.cli.serve
     import backend.cli.train
-    import backend.cli.transfer  # noqa: F401
+    import backend.cli.transfer
+    import backend.cli.up  # noqa: F401
     import benchmarks.cli  # noqa: F401
 
 

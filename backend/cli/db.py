@@ -19,7 +19,7 @@ def migrate(
 ) -> None:
     """Create or upgrade the database schema (Alembic)."""
     from backend.db import migrate as migrations
-    from backend.db.engine import make_engine
+    from backend.db.engine import make_engine, redacted_url
 
     url = get_settings().database_url
     migrations.upgrade(url, revision)
@@ -28,7 +28,7 @@ def migrate(
         current = migrations.current_revision(engine)
     finally:
         engine.dispose()
-    console.print(f"database at revision [bold]{current}[/] ({_safe(url)})")
+    console.print(f"database at revision [bold]{current}[/] ({redacted_url(url)})")
 
 
 @app.command()
@@ -46,10 +46,3 @@ def seed() -> None:
         f"seeded {count} catalog datasets; the database now holds {counts.ok} ok, "
         f"{sum(counts.skipped.values())} skipped, {counts.failed} failed"
     )
-
-
-def _safe(url: str) -> str:
-    """The URL without its password, for printing."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

@@ -29,6 +29,14 @@ def _is_memory_sqlite(database: str | None) -> bool:
     return database in (None, "", ":memory:") or "mode=memory" in (database or "")
 
 
+def redacted_url(url: str) -> str:
+    """`url` without its password, for printing; a string that is no URL prints as a marker."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL: print none of it, it may hold a secret
+        return "<invalid database URL>"
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`; SQLite files get WAL, foreign keys and a busy timeout.
 

@@ -36,6 +36,15 @@ def head_revision() -> str:
     return head
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether `revision` is one of this code's migrations (False: a newer version wrote it)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        return script.get_revision(revision) is not None
+    except Exception:  # alembic raises ResolutionError (or a subclass) for unknown ids
+        return False
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None for an empty database."""
     with engine.connect() as conn:

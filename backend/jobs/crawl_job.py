@@ -95,6 +95,7 @@ def run_crawl(
             run.flush()
     run.summary.seconds = time.monotonic() - started
     run.summary.stats = client.stats()
+    log.info("crawl finished: %s", describe(run.summary))
     return run.summary
 
 
@@ -160,6 +161,15 @@ class _Run:
     def _flush_records(self) -> None:
         if self.pending:
             repository.save_crawl_batch(self.session, self.pending, crawled_at=self.crawled_at)
+            s = self.summary
+            log.info(
+                "committed %d datasets (so far: %d fetched, %d unchanged, %d skipped, %d failed)",
+                len(self.pending),
+                s.fetched,
+                s.unchanged,
+                sum(s.skipped.values()),
+                s.failed,
+            )
             self.pending = []
 
     def _flush_popularity(self) -> None:

@@ -97,9 +97,13 @@ class JobContext:
     params: dict[str, Any]
     _runner: JobRunner
     _last: float = field(default=0.0)
+    kind: str = "job"
+    _logged_tenth: int = field(default=-1)
 
     def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
         """Reports progress; persisted at most every 0.5 s (and always when done == total).
+
+        Each tenth of the way is also logged at INFO, so `docker logs` shows a long job moving.
 
         Raises:
             JobCancelled: if the runner is shutting down or the job was failed meanwhile.
@@ -110,6 +114,7 @@ class JobContext:
         if now - self._last < _PROGRESS_EVERY_S and (total is None or done < total):
             return
         self._last = now
+        self._log(done, total, message)
         try:
             with session_scope(self._runner.sessions) as session:
                 repository.update_job_progress(
@@ -117,6 +122,15 @@ class JobContext:
                 )
         except InvalidStateError as e:  # failed by a sweeper: stop wasting the machine
             raise JobCancelled(f"job {self.job_id} is no longer running: {e}") from e
+
+    def _log(self, done: int, total: int | None, message: str | None) -> None:
+        tenth = min(10, done * 10 // total) if total else -1
+        level = logging.INFO if tenth > self._logged_tenth else logging.DEBUG
+        if tenth > self._logged_tenth:
+            self._logged_tenth = tenth
+        if log.isEnabledFor(level):
+            where = f"{done}/{total}" if total else str(done)
+            log.log(level, "job %d (%s) %s: %s", self.job_id, self.kind, where, message or "")
 
 
 JobFn = Callable[[JobContext], Mapping[str, Any] | None]
@@ -206,7 +220,8 @@ class JobRunner:
                 log.warning("job %d was taken or failed before it started", job_id)
                 return
             log.info("job %d (%s) started", job_id, job.kind)
-            result = fn(JobContext(job_id=job_id, params=dict(job.params), _runner=self))
+            params = dict(job.params)
+            result = fn(JobContext(job_id=job_id, params=params, _runner=self, kind=job.kind))
             with session_scope(self.sessions) as session:
                 repository.finish_job(
                     session, job_id=job_id, message="done", result=dict(result or {})

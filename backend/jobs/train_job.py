@@ -98,6 +98,7 @@ class _Phases:
         self._emit(done, f"representations {done}/{total}")
 
     def step(self, message: str) -> None:
+        log.info("%s", message)
         self._emit(self._base, message)
 
     def start_fit(self, fit_index: int, epochs: int) -> None:
