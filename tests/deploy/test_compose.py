@@ -61,9 +61,10 @@ def test_the_gpu_profile_reserves_an_nvidia_device(compose: dict[str, Any]) -> N
     assert device.get("count", 1) >= 1
     assert "/whl/cu" in gpu["build"]["args"]["TORCH_INDEX"]
     assert gpu["image"] != compose["services"]["app"]["image"]  # two builds, two tags
-    assert gpu["ports"] == ["8000:8000"] and gpu["healthcheck"] == compose["services"]["app"][
-        "healthcheck"
-    ]
+    assert (
+        gpu["ports"] == ["8000:8000"]
+        and gpu["healthcheck"] == compose["services"]["app"]["healthcheck"]
+    )
 
 
 def _v1_copy(tmp_path: Path) -> Path:

@@ -48,7 +48,9 @@ def _exec_form(args: str) -> list[str]:
 
 def test_two_stages_on_python_311_slim() -> None:
     instructions = dockerfile()
-    froms = [substitute(i.args, arg_defaults(instructions)) for i in instructions if i.keyword == "FROM"]
+    froms = [
+        substitute(i.args, arg_defaults(instructions)) for i in instructions if i.keyword == "FROM"
+    ]
     assert len(froms) >= 2
     assert froms[0] == "python:3.11-slim AS build"
     assert froms[-1] == "python:3.11-slim"
@@ -110,10 +112,14 @@ def test_the_image_installs_exactly_what_the_readme_says() -> None:
     readme = marked_block((ROOT / "README.md").read_text("utf-8"), "install")
     lines = [line for line in readme.splitlines() if line and not line.startswith(("```", "#"))]
     by_hand = [shlex.split(line) for line in lines]
-    assert pip_installs(image) == pip_installs(by_hand) == [
-        (f"torch=={torch_pin()}", "--index-url", CPU_INDEX),
-        (".",),
-    ]
+    assert (
+        pip_installs(image)
+        == pip_installs(by_hand)
+        == [
+            (f"torch=={torch_pin()}", "--index-url", CPU_INDEX),
+            (".",),
+        ]
+    )
     # Both make a virtualenv first.
     assert any(argv[1:3] == ["-m", "venv"] for argv in image)
     assert any(argv[1:3] == ["-m", "venv"] for argv in by_hand)
@@ -132,7 +138,10 @@ def test_make_installs_torch_the_same_way(tmp_path: Path) -> None:
     assert installs[-1] == ("-e", ".[dev]")
     # A GPU build is one variable away, with the same version.
     gpu = subprocess.run(
-        ["make", "-n", "-B", f"VENV={tmp_path / 'venv'}", "TORCH_INDEX=https://x/cu128", str(stamp)],
+        [
+            "make", "-n", "-B", f"VENV={tmp_path / 'venv'}",
+            "TORCH_INDEX=https://x/cu128", str(stamp),
+        ],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert f'"torch=={torch_pin()}" --index-url https://x/cu128' in gpu.stdout

@@ -53,7 +53,9 @@ def test_each_variable_has_a_comment_above_it() -> None:
             assert above.startswith("# ") and not _LINE.match(above), f"no comment above {line}"
 
 
-def test_the_listed_defaults_are_the_real_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_listed_defaults_are_the_real_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Uncommented, the file must load and change nothing: every value is the default.
     for name in _env_names_from_fields() | {"T2B_HF_TOKEN"}:
         monkeypatch.delenv(name, raising=False)
@@ -65,6 +67,4 @@ def test_the_listed_defaults_are_the_real_defaults(tmp_path: Path, monkeypatch: 
 
 
 def test_the_file_is_generated_from_the_settings() -> None:
-    assert ENV_EXAMPLE.read_text("utf-8") == settings_doc.env_example(), (
-        "stale: run `make docs`"
-    )
+    assert ENV_EXAMPLE.read_text("utf-8") == settings_doc.env_example(), "stale: run `make docs`"
