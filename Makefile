@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(VENV)/bin/task2box up
 
 browser:
-	scripts/ensure-chromium.sh
+	scripts/ensure-test-tools.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
 
 
 def chromium_available() -> bool:
-    """Whether Debian's Chromium is installed (`scripts/ensure-chromium.sh` installs it)."""
+    """Whether Debian's Chromium is installed (`scripts/ensure-test-tools.sh` installs it)."""
     return CHROMIUM_PATH.is_file()
 
 
@@ -46,7 +46,7 @@ def launch_chromium(playwright: Playwright) -> Iterator[Browser]:
     """
     if not chromium_available():
         raise FileNotFoundError(
-            f"{CHROMIUM_PATH} is missing; install it with scripts/ensure-chromium.sh"
+            f"{CHROMIUM_PATH} is missing; install it with scripts/ensure-test-tools.sh"
         )
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM_PATH), args=CHROMIUM_ARGS)
     try:

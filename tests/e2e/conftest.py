@@ -85,7 +85,7 @@ def _cli(env: dict[str, str], *args: str) -> str:
 def seeded_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment of a database with the catalog, crawled datasets and a trained 2-D map."""
     if not chromium_available():
-        pytest.skip("/usr/bin/chromium is missing (scripts/ensure-chromium.sh installs it)")
+        pytest.skip("/usr/bin/chromium is missing (scripts/ensure-test-tools.sh installs it)")
     # T2B_E2E_DIR keeps the seeded database between runs while working on the page.
     reuse = os.environ.get("T2B_E2E_DIR")
     home = Path(reuse) if reuse else tmp_path_factory.mktemp("e2e")
@@ -159,7 +159,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not chromium_available():
-        pytest.skip("/usr/bin/chromium is missing (scripts/ensure-chromium.sh installs it)")
+        pytest.skip("/usr/bin/chromium is missing (scripts/ensure-test-tools.sh installs it)")
     with sync_playwright() as playwright, launch_chromium(playwright) as chromium:
         yield chromium
 
