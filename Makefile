@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed-stamp
 # is the multi-GB CUDA one). For a GPU: make run TORCH_INDEX=https://download.pytorch.org/whl/cu128
 # The version is pyproject.toml's pin, so the two can never disagree.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+# pip's default of 5 retries with back-off spends minutes per package on an index that cannot
+# be reached (a machine that only sees a PyPI mirror); 2 retries still ride out a network blip.
+export PIP_RETRIES ?= 2
 TORCH_VERSION := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 
 .PHONY: run test lint format docs browser bench clean
