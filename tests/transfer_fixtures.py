@@ -23,7 +23,7 @@ from backend.jobs.train_job import TrainRequest, TrainSummary, run_train
 from backend.transfer.importer import ImportReport, import_transfer_csv
 from tests.atlas_fixtures import SeededAtlas
 
-TRANSFER_EPOCHS = 30
+TRANSFER_EPOCHS = 200
 TASKS: dict[str, tuple[str, str, str]] = {
     # id: (family, name, description)
     "rgb2depth": ("3d", "Z-Depth", "z-buffer depth of each pixel"),
