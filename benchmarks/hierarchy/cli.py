@@ -128,7 +128,7 @@ def hierarchy(
     import torch
 
     from backend.representations.label_text import LabelTextEmbedder
-    from benchmarks.hierarchy.features import node_features
+    from benchmarks.hierarchy.features import features_from_table, label_table
     from benchmarks.hierarchy.runner import run_benchmark
     from benchmarks.hierarchy.zoo import model_specs
     from models.device import select_device
@@ -143,9 +143,10 @@ def hierarchy(
     settings = get_settings()
     cache = cache_dir or settings.cache_dir
     h = _load(subtree, edges, labels, cache)
-    x = node_features(h, LabelTextEmbedder.from_cache_dir(cache))
+    emb, sets = label_table(h, LabelTextEmbedder.from_cache_dir(cache))
+    x = features_from_table(emb, sets)
     device = str(select_device(settings.device))
-    specs = model_specs(box_dims, quick=quick, device=device)
+    specs = model_specs(box_dims, quick=quick, device=device, label_sets=(emb, sets))
     n_cases = _QUICK_CASES if quick else cases
     console = Console(stderr=True)
     # Each fit is reported by the progress bar; per-fit trainer logs would only garble it.

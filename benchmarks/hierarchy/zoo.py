@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from benchmarks.hierarchy.runner import ModelSpec
-from benchmarks.hierarchy.task2box import Task2BoxScorer
+import numpy as np
+
+from benchmarks.hierarchy.task2box import SetBoxScorer, Task2BoxScorer
 from models.baselines import (
     AsymmetricCosine,
     GaussianKL,
@@ -18,6 +20,8 @@ from models.baselines import (
     PairClassifier,
     RandomScores,
 )
+from models.setbox import LabelSets
+from models.setbox_train import SetTrainConfig
 from models.train import TrainConfig
 
 LOSSES = ("ours", "paper")
@@ -26,14 +30,15 @@ BASELINES = ("mlp", "linear", "kl", "asym-cosine", "random")
 
 @dataclass(frozen=True)
 class Budget:
-    """Epoch budgets: Task2Box and the pair classifiers."""
+    """Epoch budgets: Task2Box, the label-set Task2Box and the pair classifiers."""
 
     task2box_epochs: int
     classifier_epochs: int
+    set_epochs: int
 
 
-FULL = Budget(task2box_epochs=400, classifier_epochs=150)
-QUICK = Budget(task2box_epochs=60, classifier_epochs=50)
+FULL = Budget(task2box_epochs=400, classifier_epochs=150, set_epochs=300)
+QUICK = Budget(task2box_epochs=60, classifier_epochs=50, set_epochs=60)
 
 
 def task2box_config(dim: int, loss: str, epochs: int, device: str) -> TrainConfig:
@@ -70,6 +75,25 @@ class Task2BoxFactory:
         return Task2BoxScorer(replace(self.config, seed=seed))
 
 
+def set_config(dim: int, epochs: int, device: str) -> SetTrainConfig:
+    """The label-set model's settings (chosen on validation splits; see RESULTS.md)."""
+    return SetTrainConfig(
+        dim=dim, epochs=epochs, device=device, patience=150 if epochs > 150 else None
+    )
+
+
+@dataclass(frozen=True)
+class SetBoxFactory:
+    """Builds the label-set Task2Box model over a fixed label table with a given seed."""
+
+    config: SetTrainConfig
+    emb: np.ndarray
+    sets: LabelSets
+
+    def __call__(self, seed: int) -> PairBaseline:
+        return SetBoxScorer(replace(self.config, seed=seed), self.emb, self.sets)
+
+
 @dataclass(frozen=True)
 class BaselineFactory:
     """Builds one baseline by name with a given seed."""
@@ -93,9 +117,22 @@ class BaselineFactory:
 
 
 def model_specs(
-    dims: Sequence[int], *, quick: bool, device: str, losses: Sequence[str] = LOSSES
+    dims: Sequence[int],
+    *,
+    quick: bool,
+    device: str,
+    losses: Sequence[str] = LOSSES,
+    label_sets: tuple[np.ndarray, LabelSets] | None = None,
 ) -> list[ModelSpec]:
-    """Task2Box for every (dim, loss), then every baseline.
+    """Task2Box for every (dim, loss), the label-set model per dim, then every baseline.
+
+    Args:
+        dims: box dimensions.
+        quick: the reduced budgets.
+        device: the trainers' device.
+        losses: Task2Box losses.
+        label_sets: `(label embeddings, node label sets)`: adds a `task2box-set` row per
+            dimension (ours loss); `None` leaves it out.
 
     Raises:
         ValueError: on a dimension below 1 or an unknown loss.
@@ -111,6 +148,17 @@ def model_specs(
         for dim in dims
         for loss in losses
     ]
+    if label_sets is not None:
+        emb, sets = label_sets
+        specs += [
+            ModelSpec(
+                "task2box-set",
+                SetBoxFactory(set_config(dim, budget.set_epochs, device), emb, sets),
+                loss="ours",
+                dim=dim,
+            )
+            for dim in dims
+        ]
     return specs + [
         ModelSpec(name, BaselineFactory(name, budget.classifier_epochs, device))
         for name in BASELINES
