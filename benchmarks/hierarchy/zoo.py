@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from benchmarks.hierarchy.runner import ModelSpec
 import numpy as np
 
+from benchmarks.hierarchy.runner import ModelSpec
 from benchmarks.hierarchy.task2box import SetBoxScorer, Task2BoxScorer
 from models.baselines import (
     AsymmetricCosine,

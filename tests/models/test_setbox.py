@@ -44,7 +44,9 @@ _subset_case = st.tuples(
 
 @settings(max_examples=40, deadline=None)
 @given(_subset_case)
-def test_a_label_subset_is_contained_exactly(case: tuple) -> None:  # type: ignore[type-arg]
+def test_a_label_subset_is_contained_exactly(
+    case: tuple[set[int], int, float | None, int, st.DataObject],
+) -> None:
     parent, dim, temperature, seed, data = case
     child = data.draw(st.sets(st.sampled_from(sorted(parent)), min_size=1))
     net = _net(dim, temperature, seed)
@@ -147,7 +149,7 @@ def test_early_stopping_keeps_the_best_validation_weights() -> None:
 
 
 def test_fit_rejects_bad_inputs() -> None:
-    emb, sets, y = _tree()
+    emb, sets, _ = _tree()
     pairs = PairSet(np.array([3]), np.array([1]), np.array([1.0], dtype=np.float32))
     config = SetTrainConfig(device="cpu", epochs=1)
     with pytest.raises(ValueError, match="out of range"):
