@@ -87,6 +87,8 @@ class SetBoxConfig:
         hidden: widths of the point network's hidden layers.
         temperature: `None` for the hard min/max, else τ > 0 of the smooth version.
         seed: seeds the weight initialization.
+        input_rank: if set, standardized embeddings are projected onto a stored `(in_dim,
+            input_rank)` basis (see `set_feature_stats`) before the point network.
     """
 
     in_dim: int
@@ -94,6 +96,7 @@ class SetBoxConfig:
     hidden: tuple[int, ...] = (128,)
     temperature: float | None = None
     seed: int = 0
+    input_rank: int | None = None
 
     def __post_init__(self) -> None:
         if self.in_dim < 1 or self.dim < 1:
@@ -103,6 +106,8 @@ class SetBoxConfig:
         t = self.temperature
         if t is not None and not (t > 0 and math.isfinite(t)):
             raise ValueError(f"temperature must be > 0 or None, got {t}")
+        if self.input_rank is not None and not 1 <= self.input_rank <= self.in_dim:
+            raise ValueError(f"input_rank must be in [1, {self.in_dim}], got {self.input_rank}")
 
 
 class SetBoxNet(nn.Module):
@@ -110,6 +115,7 @@ class SetBoxNet(nn.Module):
 
     feature_mean: torch.Tensor
     feature_std: torch.Tensor
+    feature_basis: torch.Tensor
 
     def __init__(self, config: SetBoxConfig) -> None:
         super().__init__()
@@ -117,7 +123,7 @@ class SetBoxNet(nn.Module):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.seed)
             layers: list[nn.Module] = []
-            width = config.in_dim
+            width = config.input_rank or config.in_dim
             for h in config.hidden:
                 layers += [nn.Linear(width, h), nn.ReLU()]
                 width = h
@@ -127,14 +133,36 @@ class SetBoxNet(nn.Module):
             self.margin_logit = nn.Parameter(torch.full((config.dim,), raw))
         self.register_buffer("feature_mean", torch.zeros(config.in_dim))
         self.register_buffer("feature_std", torch.ones(config.in_dim))
+        rank = config.input_rank
+        basis = torch.eye(config.in_dim, rank) if rank is not None else torch.zeros(0)
+        self.register_buffer("feature_basis", basis)
 
-    def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
-        """Store the label-embedding standardization `(e - mean) / std` (zero stds become 1)."""
+    def set_feature_stats(
+        self, mean: torch.Tensor, std: torch.Tensor, basis: torch.Tensor | None = None
+    ) -> None:
+        """Store the input transform `((e - mean) / std) @ basis` (zero stds become 1).
+
+        `basis` is `(in_dim, input_rank)` and required exactly when `input_rank` is set.
+        """
         if mean.shape != (self.config.in_dim,) or std.shape != (self.config.in_dim,):
             raise ValueError(f"feature stats must have shape ({self.config.in_dim},)")
+        rank = self.config.input_rank
+        if (basis is None) != (rank is None):
+            raise ValueError(f"a basis is required iff input_rank is set (input_rank={rank})")
+        if basis is not None:
+            if basis.shape != (self.config.in_dim, rank):
+                raise ValueError(f"basis must be ({self.config.in_dim}, {rank}), got {basis.shape}")
+            self.feature_basis.copy_(basis)
         ok = (std > 1e-12) & torch.isfinite(std)
         self.feature_mean.copy_(mean)
         self.feature_std.copy_(torch.where(ok, std, torch.ones_like(std)))
+
+    def transform(self, emb: torch.Tensor) -> torch.Tensor:
+        """The fixed input transform of `(M, E)` label embeddings (no trainable parameters)."""
+        if emb.ndim != 2 or emb.shape[1] != self.config.in_dim:
+            raise ValueError(f"expected (M, {self.config.in_dim}) embeddings, got {emb.shape}")
+        z = (emb - self.feature_mean) / self.feature_std
+        return z @ self.feature_basis if self.config.input_rank is not None else z
 
     def margin(self) -> torch.Tensor:
         """`(d,)` the margin added around every bounding box, > 0."""
@@ -142,25 +170,36 @@ class SetBoxNet(nn.Module):
 
     def points(self, emb: torch.Tensor) -> torch.Tensor:
         """`(M, E)` label embeddings → `(M, d)` label points."""
-        if emb.ndim != 2 or emb.shape[1] != self.config.in_dim:
-            raise ValueError(f"expected (M, {self.config.in_dim}) embeddings, got {emb.shape}")
-        out: torch.Tensor = self.point((emb - self.feature_mean) / self.feature_std)
+        out: torch.Tensor = self.point(self.transform(emb))
         return out
 
     def boxes_from_points(
         self, points: torch.Tensor, index: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Boxes of padded label sets (`index`, `mask`: `(N, L)`) over `(M, d)` points."""
-        g = points[index]  # (N, L, d)
-        keep = mask[..., None]
+        rows, cols = mask.nonzero(as_tuple=True)
+        return self.boxes_from_members(points, rows, index[rows, cols], int(index.shape[0]))
+
+    def boxes_from_members(
+        self, points: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, n: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Boxes of `n` sets given as flat `(K,)` memberships: set `rows[k]` holds `labels[k]`.
+
+        A flat segment min/max costs O(Σ|L|), not O(N · max|L|) as a padded one would (one
+        set holding every label makes the padded matrix mostly padding). Every row in
+        `0..n-1` must appear at least once.
+        """
+        g = points.index_select(0, labels)  # (K, d)
+        d = g.shape[1]
+        seg = rows[:, None].expand(-1, d)
         t = self.config.temperature
         if t is None:
-            lo = torch.where(keep, g, torch.full_like(g, math.inf)).amin(dim=1)
-            hi = torch.where(keep, g, torch.full_like(g, -math.inf)).amax(dim=1)
+            empty = g.new_zeros((n, d))
+            lo = empty.scatter_reduce(0, seg, g, "amin", include_self=False)
+            hi = empty.scatter_reduce(0, seg, g, "amax", include_self=False)
         else:
-            # -inf terms contribute exp(-inf) = 0: padding drops out of the logsumexp exactly.
-            lo = -t * torch.where(keep, -g / t, torch.full_like(g, -math.inf)).logsumexp(dim=1)
-            hi = t * torch.where(keep, g / t, torch.full_like(g, -math.inf)).logsumexp(dim=1)
+            lo = -_segment_logsumexp(-g / t, seg, n) * t
+            hi = _segment_logsumexp(g / t, seg, n) * t
         m = self.margin()
         return lo - m, hi + m
 
@@ -178,3 +217,11 @@ class SetBoxNet(nn.Module):
             `(lo, hi)`, each `(N, d)`.
         """
         return self.boxes_from_points(self.points(emb), index, mask)
+
+
+def _segment_logsumexp(v: torch.Tensor, seg: torch.Tensor, n: int) -> torch.Tensor:
+    """`(n, d)` logsumexp of the `(K, d)` rows of `v` grouped by `seg` (stable: max-shifted)."""
+    shift = v.new_zeros((n, v.shape[1])).scatter_reduce(0, seg, v, "amax", include_self=False)
+    shift = shift.detach()  # any shift gives the same value; a constant one keeps autograd simple
+    total = v.new_zeros((n, v.shape[1])).scatter_add(0, seg, torch.exp(v - shift.gather(0, seg)))
+    return shift + torch.log(total)

@@ -45,6 +45,10 @@ class SetTrainConfig:
         eval_every: epochs between validation evaluations.
         seed: seeds the initialization.
         device: "auto", "cpu", "cuda" or "mps".
+        feature_rank: project the standardized label embeddings onto their top
+            `feature_rank` principal directions (over the training nodes' labels) before the
+            point network; `None` keeps all E. Mostly a speed knob: the first layer is the
+            bulk of each step's cost.
     """
 
     dim: int = 2
@@ -61,6 +65,7 @@ class SetTrainConfig:
     eval_every: int = 10
     seed: int = 0
     device: str = "auto"
+    feature_rank: int | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -74,6 +79,7 @@ class SetTrainConfig:
             (self.patience is None or self.patience >= 1, "patience must be >= 1 or None"),
             (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
             (self.device in DEVICE_CHOICES, f"device must be one of {DEVICE_CHOICES}"),
+            (self.feature_rank is None or self.feature_rank >= 1, "feature_rank must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:
@@ -135,6 +141,21 @@ class TrainedSetBoxModel:
         return p.cpu().numpy().astype(np.float64)
 
 
+def _input_transform(
+    used: np.ndarray, rank: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Standardization of the training labels' embeddings and, with `rank`, their top
+    principal directions (float64 SVD; at most the span of the rows)."""
+    x = used.astype(np.float64)
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    if rank is None or rank >= x.shape[1]:
+        return mean.astype(np.float32), std.astype(np.float32), None
+    z = (x - mean) / np.where(std > 1e-12, std, 1.0)
+    _, s, vh = np.linalg.svd(z, full_matrices=False)
+    keep = max(1, min(rank, int((s > s[0] * 1e-6).sum()) if s.size and s[0] > 0 else 1))
+    return mean.astype(np.float32), std.astype(np.float32), vh[:keep].T.astype(np.float32)
+
+
 def fit_set_boxes(
     emb: np.ndarray,
     sets: LabelSets,
@@ -173,13 +194,28 @@ def fit_set_boxes(
     # Standardize with the labels of the training nodes only (held-out nodes stay unseen).
     used = np.unique(train_sets.index[train_sets.mask])
     table = torch.from_numpy(emb).to(device)
+    mean, std, basis = _input_transform(emb[used], config.feature_rank)
     net = SetBoxNet(
-        SetBoxConfig(emb.shape[1], config.dim, config.hidden, config.temperature, config.seed)
+        SetBoxConfig(
+            emb.shape[1],
+            config.dim,
+            config.hidden,
+            config.temperature,
+            config.seed,
+            None if basis is None else basis.shape[1],
+        )
     ).to(device)
-    used_emb = table[torch.from_numpy(used).to(device)]
-    net.set_feature_stats(used_emb.mean(dim=0), used_emb.std(dim=0, unbiased=False))
-    index = torch.from_numpy(train_sets.index).to(device)
-    mask = torch.from_numpy(train_sets.mask).to(device)
+    net.set_feature_stats(
+        torch.from_numpy(mean).to(device),
+        torch.from_numpy(std).to(device),
+        None if basis is None else torch.from_numpy(basis).to(device),
+    )
+    with torch.no_grad():  # the input transform is fixed: apply it once, not per step
+        z = net.transform(table)
+    rows_np, cols_np = np.nonzero(train_sets.mask)
+    rows = torch.from_numpy(rows_np).to(device)
+    members = torch.from_numpy(train_sets.index[rows_np, cols_np]).to(device)
+    n_train = len(train_sets)
     li = torch.from_numpy(np.searchsorted(universe, pairs.i)).to(device)
     lj = torch.from_numpy(np.searchsorted(universe, pairs.j)).to(device)
     y = torch.from_numpy(np.asarray(pairs.y, dtype=np.float32)).to(device)
@@ -191,7 +227,7 @@ def fit_set_boxes(
     best, best_epoch, best_state = -math.inf, 0, None
     for epoch in range(1, config.epochs + 1):
         net.train()
-        lo, hi = net(table, index, mask)
+        lo, hi = net.boxes_from_members(net.point(z), rows, members, n_train)
         loss = ours_loss(lo, hi, li, lj, y, params)
         if not torch.isfinite(loss):
             raise TrainingError(f"loss became {float(loss)} at epoch {epoch} (lr={config.lr})")

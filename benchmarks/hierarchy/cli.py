@@ -57,6 +57,17 @@ def _parse_dims(dims: list[str], extra: list[str]) -> list[int]:
     return list(dict.fromkeys(values))
 
 
+def _parse_models(models: str | None, known: tuple[str, ...]) -> set[str]:
+    if models is None:
+        return set(known)
+    wanted = {m.strip() for m in models.split(",") if m.strip()}
+    unknown = wanted - set(known)
+    if unknown or not wanted:
+        choices = ", ".join(known)
+        raise typer.BadParameter(f"unknown models {sorted(unknown)}; choose from {choices}")
+    return wanted
+
+
 def _cell(row: Row) -> str:
     import numpy as np
 
@@ -122,6 +133,10 @@ def hierarchy(
     cache_dir: Annotated[
         Path | None, typer.Option(help="Cache directory (default: T2B_DATA_DIR/cache).")
     ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(help="Only these models, comma-separated (e.g. task2box-set,mlp)."),
+    ] = None,
 ) -> None:
     """WordNet/ImageNet hierarchy: Task2Box (each dim, both losses) against every baseline."""
     start = time.perf_counter()
@@ -130,12 +145,13 @@ def hierarchy(
     from backend.representations.label_text import LabelTextEmbedder
     from benchmarks.hierarchy.features import features_from_table, label_table
     from benchmarks.hierarchy.runner import run_benchmark
-    from benchmarks.hierarchy.zoo import model_specs
+    from benchmarks.hierarchy.zoo import MODEL_NAMES, model_specs
     from models.device import select_device
 
     if ctx.args and not dims:
         raise typer.BadParameter(f"unexpected arguments: {' '.join(ctx.args)}")
     box_dims = _parse_dims(dims or ["2", "3", "5"], ctx.args)
+    wanted = _parse_models(models, MODEL_NAMES)
     # One torch thread per process: these fits are many small ops, where a second thread
     # mostly spins (5x slower on a busy 2-core machine); parallelism comes from processes.
     torch.set_num_threads(1)
@@ -147,6 +163,7 @@ def hierarchy(
     x = features_from_table(emb, sets)
     device = str(select_device(settings.device))
     specs = model_specs(box_dims, quick=quick, device=device, label_sets=(emb, sets))
+    specs = [spec for spec in specs if spec.model in wanted]
     n_cases = _QUICK_CASES if quick else cases
     console = Console(stderr=True)
     # Each fit is reported by the progress bar; per-fit trainer logs would only garble it.

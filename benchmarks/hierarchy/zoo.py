@@ -26,6 +26,7 @@ from models.train import TrainConfig
 
 LOSSES = ("ours", "paper")
 BASELINES = ("mlp", "linear", "kl", "asym-cosine", "random")
+MODEL_NAMES = ("task2box", "task2box-set", *BASELINES)
 
 
 @dataclass(frozen=True)
