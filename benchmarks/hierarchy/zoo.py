@@ -38,7 +38,7 @@ class Budget:
     set_epochs: int
 
 
-FULL = Budget(task2box_epochs=400, classifier_epochs=150, set_epochs=300)
+FULL = Budget(task2box_epochs=400, classifier_epochs=150, set_epochs=400)
 QUICK = Budget(task2box_epochs=60, classifier_epochs=50, set_epochs=60)
 
 
@@ -77,9 +77,24 @@ class Task2BoxFactory:
 
 
 def set_config(dim: int, epochs: int, device: str) -> SetTrainConfig:
-    """The label-set model's settings (chosen on validation splits; see RESULTS.md)."""
+    """The label-set model's settings, chosen on validation splits only (see RESULTS.md).
+
+    Against `SetTrainConfig`'s defaults: a wider point network (256), a Gumbel temperature
+    of 0.5 in the training loss (it keeps pushing a non-ancestor's labels out of a box until
+    they clear it by a margin, which is what the hard-intersection score then needs: +0.05
+    to +0.09 validation F1 at 2D over 0.05), a weak positive term (label subsets are
+    contained by construction), and the embeddings projected to 64 principal directions
+    (half the time per epoch, the same F1).
+    """
     return SetTrainConfig(
-        dim=dim, epochs=epochs, device=device, patience=150 if epochs > 150 else None
+        dim=dim,
+        epochs=epochs,
+        device=device,
+        hidden=(256,),
+        gumbel_beta=0.5,
+        pos_weight=0.1,
+        feature_rank=64,
+        patience=150 if epochs > 150 else None,
     )
 
 
