@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -163,7 +164,8 @@ def hierarchy(
     x = features_from_table(emb, sets)
     device = str(select_device(settings.device))
     specs = model_specs(box_dims, quick=quick, device=device, label_sets=(emb, sets))
-    specs = [spec for spec in specs if spec.model in wanted]
+    # Each model keeps its seed slot in the full list, so a subset reproduces the full run.
+    specs = [replace(s, slot=k) for k, s in enumerate(specs) if s.model in wanted]
     n_cases = _QUICK_CASES if quick else cases
     console = Console(stderr=True)
     # Each fit is reported by the progress bar; per-fit trainer logs would only garble it.

@@ -140,7 +140,7 @@ def model_specs(
     losses: Sequence[str] = LOSSES,
     label_sets: tuple[np.ndarray, LabelSets] | None = None,
 ) -> list[ModelSpec]:
-    """Task2Box for every (dim, loss), the label-set model per dim, then every baseline.
+    """Task2Box for every (dim, loss), every baseline, then the label-set model per dim.
 
     Args:
         dims: box dimensions.
@@ -164,6 +164,11 @@ def model_specs(
         for dim in dims
         for loss in losses
     ]
+    specs += [
+        ModelSpec(name, BaselineFactory(name, budget.classifier_epochs, device))
+        for name in BASELINES
+    ]
+    # Last, so that the other models keep the seed slots (positions) they had without it.
     if label_sets is not None:
         emb, sets = label_sets
         specs += [
@@ -175,7 +180,4 @@ def model_specs(
             )
             for dim in dims
         ]
-    return specs + [
-        ModelSpec(name, BaselineFactory(name, budget.classifier_epochs, device))
-        for name in BASELINES
-    ]
+    return specs

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,14 @@ def test_parallel_workers_give_the_same_rows() -> None:
     for a, b in zip(one["rows"], two["rows"], strict=True):
         assert a.keys() == b.keys()
         np.testing.assert_allclose([a["f1_mean"], a["f1_std"]], [b["f1_mean"], b["f1_std"]])
+
+
+def test_a_subset_with_its_slots_reproduces_the_full_run() -> None:
+    h, x = synthetic_tree()
+    specs = [ModelSpec(f"random{k}", BaselineFactory("random", 1, "cpu")) for k in range(2)]
+    full = run_benchmark(h, x, specs, cases=2, seed=3, device="cpu").to_json()["rows"]
+    alone = [replace(specs[1], slot=1)]
+    sub = run_benchmark(h, x, alone, cases=2, seed=3, device="cpu").to_json()["rows"]
+    moved = run_benchmark(h, x, specs[1:], cases=2, seed=3, device="cpu").to_json()["rows"]
+    assert sub == [r for r in full if r["model"] == "random1"]
+    assert moved != sub  # without its slot, the model's seed follows its new position
