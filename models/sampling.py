@@ -163,10 +163,11 @@ class SampledPlan:
         if self.n_positive:
             # Corrupt one side of a positive: negatives follow the positives' node frequency.
             src = rng.integers(0, self.n_positive, size=count)
-            i, j = self._pos.i[src].copy(), self._pos.j[src].copy()
-            swap_i = rng.random(count) < 0.5
+            swap_i = rng.random(count, dtype=np.float32) < 0.5
             noise = rng.integers(0, self._n, size=count)
-            i[swap_i], j[~swap_i] = noise[swap_i], noise[~swap_i]
+            # `where`, not masked assignment: one pass each, no boolean-index gathers.
+            i = np.where(swap_i, noise, self._pos.i[src])
+            j = np.where(swap_i, self._pos.j[src], noise)
         else:
             i, j = rng.integers(0, self._n, size=count), rng.integers(0, self._n, size=count)
         keep = i != j

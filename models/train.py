@@ -170,6 +170,8 @@ def _loop(
     best_metric, best_epoch = -math.inf, config.epochs
     best_state: dict[str, torch.Tensor] | None = None
     for epoch in range(1, config.epochs + 1):
+        if config.lr_schedule != "constant":
+            step.set_lr(config.epoch_lr(epoch))
         if plan is not None:
             if (epoch - 1) % config.hard_negative_refresh == 0:
                 boxes = _eval_boxes(step, x[universe])
