@@ -81,11 +81,6 @@ class TrainStep:
         self.device = z.device
         self.optimizer = _adam(net, config)
 
-    def set_lr(self, lr: float) -> None:
-        """Set the learning rate of every parameter group (for a schedule)."""
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-
     def __call__(self, batch: EpochPairs, epoch: int, full: bool) -> float:
         self.net.train()
         if full:

@@ -9,10 +9,6 @@ from models.device import DEVICE_CHOICES
 from models.losses import LossParams, get_loss
 from models.metrics import METRIC_NAMES
 
-LR_SCHEDULES = ("constant", "cosine")
-# "cosine" ends at this fraction of `lr` rather than 0, so the last epochs still move.
-_COSINE_FLOOR = 0.01
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -58,9 +54,6 @@ class TrainConfig:
             network; `None` keeps all D. A speed knob for large N (768 → 128 makes the first
             layer 6x cheaper); on the WordNet benchmark projecting cost F1 (0.83 → 0.73 at 5D),
             so it is off by default.
-        lr_schedule: "constant", or "cosine": the learning rate follows a half cosine from
-            `lr` down to `lr / 100` over `epochs` (set per epoch), which fits more in a
-            short budget of optimizer steps (the large-N preset).
     """
 
     dim: int = 2
@@ -90,7 +83,6 @@ class TrainConfig:
     standardize: bool = True
     grad_clip: float | None = None
     feature_rank: int | None = None
-    lr_schedule: str = "constant"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -125,22 +117,10 @@ class TrainConfig:
                 self.feature_rank is None or self.feature_rank >= 1,
                 f"feature_rank must be >= 1 or None, got {self.feature_rank}",
             ),
-            (
-                self.lr_schedule in LR_SCHEDULES,
-                f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}",
-            ),
         ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
-
-    def epoch_lr(self, epoch: int) -> float:
-        """The learning rate of `epoch` (1-based) under `lr_schedule`."""
-        if self.lr_schedule == "constant" or self.epochs == 1:
-            return self.lr
-        progress = min(1.0, (epoch - 1) / (self.epochs - 1))
-        scale = _COSINE_FLOOR + (1 - _COSINE_FLOOR) * 0.5 * (1 + math.cos(math.pi * progress))
-        return self.lr * scale
 
     def loss_params(self) -> LossParams:
         """The loss hyper-parameters, with the loss's defaults filled in."""

@@ -24,12 +24,14 @@ def test_bench_speed_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert "Placement of one unseen dataset" in result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["benchmark"] == "speed" and report["device"] == "cpu"
-    assert report["trainer"]["hidden"] == [256, 128]
+    assert report["trainer"]["hidden"] == [128, 64]
     assert report["trainer"]["feature_rank"] == 128
     rows = {(r["n"], r["mode"]) for r in report["epochs"]}
     assert rows == {(100, "full"), (100, "sampled"), (120, "full"), (120, "sampled")}
     for r in report["epochs"]:
         assert r["epoch_s"] > 0 and r["pairs_per_epoch"] > 0
+        # One optimizer step per `batch_pairs` (120k) pairs: tiny N takes one.
+        assert r["steps_per_epoch"] == 1
     full_100 = next(r for r in report["epochs"] if r["n"] == 100 and r["mode"] == "full")
     assert full_100["pairs_per_epoch"] == 100 * 99
     assert report["fit"]["n"] == 60 and report["fit"]["epochs"] == 2

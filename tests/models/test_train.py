@@ -238,39 +238,11 @@ def test_bad_inputs_raise_value_error(x: np.ndarray, pairs: PairSet, message: st
         ({"device": "tpu"}, "device must be one of"),
         ({"val_metric": "acc"}, "val_metric must be one of"),
         ({"gumbel_beta": -1.0}, "gumbel_beta must be > 0 or None, got -1.0"),
-        ({"lr_schedule": "step"}, "lr_schedule must be one of"),
     ],
 )
 def test_bad_config_raises_with_the_value(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TrainConfig(**kwargs)  # type: ignore[arg-type]
-
-
-def test_cosine_schedule_decays_from_lr_to_a_floor_and_constant_stays() -> None:
-    cosine = TrainConfig(epochs=11, lr=1e-2, lr_schedule="cosine")
-    lrs = [cosine.epoch_lr(e) for e in range(1, 12)]
-    assert lrs[0] == pytest.approx(1e-2) and lrs[-1] == pytest.approx(1e-4)
-    assert lrs[5] == pytest.approx(1e-2 * (0.01 + 0.99 * 0.5))
-    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
-    constant = TrainConfig(epochs=11, lr=1e-2)
-    assert {constant.epoch_lr(e) for e in range(1, 12)} == {1e-2}
-
-
-def test_cosine_schedule_sets_the_optimizer_lr_each_epoch(
-    tree40: tuple[np.ndarray, PairSet], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    x, pairs = tree40
-    seen: list[float] = []
-    original = train_module.TrainStep.set_lr
-
-    def spy(self: train_module.TrainStep, lr: float) -> None:
-        original(self, lr)
-        seen.append(self.optimizer.param_groups[0]["lr"])
-
-    monkeypatch.setattr(train_module.TrainStep, "set_lr", spy)
-    config = TrainConfig(epochs=4, lr_schedule="cosine", **SMALL)
-    fit(x, pairs, config)
-    assert seen == pytest.approx([config.epoch_lr(e) for e in range(1, 5)])
 
 
 def test_feature_rank_projects_onto_the_training_span(
