@@ -46,7 +46,7 @@ def image_urls_from_first_rows(payload: Mapping[str, Any], k: int) -> list[str]:
 
 
 def _open_image(data: bytes) -> Any:
-    from PIL import Image  # Pillow ships with the vision extras; imported only when used
+    from PIL import Image  # imported only when images are fetched
 
     image = Image.open(io.BytesIO(data))
     return image.convert("RGB")

@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -55,6 +56,17 @@ def _parse_dims(dims: list[str], extra: list[str]) -> list[int]:
                 raise typer.BadParameter(f"dims must be integers in [1, 64], got {part!r}")
             values.append(int(part))
     return list(dict.fromkeys(values))
+
+
+def _parse_models(models: str | None, known: tuple[str, ...]) -> set[str]:
+    if models is None:
+        return set(known)
+    wanted = {m.strip() for m in models.split(",") if m.strip()}
+    unknown = wanted - set(known)
+    if unknown or not wanted:
+        choices = ", ".join(known)
+        raise typer.BadParameter(f"unknown models {sorted(unknown)}; choose from {choices}")
+    return wanted
 
 
 def _cell(row: Row) -> str:
@@ -122,20 +134,25 @@ def hierarchy(
     cache_dir: Annotated[
         Path | None, typer.Option(help="Cache directory (default: T2B_DATA_DIR/cache).")
     ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(help="Only these models, comma-separated (e.g. task2box-set,mlp)."),
+    ] = None,
 ) -> None:
     """WordNet/ImageNet hierarchy: Task2Box (each dim, both losses) against every baseline."""
     start = time.perf_counter()
     import torch
 
     from backend.representations.label_text import LabelTextEmbedder
-    from benchmarks.hierarchy.features import node_features
+    from benchmarks.hierarchy.features import features_from_table, label_table
     from benchmarks.hierarchy.runner import run_benchmark
-    from benchmarks.hierarchy.zoo import model_specs
+    from benchmarks.hierarchy.zoo import MODEL_NAMES, model_specs
     from models.device import select_device
 
     if ctx.args and not dims:
         raise typer.BadParameter(f"unexpected arguments: {' '.join(ctx.args)}")
     box_dims = _parse_dims(dims or ["2", "3", "5"], ctx.args)
+    wanted = _parse_models(models, MODEL_NAMES)
     # One torch thread per process: these fits are many small ops, where a second thread
     # mostly spins (5x slower on a busy 2-core machine); parallelism comes from processes.
     torch.set_num_threads(1)
@@ -143,9 +160,12 @@ def hierarchy(
     settings = get_settings()
     cache = cache_dir or settings.cache_dir
     h = _load(subtree, edges, labels, cache)
-    x = node_features(h, LabelTextEmbedder.from_cache_dir(cache))
+    emb, sets = label_table(h, LabelTextEmbedder.from_cache_dir(cache))
+    x = features_from_table(emb, sets)
     device = str(select_device(settings.device))
-    specs = model_specs(box_dims, quick=quick, device=device)
+    specs = model_specs(box_dims, quick=quick, device=device, label_sets=(emb, sets))
+    # Each model keeps its seed slot in the full list, so a subset reproduces the full run.
+    specs = [replace(s, slot=k) for k, s in enumerate(specs) if s.model in wanted]
     n_cases = _QUICK_CASES if quick else cases
     console = Console(stderr=True)
     # Each fit is reported by the progress bar; per-fit trainer logs would only garble it.

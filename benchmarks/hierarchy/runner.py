@@ -27,6 +27,9 @@ class ModelSpec:
     make: ScorerFactory
     loss: str | None = None
     dim: int | None = None
+    slot: int | None = None
+    """Seeds the model; `None`: its position in the run. A subset of a run (`--models`) keeps
+    the full run's slots, so its rows reproduce the full run's."""
 
     @property
     def label(self) -> str:
@@ -105,7 +108,8 @@ def _fit_one(ctx: _Context, setting: str, case: int, k: int) -> tuple[float, flo
     y = ctx.h.targets()
     train_y = y[split.train[:, 0], split.train[:, 1]]
     val_y = y[split.val[:, 0], split.val[:, 1]]
-    model = ctx.specs[k].make(ctx.seed * 1000 + case * 31 + k)
+    spec = ctx.specs[k]
+    model = spec.make(ctx.seed * 1000 + case * 31 + (k if spec.slot is None else spec.slot))
     model.fit(ctx.x, split.train, train_y, val=(split.val, val_y))
     x = ctx.x
     score = evaluate(lambda i, j: model.score(x, i, j), split, ctx.h.contained(), ctx.h.direct())

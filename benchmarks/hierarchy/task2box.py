@@ -1,9 +1,15 @@
-"""Task2Box behind the baselines' `fit`/`score` interface, so the runner treats all models alike."""
+"""Task2Box behind the baselines' `fit`/`score` interface, so the runner treats all models alike.
+
+`Task2BoxScorer` maps each node's `[mean; variance]` vector to its box; `SetBoxScorer` maps
+each node's label set (one point per label embedding) to its bounding box.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from models.setbox import LabelSets
+from models.setbox_train import SetTrainConfig, TrainedSetBoxModel, fit_set_boxes
 from models.train import PairSet, TrainConfig, TrainedBoxModel, fit
 
 
@@ -44,3 +50,49 @@ class Task2BoxScorer:
         if self._model is None:
             raise RuntimeError("fit() must be called before score()")
         return np.asarray(self._model.predict_pairs(x, i, j), dtype=np.float64)
+
+
+class SetBoxScorer:
+    """The label-set Task2Box model (`models.setbox`) behind the same interface.
+
+    It reads each node's label set (rows of `emb`), not the `[mean; variance]` vector `x`
+    the runner passes; `x` only fixes the node count. A held-out node is placed from its own
+    labels' embeddings, like any unseen dataset.
+
+    Args:
+        config: the trainer configuration.
+        emb: `(M, E)` label embeddings.
+        sets: the N nodes' label sets over rows of `emb`.
+    """
+
+    name = "task2box-set"
+
+    def __init__(self, config: SetTrainConfig, emb: np.ndarray, sets: LabelSets) -> None:
+        self.config, self.emb, self.sets = config, emb, sets
+        self._model: TrainedSetBoxModel | None = None
+
+    def _check(self, x: np.ndarray) -> None:
+        if x.shape[0] != len(self.sets):
+            raise ValueError(f"x has {x.shape[0]} rows for {len(self.sets)} label sets")
+
+    def fit(
+        self,
+        x: np.ndarray,
+        pairs: np.ndarray,
+        y: np.ndarray,
+        *,
+        val: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> SetBoxScorer:
+        self._check(x)
+        train = PairSet(pairs[:, 0], pairs[:, 1], y)
+        val_set = None
+        if val is not None:  # binary: early stopping on the AP of what the benchmark scores
+            val_set = PairSet(val[0][:, 0], val[0][:, 1], (val[1] >= 1.0).astype(np.float32))
+        self._model = fit_set_boxes(self.emb, self.sets, train, self.config, val=val_set)
+        return self
+
+    def score(self, x: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        if self._model is None:
+            raise RuntimeError("fit() must be called before score()")
+        self._check(x)
+        return self._model.predict_pairs(i, j)

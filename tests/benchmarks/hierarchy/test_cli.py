@@ -69,12 +69,24 @@ def test_generic_input_runs_with_space_separated_dims(tmp_path: Path) -> None:
     assert dims == {2, 3}
 
 
+def test_models_option_keeps_only_the_named_models(tmp_path: Path) -> None:
+    out = tmp_path / "out.json"
+    args = ["bench", "hierarchy", *_tiny_inputs(tmp_path), "--quick", "--jobs", "1", "--dims", "2"]
+    args += ["--cache-dir", str(tmp_path / "cache"), "--json", str(out)]
+    result = CliRunner().invoke(app, [*args, "--models", "task2box-set,random"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(out.read_text(encoding="utf-8"))["rows"]
+    assert {(r["model"], r.get("dim")) for r in rows} == {("task2box-set", 2), ("random", None)}
+    assert len(rows) == 2 * len(SETTINGS)
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--edges", "e.csv"], "--edges and --labels go together"),
         (["--dims", "0"], "dims must be integers"),
         (["7"], "unexpected arguments: 7"),
+        (["--models", "svm"], "unknown models ['svm']"),
     ],
 )
 def test_bad_options_are_rejected(tmp_path: Path, extra: list[str], message: str) -> None:
@@ -94,9 +106,9 @@ def test_quick_run_on_instrumentality_writes_sane_json(bench_cache: Path, tmp_pa
     assert (report["benchmark"], report["nodes"], report["edges"]) == ("hierarchy", 132, 137)
     assert report["seconds"] > 0 and report["device"] == "cpu"
     rows = report["rows"]
-    assert len(rows) == (3 * 2 + 5) * len(SETTINGS)
+    assert len(rows) == (3 * 2 + 3 + 5) * len(SETTINGS)  # + task2box-set per dim
     for row in rows:
-        assert set(row) == (_T2B_KEYS if row["model"] == "task2box" else _BASELINE_KEYS)
+        assert set(row) == (_T2B_KEYS if row["model"].startswith("task2box") else _BASELINE_KEYS)
         assert 0.0 <= row["f1_mean"] <= 1.0 and row["f1_std"] >= 0.0
     for setting in SETTINGS:
         f1 = {

@@ -1,16 +1,28 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from benchmarks.hierarchy.graph import Hierarchy
 from benchmarks.hierarchy.protocol import SETTINGS
 from benchmarks.hierarchy.runner import ModelSpec, run_benchmark
 from benchmarks.hierarchy.zoo import BaselineFactory, Task2BoxFactory, model_specs
+from models.setbox import LabelSets
 from models.train import TrainConfig
 from tests.benchmarks.hierarchy.helpers import synthetic_tree
 
 _BASELINE_KEYS = {"model", "setting", "f1_mean", "f1_std"}
 _TASK2BOX_KEYS = _BASELINE_KEYS | {"loss", "dim", "f1_edge_mean"}
+
+
+def label_table_of(h: Hierarchy) -> tuple[np.ndarray, LabelSets]:
+    """Random label embeddings, one row per distinct label, and each node's rows."""
+    names = sorted({lab for labels in h.labels for lab in labels})
+    row = {lab: k for k, lab in enumerate(names)}
+    emb = np.random.default_rng(0).normal(size=(len(names), 16)).astype(np.float32)
+    return emb, LabelSets.from_lists([[row[lab] for lab in labels] for labels in h.labels])
 
 
 def _specs() -> list[ModelSpec]:
@@ -81,6 +93,19 @@ def test_model_specs_cover_every_dim_loss_and_baseline() -> None:
         BaselineFactory("svm", 1, "cpu")(0)
 
 
+def test_label_set_model_adds_one_row_per_dim_and_scores_the_tree() -> None:
+    h, x = synthetic_tree(branching=3, depth=3)
+    emb, sets = label_table_of(h)
+    specs = model_specs([2, 3], quick=True, device="cpu", losses=(), label_sets=(emb, sets))
+    set_specs = [s for s in specs if s.model == "task2box-set"]
+    assert [s.label for s in set_specs] == ["task2box-set 2D ours", "task2box-set 3D ours"]
+    result = run_benchmark(h, x, set_specs[:1], cases=1, seed=0, device="cpu")
+    for row in result.to_json()["rows"]:
+        assert set(row) == _TASK2BOX_KEYS
+        # Every ancestor pair is contained by construction (random scores reach ~0.2 here).
+        assert row["f1_mean"] > 0.6, row
+
+
 def test_runner_rejects_mismatched_features() -> None:
     h, x = synthetic_tree()
     with pytest.raises(ValueError, match="rows for"):
@@ -95,3 +120,14 @@ def test_parallel_workers_give_the_same_rows() -> None:
     for a, b in zip(one["rows"], two["rows"], strict=True):
         assert a.keys() == b.keys()
         np.testing.assert_allclose([a["f1_mean"], a["f1_std"]], [b["f1_mean"], b["f1_std"]])
+
+
+def test_a_subset_with_its_slots_reproduces_the_full_run() -> None:
+    h, x = synthetic_tree()
+    specs = [ModelSpec(f"random{k}", BaselineFactory("random", 1, "cpu")) for k in range(2)]
+    full = run_benchmark(h, x, specs, cases=2, seed=3, device="cpu").to_json()["rows"]
+    alone = [replace(specs[1], slot=1)]
+    sub = run_benchmark(h, x, alone, cases=2, seed=3, device="cpu").to_json()["rows"]
+    moved = run_benchmark(h, x, specs[1:], cases=2, seed=3, device="cpu").to_json()["rows"]
+    assert sub == [r for r in full if r["model"] == "random1"]
+    assert moved != sub  # without its slot, the model's seed follows its new position
