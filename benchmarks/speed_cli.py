@@ -62,6 +62,7 @@ def speed(
     ] = 2_000,
     epochs: Annotated[int, typer.Option(min=1, help="Timed epochs per row.")] = 5,
     fit_n: Annotated[int, typer.Option(min=0, help="N of the full sampled fit; 0 skips.")] = 10_000,
+    # = benchmarks.speed.LARGE_N_EPOCHS, written out: importing it here would import torch.
     fit_epochs: Annotated[int, typer.Option(min=1, help="Epochs of that fit.")] = 40,
     dim: Annotated[int, typer.Option(min=1, help="Box dimension.")] = 2,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",

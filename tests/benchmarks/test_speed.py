@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from typer.testing import CliRunner
 
 import benchmarks.cli  # noqa: F401  (registers the bench commands)
 from backend.cli.app import app
+from benchmarks.speed import LARGE_N_EPOCHS, large_n_config
+from benchmarks.speed_cli import speed
 from benchmarks.synthetic import random_hierarchy
 
 
@@ -38,6 +41,11 @@ def test_bench_speed_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert 0.0 <= report["fit"]["train_f1"] <= 1.0
     assert report["fit"]["cpu_seconds"] > 0
     assert report["place_ms_median"] > 0
+
+
+def test_fit_epochs_default_is_the_preset_s() -> None:
+    assert inspect.signature(speed).parameters["fit_epochs"].default == LARGE_N_EPOCHS
+    assert large_n_config(dim=2, device="cpu").epochs == LARGE_N_EPOCHS
 
 
 def test_random_hierarchy_features_follow_label_containment() -> None:
