@@ -18,18 +18,25 @@ if TYPE_CHECKING:
 
 def _render(report: SpeedReport, console: Console) -> None:
     table = Table(title=f"Trainer epoch time vs N ({report.device}, {report.threads} threads)")
-    for col in ("N", "mode", "pairs/epoch", "ms/epoch", "peak MB"):
+    for col in ("N", "mode", "pairs/epoch", "steps/epoch", "ms/epoch", "peak MB"):
         table.add_column(col, justify="right")
     for r in report.epochs:
         peak = "-" if r.peak_mb is None else f"{r.peak_mb:.0f}"
-        table.add_row(f"{r.n:,}", r.mode, f"{r.pairs_per_epoch:,}", f"{r.epoch_s * 1e3:.1f}", peak)
+        table.add_row(
+            f"{r.n:,}",
+            r.mode,
+            f"{r.pairs_per_epoch:,}",
+            str(r.steps_per_epoch),
+            f"{r.epoch_s * 1e3:.1f}",
+            peak,
+        )
     console.print(table)
     t = report.trainer
     console.print(
         f"Trainer: {t['loss']} loss, {t['dim']}-D, hidden {tuple(t['hidden'])}, "
         f"feature rank {t['feature_rank']}, lr {t['lr']}, sampled negatives "
         f"{t['negatives_per_positive']} random + {t['hard_negatives_per_positive']} hard "
-        "per positive"
+        f"per positive, {t['batch_pairs']:,} pairs per step"
     )
     if report.fit is not None:
         f = report.fit
@@ -55,13 +62,20 @@ def speed(
     ] = 2_000,
     epochs: Annotated[int, typer.Option(min=1, help="Timed epochs per row.")] = 5,
     fit_n: Annotated[int, typer.Option(min=0, help="N of the full sampled fit; 0 skips.")] = 10_000,
-    fit_epochs: Annotated[int, typer.Option(min=1, help="Epochs of that fit.")] = 100,
+    # = benchmarks.speed.LARGE_N_EPOCHS, written out: importing it here would import torch.
+    fit_epochs: Annotated[int, typer.Option(min=1, help="Epochs of that fit.")] = 40,
     dim: Annotated[int, typer.Option(min=1, help="Box dimension.")] = 2,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
     place_repeats: Annotated[int, typer.Option(min=1, help="Placements timed.")] = 200,
     threads: Annotated[
-        int, typer.Option(min=0, help="torch CPU threads; 0 keeps torch's default.")
-    ] = 0,
+        int,
+        typer.Option(
+            min=0,
+            help="torch CPU threads; 0 keeps torch's default (all cores). 1 by default: on a "
+            "shared machine idle OpenMP threads spin-wait for descheduled ones (a 100-box "
+            "epoch measured 24x slower with 2 threads at load 8 on 2 cores).",
+        ),
+    ] = 1,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write results here.")] = None,
 ) -> None:
     """Epoch time vs N (full-batch and sampled), a 10k-box fit, and placement latency."""

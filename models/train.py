@@ -24,7 +24,7 @@ from models.pairs import PairSet
 from models.sampling import EpochPairs, SampledPlan, count_full_batch_pairs, full_batch_pairs
 from models.step import TrainStep, feature_transform, recalibrate_batchnorm
 from models.train_config import TrainConfig
-from models.trained import TrainedBoxModel, forward_boxes, pair_containment
+from models.trained import TrainedBoxModel, pair_containment
 
 __all__ = [
     "PairSet",
@@ -38,6 +38,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int, float], None]
+# Rows per eval-mode forward pass over the training universe (bounds memory at any N).
+_ROWS_PER_PASS = 65_536
 
 
 def _check_features(x: np.ndarray) -> np.ndarray:
@@ -172,7 +174,7 @@ def _loop(
     for epoch in range(1, config.epochs + 1):
         if plan is not None:
             if (epoch - 1) % config.hard_negative_refresh == 0:
-                boxes = _eval_boxes(step, x[universe])
+                boxes = _eval_boxes(step)
                 plan.refresh_hard_negatives(
                     boxes[0],
                     boxes[1],
@@ -211,10 +213,18 @@ def _loop(
     return history, best_state, best_epoch
 
 
-def _eval_boxes(step: TrainStep, x_universe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@torch.no_grad()
+def _eval_boxes(step: TrainStep) -> tuple[np.ndarray, np.ndarray]:
+    # Eval-mode boxes of the training universe from its already transformed features: the
+    # (N, D) @ (D, rank) input projection is not redone at every hard-negative refresh.
     recalibrate_batchnorm(step.net, step.z)
-    lo, hi = forward_boxes(step.net, x_universe, step.device)
-    return lo.cpu().numpy(), hi.cpu().numpy()
+    step.net.eval()
+    los, his = [], []
+    for start in range(0, step.z.shape[0], _ROWS_PER_PASS):
+        lo, hi = step.net.forward_transformed(step.z[start : start + _ROWS_PER_PASS])
+        los.append(lo)
+        his.append(hi)
+    return torch.cat(los).cpu().numpy(), torch.cat(his).cpu().numpy()
 
 
 def _evaluate(step: TrainStep, x: np.ndarray, val: PairSet, config: TrainConfig) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from typer.testing import CliRunner
 
 import benchmarks.cli  # noqa: F401  (registers the bench commands)
 from backend.cli.app import app
+from benchmarks.speed import LARGE_N_EPOCHS, large_n_config
+from benchmarks.speed_cli import speed
 from benchmarks.synthetic import random_hierarchy
 
 
@@ -24,18 +27,25 @@ def test_bench_speed_prints_a_table_and_writes_json(tmp_path: Path) -> None:
     assert "Placement of one unseen dataset" in result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["benchmark"] == "speed" and report["device"] == "cpu"
-    assert report["trainer"]["hidden"] == [256, 128]
+    assert report["trainer"]["hidden"] == [128, 64]
     assert report["trainer"]["feature_rank"] == 128
     rows = {(r["n"], r["mode"]) for r in report["epochs"]}
     assert rows == {(100, "full"), (100, "sampled"), (120, "full"), (120, "sampled")}
     for r in report["epochs"]:
         assert r["epoch_s"] > 0 and r["pairs_per_epoch"] > 0
+        # One optimizer step per `batch_pairs` (120k) pairs: tiny N takes one.
+        assert r["steps_per_epoch"] == 1
     full_100 = next(r for r in report["epochs"] if r["n"] == 100 and r["mode"] == "full")
     assert full_100["pairs_per_epoch"] == 100 * 99
     assert report["fit"]["n"] == 60 and report["fit"]["epochs"] == 2
     assert 0.0 <= report["fit"]["train_f1"] <= 1.0
     assert report["fit"]["cpu_seconds"] > 0
     assert report["place_ms_median"] > 0
+
+
+def test_fit_epochs_default_is_the_preset_s() -> None:
+    assert inspect.signature(speed).parameters["fit_epochs"].default == LARGE_N_EPOCHS
+    assert large_n_config(dim=2, device="cpu").epochs == LARGE_N_EPOCHS
 
 
 def test_random_hierarchy_features_follow_label_containment() -> None:

@@ -50,3 +50,18 @@ def test_lookup_returns_listed_targets_and_zero_elsewhere() -> None:
     np.testing.assert_allclose(got, [1.0, 0.6, 0.0, 0.0])
     empty = PairLookup(np.zeros(0, int), np.zeros(0, int), np.zeros(0), 3)
     np.testing.assert_array_equal(empty(np.array([0]), np.array([1])), [0.0])
+
+
+def test_lookup_matches_a_dict_on_many_random_queries() -> None:
+    # Enough listed keys and queries that the hashed prefilter has collisions (false
+    # "maybe listed" answers), which the binary search must then reject.
+    rng = np.random.default_rng(0)
+    n = 500
+    i, j = rng.integers(0, n, 3_000), rng.integers(0, n, 3_000)
+    y = rng.random(3_000).astype(np.float32)
+    lookup = PairLookup(i, j, y, n)
+    truth = dict(zip(zip(i.tolist(), j.tolist(), strict=True), y.tolist(), strict=True))
+    qi, qj = rng.integers(0, n, 50_000), rng.integers(0, n, 50_000)
+    qi[:3_000], qj[:3_000] = i, j  # every listed pair is queried too
+    expected = [truth.get(k, 0.0) for k in zip(qi.tolist(), qj.tolist(), strict=True)]
+    np.testing.assert_array_equal(lookup(qi, qj), np.array(expected, dtype=np.float32))
