@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +11,7 @@ import numpy as np
 
 from benchmarks.hierarchy.graph import Hierarchy
 from benchmarks.hierarchy.protocol import SETTINGS, evaluate, make_split
+from benchmarks.pool import run_fits
 from models.baselines import PairBaseline
 
 ScorerFactory = Callable[[int], PairBaseline]
@@ -98,9 +97,6 @@ class _Context:
     seed: int
 
 
-_WORKER: dict[str, Any] = {}
-
-
 def _fit_one(ctx: _Context, setting: str, case: int, k: int) -> tuple[float, float]:
     # The split is recomputed from (seed, case): cheap, deterministic, and identical in every
     # process, so all models of a case see exactly the same pairs.
@@ -114,36 +110,6 @@ def _fit_one(ctx: _Context, setting: str, case: int, k: int) -> tuple[float, flo
     x = ctx.x
     score = evaluate(lambda i, j: model.score(x, i, j), split, ctx.h.contained(), ctx.h.direct())
     return score.f1, score.f1_edge
-
-
-def _init_worker(ctx: _Context) -> None:
-    import torch
-
-    # One thread per process: small ops scale better across processes than across threads.
-    torch.set_num_threads(1)
-    _WORKER["ctx"] = ctx
-
-
-def _fit_in_worker(setting: str, case: int, k: int) -> tuple[float, float]:
-    ctx: _Context = _WORKER["ctx"]
-    return _fit_one(ctx, setting, case, k)
-
-
-def _results(
-    ctx: _Context, jobs: list[tuple[str, int, int]], n_procs: int
-) -> Iterator[tuple[tuple[str, int, int], tuple[float, float]]]:
-    if n_procs <= 1:
-        for job in jobs:
-            yield job, _fit_one(ctx, *job)
-        return
-    # spawn, not fork: forking a process whose torch thread pools are live can deadlock.
-    mp = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        n_procs, mp_context=mp, initializer=_init_worker, initargs=(ctx,)
-    ) as ex:
-        futures = {ex.submit(_fit_in_worker, *job): job for job in jobs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
 
 
 def run_benchmark(
@@ -182,7 +148,7 @@ def run_benchmark(
     ctx = _Context(h=h, x=x, specs=tuple(specs), seed=seed)
     work = [(s, c, k) for s in settings for c in range(cases) for k in range(len(specs))]
     scores: dict[tuple[str, int, int], tuple[float, float]] = {}
-    for (setting, case, k), (f1, f1_edge) in _results(ctx, work, jobs):
+    for (setting, case, k), (f1, f1_edge) in run_fits(_fit_one, ctx, work, jobs):
         scores[(setting, case, k)] = (f1, f1_edge)
         if on_fit is not None:
             label = specs[k].label

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from benchmarks.hierarchy.runner import ModelSpec
+from benchmarks.pool import run_fits
 from benchmarks.transfer.data import TransferData
 from benchmarks.transfer.features import with_identity
 from benchmarks.transfer.protocol import SETTINGS, make_split, rho
@@ -79,9 +78,6 @@ class _Context:
     seed: int
 
 
-_WORKER: dict[str, Any] = {}
-
-
 def _pairs(data: TransferData, index: np.ndarray) -> np.ndarray:
     # Box orientation of `models.transfer`: row (source, target) is fitted by P(s ⊆ t).
     return np.stack([data.source[index], data.target[index]], axis=1)
@@ -99,36 +95,6 @@ def fit_and_score(ctx: _Context, setting: str, case: int, k: int) -> float:
     )
     test = _pairs(d, split.test)
     return rho(d.y[split.test], model.score(x, test[:, 0], test[:, 1]))
-
-
-def _init_worker(ctx: _Context) -> None:
-    import torch
-
-    # One thread per process: small ops scale better across processes than across threads.
-    torch.set_num_threads(1)
-    _WORKER["ctx"] = ctx
-
-
-def _fit_in_worker(setting: str, case: int, k: int) -> float:
-    ctx: _Context = _WORKER["ctx"]
-    return fit_and_score(ctx, setting, case, k)
-
-
-def _results(
-    ctx: _Context, jobs: list[tuple[str, int, int]], n_procs: int
-) -> Iterator[tuple[tuple[str, int, int], float]]:
-    if n_procs <= 1:
-        for job in jobs:
-            yield job, fit_and_score(ctx, *job)
-        return
-    # spawn, not fork: forking a process whose torch thread pools are live can deadlock.
-    mp = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        n_procs, mp_context=mp, initializer=_init_worker, initargs=(ctx,)
-    ) as ex:
-        futures = {ex.submit(_fit_in_worker, *job): job for job in jobs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
 
 
 def run_benchmark(
@@ -169,7 +135,7 @@ def run_benchmark(
     ctx = _Context(data=data, text=text, feature_set=feature_set, specs=tuple(specs), seed=seed)
     work = [(s, c, k) for s in settings for c in range(cases) for k in range(len(specs))]
     scores: dict[tuple[str, int, int], float] = {}
-    for (setting, case, k), value in _results(ctx, work, jobs):
+    for (setting, case, k), value in run_fits(fit_and_score, ctx, work, jobs):
         scores[(setting, case, k)] = value
         if on_fit is not None:
             on_fit(f"{setting} case {case + 1}/{cases}: {specs[k].label} ρ {value:.3f}")
