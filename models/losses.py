@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from models import ops
+from models.dense_pairs import dense_pair_log_containment
+from models.ours_terms import ours_terms
 
 # "ours": the negative term -log(1 - P) is infinite at P = 1 (a negative child fully inside).
 # It is evaluated at the soft cap -softplus_k(-log P) < -log(2)/k, which keeps the loss
@@ -77,32 +79,43 @@ def pair_log_containment(
     beta: float,
     gumbel_beta: float | None,
 ) -> torch.Tensor:
-    """`(P,)` `log P(box_i ⊆ box_j)` for index pairs into `(n, d)` boxes.
+    """`(P,)` `log P(box_i ⊆ box_j)` for index pairs into `(n, d)` boxes."""
+    return pair_log_containment_and_volume(lo, hi, i, j, beta=beta, gumbel_beta=gumbel_beta)[0]
+
+
+def pair_log_containment_and_volume(
+    lo: torch.Tensor,
+    hi: torch.Tensor,
+    i: torch.Tensor,
+    j: torch.Tensor,
+    *,
+    beta: float,
+    gumbel_beta: float | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(P,)` `log P(box_i ⊆ box_j)` and the `(n,)` soft log-volumes of the boxes.
 
     Two exact evaluation orders, picked for speed: when the pairs cover a good part of the
-    n² grid (full-batch training), every intersection is formed densely by broadcasting and
-    the pairs read scalars out of the `(n, n)` result; otherwise each pair's corners are
-    gathered. Either way each box's own volume is computed once per node, not per pair.
+    n² grid (full-batch training), every intersection is formed densely in one autograd
+    node with a hand-written gradient (`models.dense_pairs`; the per-operation overhead is
+    the whole cost at that size); otherwise each pair's corners are gathered. Either way each
+    box's own volume is computed once per node, not per pair, and returned so that the
+    volume priors reuse it.
     """
     n, d = lo.shape
-    log_vol = ops.log_volume(lo, hi, beta=beta)
     dense = i.numel() * _DENSE_MIN_FILL >= n * n and n * n * d <= _DENSE_MAX_ELEMENTS
     if dense:
-        ilo, ihi = ops.intersection(
-            lo[:, None], hi[:, None], lo[None], hi[None], gumbel_beta=gumbel_beta
-        )
-        log_int = ops.log_volume(ilo, ihi, beta=beta)[i, j]
-    else:
-        # index_select's backward (index_add) is ~2x faster than advanced indexing's.
-        ilo, ihi = ops.intersection(
-            lo.index_select(0, i),
-            hi.index_select(0, i),
-            lo.index_select(0, j),
-            hi.index_select(0, j),
-            gumbel_beta=gumbel_beta,
-        )
-        log_int = ops.log_volume(ilo, ihi, beta=beta)
-    return (log_int - log_vol.index_select(0, i)).clamp(max=0.0)
+        return dense_pair_log_containment(lo, hi, i, j, beta=beta, gumbel_beta=gumbel_beta)
+    log_vol = ops.log_volume(lo, hi, beta=beta)
+    # index_select's backward (index_add) is ~2x faster than advanced indexing's.
+    ilo, ihi = ops.intersection(
+        lo.index_select(0, i),
+        hi.index_select(0, i),
+        lo.index_select(0, j),
+        hi.index_select(0, j),
+        gumbel_beta=gumbel_beta,
+    )
+    log_int = ops.log_volume(ilo, ihi, beta=beta)
+    return (log_int - log_vol.index_select(0, i)).clamp(max=0.0), log_vol
 
 
 def paper_loss(
@@ -119,9 +132,10 @@ def paper_loss(
     + Σ_boxes Σ_{k<l} |s_k - s_l| / d²`, with the hard intersection and soft volume at β.
     """
     d = lo.shape[1]
-    p = torch.exp(pair_log_containment(lo, hi, i, j, beta=params.beta, gumbel_beta=None))
-    overlap = _PAPER_OVERLAP_MULT * ((p - y) ** 2).sum()
-    log_vol = ops.log_volume(lo, hi, beta=params.beta)
+    log_p, log_vol = pair_log_containment_and_volume(
+        lo, hi, i, j, beta=params.beta, gumbel_beta=None
+    )
+    overlap = _PAPER_OVERLAP_MULT * ((torch.exp(log_p) - y) ** 2).sum()
     inv_vol = torch.exp((-log_vol / d).clamp(max=_MAX_INV_VOLUME_LOG)).sum()
     centers = (lo + hi) / 2
     pos = y > 0
@@ -153,25 +167,22 @@ def ours_loss(
     grow until a negative pair stops them, so a parent fills the room its children leave and
     a child whose direct edge was never supervised still lands inside it.
     """
-    log_p = pair_log_containment(lo, hi, i, j, beta=params.beta, gumbel_beta=params.gumbel_beta)
-    capped = -F.softplus(-log_p, beta=_NEG_CAP_SHARPNESS)
-    log_not_p = ops.log1mexp(capped)
-    w_pos, w_neg = params.pos_weight * y, params.neg_weight * (1 - y)
-    bce = -(w_pos * log_p + w_neg * log_not_p).sum() / (w_pos + w_neg).sum().clamp(min=1e-12)
-    if params.ratio_weight > 0:
-        pos = y > 0
-        if bool(pos.any()):
-            ratio = log_p[pos] - torch.log(y[pos])
-            bce = bce + params.ratio_weight * F.smooth_l1_loss(
-                ratio, torch.zeros_like(ratio), beta=1.0
-            )
-    if params.volume_weight == 0:
-        return bce
-    d = lo.shape[1]
-    inv_side = torch.exp(
-        (-ops.log_volume(lo, hi, beta=params.beta) / d).clamp(max=_MAX_INV_VOLUME_LOG)
+    log_p, log_vol = pair_log_containment_and_volume(
+        lo, hi, i, j, beta=params.beta, gumbel_beta=params.gumbel_beta
     )
-    return bce + params.volume_weight * inv_side.mean()
+    # The terms after the geometry, as one autograd node (`models.ours_terms`).
+    return ours_terms(
+        log_p,
+        log_vol,
+        y,
+        dim=lo.shape[1],
+        pos_weight=params.pos_weight,
+        neg_weight=params.neg_weight,
+        ratio_weight=params.ratio_weight,
+        volume_weight=params.volume_weight,
+        cap_sharpness=_NEG_CAP_SHARPNESS,
+        max_inv_volume_log=_MAX_INV_VOLUME_LOG,
+    )
 
 
 @dataclass(frozen=True)
@@ -222,4 +233,14 @@ def get_loss(name: str) -> LossSpec:
         raise ValueError(f"unknown loss {name!r}; valid losses: {', '.join(LOSS_NAMES)}") from None
 
 
-__all__ = ["LOSS_NAMES", "LossFn", "LossParams", "LossSpec", "get_loss", "ours_loss", "paper_loss"]
+__all__ = [
+    "LOSS_NAMES",
+    "LossFn",
+    "LossParams",
+    "LossSpec",
+    "get_loss",
+    "ours_loss",
+    "pair_log_containment",
+    "pair_log_containment_and_volume",
+    "paper_loss",
+]

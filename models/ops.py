@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 # Below this β·x, softplus(β·x) underflows to exp(β·x) within float precision, so
 # log(softplus) = β·x - log(β) to ~1e-9 relative. Chosen well above float32's exp underflow.
-_LOG_SOFTPLUS_LINEAR_BELOW = -20.0
+LOG_SOFTPLUS_LINEAR_BELOW = -20.0
 
 
 def _check_positive(name: str, value: float) -> None:
@@ -43,7 +43,7 @@ def log_softplus(x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
     # Below the switch point, log softplus(t) = t to ~1e-9, so continue it linearly from
     # there: log softplus(max(t, c)) + min(t - c, 0). No `where`, so no NaN can leak into
     # the gradient, and the tail keeps slope 1.
-    c = _LOG_SOFTPLUS_LINEAR_BELOW
+    c = LOG_SOFTPLUS_LINEAR_BELOW
     return torch.log(F.softplus(t.clamp(min=c))) + (t - c).clamp(max=0.0) - math.log(beta)
 
 

@@ -80,24 +80,27 @@ class TrainStep:
         self.net, self.z, self.spec, self.params, self.config = net, z, spec, params, config
         self.device = z.device
         self.optimizer = _adam(net, config)
+        # Full batch: the same pairs every epoch, so their tensors are built once.
+        self._fixed: tuple[EpochPairs, tuple[torch.Tensor, ...]] | None = None
+
+    def _tensors(self, *arrays: np.ndarray) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.from_numpy(a).to(self.device) for a in arrays)
 
     def __call__(self, batch: EpochPairs, epoch: int, full: bool) -> float:
-        self.net.train()
+        if not self.net.training:  # `train()` walks every module: skip it when already set
+            self.net.train()
         if full:
             # Full batch: every universe node is in the batch; indices are already local.
-            feats, i, j = self.z, batch.i, batch.j
+            feats = self.z
+            if self._fixed is None or self._fixed[0] is not batch:
+                self._fixed = (batch, self._tensors(batch.i, batch.j, batch.y))
+            i, j, y = self._fixed[1]
         else:
-            nodes, i, j = _compact(batch.i, batch.j, self.z.shape[0])
+            nodes, li, lj = _compact(batch.i, batch.j, self.z.shape[0])
             feats = self.z[torch.from_numpy(nodes).to(self.device)]
+            i, j, y = self._tensors(li, lj, batch.y)
         lo, hi = self.net.forward_transformed(feats)
-        loss = self.spec(
-            lo,
-            hi,
-            torch.from_numpy(i).to(self.device),
-            torch.from_numpy(j).to(self.device),
-            torch.from_numpy(batch.y).to(self.device),
-            self.params,
-        )
+        loss = self.spec(lo, hi, i, j, y, self.params)
         value = float(loss.item())
         if not math.isfinite(value):
             raise TrainingError(
