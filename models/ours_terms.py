@@ -53,7 +53,7 @@ def _terms(
 
 class _OursTerms(torch.autograd.Function):
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         log_p: torch.Tensor,
         log_vol: torch.Tensor,
@@ -67,10 +67,8 @@ class _OursTerms(torch.autograd.Function):
         return loss
 
     @staticmethod
-    @torch.autograd.function.once_differentiable  # type: ignore[misc]
-    def backward(  # type: ignore[override]
-        ctx: Any, grad: torch.Tensor
-    ) -> tuple[torch.Tensor | None, ...]:
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         log_p, capped, w_pos, w_neg, total, ratio, n_pos, side_log, inv_side = ctx.saved_tensors
         _, _, ratio_weight, volume_weight, cap_k, max_inv_log = ctx.consts
         d_not_p = -1.0 / torch.expm1(-capped)  # ℓ'(log P̃) < 0; capped < -log(2)/k, finite
@@ -111,8 +109,15 @@ def ours_terms(
     """
     if not math.isfinite(cap_sharpness) or cap_sharpness <= 0:
         raise ValueError(f"cap_sharpness must be a finite number > 0, got {cap_sharpness}")
-    consts = (pos_weight, neg_weight, ratio_weight, volume_weight, cap_sharpness, max_inv_volume_log)
-    loss: torch.Tensor = _OursTerms.apply(log_p, log_vol, y, dim, consts)
+    consts = (
+        pos_weight,
+        neg_weight,
+        ratio_weight,
+        volume_weight,
+        cap_sharpness,
+        max_inv_volume_log,
+    )
+    loss: torch.Tensor = _OursTerms.apply(log_p, log_vol, y, dim, consts)  # type: ignore[no-untyped-call]
     return loss
 
 
