@@ -18,12 +18,15 @@ class Task2BoxScorer:
 
     Args:
         config: the trainer configuration.
+        soft_val: validate on the pairs' own targets (transfer: early stopping on Spearman ρ
+            of the soft scores) instead of binary containment (hierarchies: `y >= 1`).
     """
 
     name = "task2box"
 
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: TrainConfig, *, soft_val: bool = False) -> None:
         self.config = config
+        self.soft_val = soft_val
         self._model: TrainedBoxModel | None = None
 
     def fit(
@@ -38,11 +41,12 @@ class Task2BoxScorer:
         train = PairSet(pairs[:, 0], pairs[:, 1], y, closed_world=False)
         val_set = None
         if val is not None:
-            # Early stopping watches what the benchmark scores: containment (y = 1 exactly for
-            # ancestor pairs), so binary validation targets make the trainer's "auto" metric
-            # average precision instead of a rank correlation with the overlap fractions.
-            contained = (val[1] >= 1.0).astype(np.float32)
-            val_set = PairSet(val[0][:, 0], val[0][:, 1], contained)
+            # Early stopping watches what the benchmark scores. Hierarchies: containment (y = 1
+            # exactly for ancestor pairs), so binary validation targets make the trainer's
+            # "auto" metric average precision instead of a rank correlation with the overlap
+            # fractions. Transfer (`soft_val`): the soft scores themselves.
+            target = val[1] if self.soft_val else (val[1] >= 1.0)
+            val_set = PairSet(val[0][:, 0], val[0][:, 1], np.asarray(target, dtype=np.float32))
         self._model = fit(x, train, self.config, val=val_set)
         return self
 

@@ -71,9 +71,10 @@ class Task2BoxFactory:
     """Builds Task2Box with a given seed (a module-level class, so it pickles to workers)."""
 
     config: TrainConfig
+    soft_val: bool = False
 
     def __call__(self, seed: int) -> PairBaseline:
-        return Task2BoxScorer(replace(self.config, seed=seed))
+        return Task2BoxScorer(replace(self.config, seed=seed), soft_val=self.soft_val)
 
 
 def set_config(dim: int, epochs: int, device: str) -> SetTrainConfig:

@@ -68,7 +68,10 @@ def model_specs(
         for loss in losses:
             config = transfer_train_config(dim, epochs=budget.task2box_epochs, device=device)
             config = dataclasses.replace(config, loss=loss)
-            specs.append(ModelSpec("task2box", Task2BoxFactory(config), loss=loss, dim=dim))
+            # soft_val: early stopping reads Spearman ρ on the validation pairs' own targets
+            # (binarized at y >= 1, as for hierarchies, every tanh target is 0 and ρ too).
+            factory = Task2BoxFactory(config, soft_val=True)
+            specs.append(ModelSpec("task2box", factory, loss=loss, dim=dim))
     return specs + [
         ModelSpec(name, TransferBaselineFactory(name, budget.classifier_epochs, device))
         for name in BASELINES
