@@ -23,6 +23,7 @@ from backend.errors import AtlasError, InvalidInputError
 from backend.jobs import train_data
 from backend.jobs.publish import fail_map, publish_fitted_map
 from backend.jobs.represent import compute_representations
+from backend.jobs.threads import use_train_threads
 from backend.jobs.train_inputs import (
     containment_targets_for,
     default_representer,
@@ -265,6 +266,7 @@ def _fit(
     phases: _Phases,
 ) -> tuple[TrainedBoxModel, dict[str, float]]:
     """Fit with held-out datasets (for the metrics), then refit on all for the best epoch."""
+    use_train_threads(settings.train_threads)
     split = train_data.split(targets, settings.train_val_fraction, seed=config.seed)
 
     def report(epoch: int, total: int, loss: float) -> None:

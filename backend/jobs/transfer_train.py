@@ -23,6 +23,7 @@ from backend.db.engine import SessionFactory, session_factory_for, session_scope
 from backend.errors import InvalidInputError, InvalidStateError
 from backend.jobs.publish import fail_map, publish_fitted_map
 from backend.jobs.represent import compute_representations
+from backend.jobs.threads import use_train_threads
 from backend.jobs.train_job import MapOutcome, Progress, TrainFailed, TrainRequest, TrainSummary
 from backend.jobs.transfer_data import NO_SCORES, TransferTrainingData, load_transfer_data
 from backend.representations.label_text import KIND as LABEL_TEXT
@@ -192,6 +193,7 @@ def _fit(
     phases: _Progress,
 ) -> tuple[TrainedBoxModel, dict[str, float]]:
     """Fit with held-out pair groups (metrics, early stopping), then refit on every pair."""
+    use_train_threads(settings.train_threads)
     source, target = data.source, data.target
     n_groups = len({(min(s, t), max(s, t)) for s, t in zip(source, target, strict=True)})
     fraction = settings.train_val_fraction if n_groups >= MIN_GROUPS_FOR_VALIDATION else 0.0
