@@ -41,6 +41,7 @@ class ApiBenchConfig:
     tool: str = "auto"  # auto | wrk | python
     max_requests: int = 2_000_000
     log_level: str = "INFO"
+    wrk_threads: int = 2
 
 
 def _free_port() -> int:
@@ -194,7 +195,7 @@ def _load(
             paths,
             concurrency=config.concurrency,
             duration_s=duration_s,
-            threads=2,
+            threads=config.wrk_threads,
             headers=headers,
         )
     return run_python(

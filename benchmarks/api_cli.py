@@ -28,6 +28,12 @@ def bench_api(
     concurrency: Annotated[int, typer.Option(min=1, max=512, help="Concurrent clients.")] = 32,
     tool: Annotated[str, typer.Option(help="auto (wrk if installed), wrk or python.")] = "auto",
     log_level: Annotated[str, typer.Option(help="Server T2B_LOG_LEVEL.")] = "INFO",
+    wrk_threads: Annotated[
+        int,
+        typer.Option(
+            min=1, max=16, help="wrk threads (they share the server's cores on one machine)."
+        ),
+    ] = 2,
     workdir: Annotated[
         Path | None, typer.Option(help="Keep the atlas and server log here (default: temp).")
     ] = None,
@@ -46,13 +52,15 @@ def bench_api(
         concurrency=concurrency,
         tool=tool,
         log_level=log_level.upper(),
+        wrk_threads=wrk_threads,
     )
     with tempfile.TemporaryDirectory(prefix="t2b-bench-api-") as tmp:
         report = run_api_bench(workdir or Path(tmp), config, reuse=reuse)
     results = report["results"]
     health = next(r for r in results if r["endpoint"] == "/healthz")
     table = Table(
-        title=f"API under {concurrency} clients, {workers} worker(s), {report['tool']}, "
+        title=f"API under {concurrency} clients, {workers} worker(s), {report['tool']} "
+        f"({wrk_threads} threads if wrk), "
         f"{datasets} datasets"
     )
     columns = ("endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "vs /healthz", "CPU ms")

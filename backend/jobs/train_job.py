@@ -21,8 +21,9 @@ from backend.db import repository
 from backend.db.engine import SessionFactory, session_factory_for, session_scope
 from backend.errors import AtlasError, InvalidInputError
 from backend.jobs import train_data
+from backend.jobs.publish import fail_map, publish_fitted_map
 from backend.jobs.represent import compute_representations
-from backend.jobs.runner import JobCancelled
+from backend.jobs.threads import use_train_threads
 from backend.jobs.train_inputs import (
     containment_targets_for,
     default_representer,
@@ -31,7 +32,6 @@ from backend.jobs.train_inputs import (
 from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder
-from backend.serving import checkpoints
 from models.metrics import average_precision, best_f1
 from models.targets import SparseTargets
 from models.train import TrainConfig, fit
@@ -238,25 +238,17 @@ def _train_one(
         )
     try:
         model, metrics = _fit(settings, config, x, targets, dim, fit_index, phases)
-        boxes = model.boxes(x)
-        with session_scope(factory) as session:
-            repository.save_map_boxes(
-                session, map_id=record.id, dataset_ids=ids, lo=boxes.lo, hi=boxes.hi
-            )
-            repository.finish_map(
-                session, map_id=record.id, metrics=metrics, checkpoint=checkpoints.to_bytes(model)
-            )
-        if on_ready is not None:
-            on_ready(record.id)
-        with session_scope(factory) as session:
-            repository.publish_map(session, map_id=record.id)
+        publish_fitted_map(
+            factory,
+            map_id=record.id,
+            dataset_ids=ids,
+            model=model,
+            x=x,
+            metrics=metrics,
+            on_ready=on_ready,
+        )
     except Exception as e:
-        error = f"{type(e).__name__}: {e}"
-        log.error("%d-D map %d failed: %s", dim, record.id, error)
-        with session_scope(factory) as session:
-            repository.fail_map(session, map_id=record.id, error=error)
-        if isinstance(e, JobCancelled):  # shutting down: stop the whole run, not just this map
-            raise
+        error = fail_map(factory, map_id=record.id, what=f"{dim}-D map", error=e)
         return MapOutcome(dim=dim, map_id=record.id, status="failed", error=error)
     if on_published is not None:
         on_published(record.id)
@@ -274,6 +266,7 @@ def _fit(
     phases: _Phases,
 ) -> tuple[TrainedBoxModel, dict[str, float]]:
     """Fit with held-out datasets (for the metrics), then refit on all for the best epoch."""
+    use_train_threads(settings.train_threads)
     split = train_data.split(targets, settings.train_val_fraction, seed=config.seed)
 
     def report(epoch: int, total: int, loss: float) -> None:

@@ -21,12 +21,13 @@ from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_factory_for, session_scope
 from backend.errors import InvalidInputError, InvalidStateError
+from backend.jobs.publish import fail_map, publish_fitted_map
 from backend.jobs.represent import compute_representations
+from backend.jobs.threads import use_train_threads
 from backend.jobs.train_job import MapOutcome, Progress, TrainFailed, TrainRequest, TrainSummary
 from backend.jobs.transfer_data import NO_SCORES, TransferTrainingData, load_transfer_data
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
-from backend.serving import checkpoints
 from models.metrics import spearman
 from models.train import TrainConfig, fit
 from models.trained import TrainedBoxModel
@@ -168,25 +169,17 @@ def _train_one(
     try:
         model, metrics = _fit(settings, config, data, dim, phases)
         phases.step(f"{dim}-D transfer map: saving")  # early stopping leaves epochs unused
-        boxes = model.boxes(data.x)
-        with session_scope(factory) as session:
-            repository.save_map_boxes(
-                session, map_id=record.id, dataset_ids=data.ids, lo=boxes.lo, hi=boxes.hi
-            )
-            repository.finish_map(
-                session, map_id=record.id, metrics=metrics, checkpoint=checkpoints.to_bytes(model)
-            )
-        if on_ready is not None:
-            on_ready(record.id)
-        with session_scope(factory) as session:
-            repository.publish_map(session, map_id=record.id)
+        publish_fitted_map(
+            factory,
+            map_id=record.id,
+            dataset_ids=data.ids,
+            model=model,
+            x=data.x,
+            metrics=metrics,
+            on_ready=on_ready,
+        )
     except Exception as e:
-        error = f"{type(e).__name__}: {e}"
-        log.error("%d-D transfer map %d failed: %s", dim, record.id, error)
-        with session_scope(factory) as session:
-            repository.fail_map(session, map_id=record.id, error=error)
-        if getattr(e, "code", None) == "cancelled":  # a shutdown must still stop the job
-            raise
+        error = fail_map(factory, map_id=record.id, what=f"{dim}-D transfer map", error=e)
         return MapOutcome(dim=dim, map_id=record.id, status="failed", error=error)
     log.info("published %d-D transfer map %d: %s", dim, record.id, metrics)
     return MapOutcome(dim=dim, map_id=record.id, status="published", metrics=metrics)
@@ -200,6 +193,7 @@ def _fit(
     phases: _Progress,
 ) -> tuple[TrainedBoxModel, dict[str, float]]:
     """Fit with held-out pair groups (metrics, early stopping), then refit on every pair."""
+    use_train_threads(settings.train_threads)
     source, target = data.source, data.target
     n_groups = len({(min(s, t), max(s, t)) for s, t in zip(source, target, strict=True)})
     fraction = settings.train_val_fraction if n_groups >= MIN_GROUPS_FOR_VALIDATION else 0.0

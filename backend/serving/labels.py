@@ -52,7 +52,12 @@ class LabelIndex:
 
     def shared(self, a: int, b: int, limit: int = SHARED_LABELS_LIMIT) -> list[str]:
         """`shared_labels(labels(a), labels(b), limit)`."""
-        return _shared(self._labels[a], self._keys[a], self._keysets[b], limit)
+        # One C-level set intersection (it walks the smaller set) first: most pairs in a
+        # ranked list share nothing, and then A's labels, possibly thousands, are not walked.
+        common = self._keysets[a] & self._keysets[b]
+        if not common:
+            return []
+        return _shared(self._labels[a], self._keys[a], common, limit)
 
     def shared_with(
         self, labels: Sequence[str], keys: Sequence[str], b: int, limit: int = SHARED_LABELS_LIMIT
@@ -66,8 +71,10 @@ def _shared(
 ) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
+    # Distinct shared keys are keys of B: stop once as many as can exist have been found.
+    wanted = min(limit, len(keyset_b))
     for label, key in zip(labels_a, keys_a, strict=True):
-        if len(out) >= limit:
+        if len(out) >= wanted:
             break
         if key in keyset_b and key not in seen:
             seen.add(key)

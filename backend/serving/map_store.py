@@ -181,25 +181,41 @@ class MapStore:
 
     # --- the list of maps ---------------------------------------------------------------
 
-    def records_fresh(self) -> bool:
-        """Whether the cached map list can be used without reading the database."""
+    def has_records(self) -> bool:
+        """Whether a map list can be served without the caller reading the database: one
+        was read and not forgotten since (an aged one is served while being re-read)."""
         with self._lock:
-            return time.monotonic() - self._records_at < self._ttl_s
+            return self._records_at > -float("inf")
 
     def records(self) -> dict[int, repository.MapRecord]:
-        """Every map's metadata by id, re-read from the database at most once per `ttl_s`.
+        """Every map's metadata by id, re-read from the database about once per `ttl_s`.
 
-        When the list merely aged out and another thread is already re-reading it, the aged
-        list is returned rather than queuing every request behind the database. After
-        `forget_records()` nobody gets the old list.
+        Stale-while-revalidate: once the list is older than `ttl_s`, the aged list is still
+        returned and one background thread re-reads it, so no request waits on the database
+        merely because a second has passed (under load, each refresh used to send a burst of
+        requests through the thread pool). A list that was never read, or was forgotten
+        (`forget_records()`, after a publish in this process), is read in the caller's thread:
+        nobody gets the old list after a publish here.
         """
         with self._lock:
             if time.monotonic() - self._records_at < self._ttl_s:
                 return self._records
-            if self._refreshing and self._records_at > -float("inf"):
+            if self._records_at > -float("inf"):
+                if not self._refreshing:
+                    self._refreshing += 1
+                    threading.Thread(
+                        target=self._refresh_quietly,
+                        args=(self._generation,),
+                        name="map-list-refresh",
+                        daemon=True,
+                    ).start()
                 return self._records
             self._refreshing += 1
             generation = self._generation
+        return self._read_records(generation)
+
+    def _read_records(self, generation: int) -> dict[int, repository.MapRecord]:
+        """Reads the list (the caller has counted itself in `_refreshing`)."""
         try:
             with session_scope(self.sessions) as session:
                 records = {r.id: r for r in repository.list_maps(session)}
@@ -212,6 +228,12 @@ class MapStore:
             if generation == self._generation:
                 self._records_at = time.monotonic()
         return records
+
+    def _refresh_quietly(self, generation: int) -> None:
+        try:
+            self._read_records(generation)
+        except Exception:  # the aged list keeps being served; the next request retries
+            log.warning("re-reading the map list failed", exc_info=True)
 
     def forget_records(self) -> None:
         """Makes the next request re-read the maps' metadata (after a publish here)."""
@@ -332,9 +354,10 @@ class MapStore:
         return loaded
 
     def is_warm(self, relation: str, map_id: int | None) -> bool:
-        """Whether `scoring_map(relation, map_id)` would touch no database: the map list is
-        fresh and the map is in memory (routes then answer without a thread hop)."""
-        if not self.records_fresh():
+        """Whether `scoring_map(relation, map_id)` would touch no database: the map list was
+        read (an aged one is fine: it is re-read in the background) and the map is in memory
+        (routes then answer without a thread hop)."""
+        if not self.has_records():
             return False
         try:
             target = self.scoring_map_id(relation) if map_id is None else map_id

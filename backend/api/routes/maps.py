@@ -63,7 +63,7 @@ async def map_boxes(
         record = store.record(map_id)
         return payloads.get(record, store.get_record(record))
 
-    warm = store.records_fresh() and store.cached(map_id) is not None
+    warm = store.has_records() and store.cached(map_id) is not None
     warm = warm and payloads.cached(store.record(map_id)) is not None
     body = await run_inline_if(warm, payload)
     headers = {"ETag": body.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}

@@ -113,7 +113,7 @@ def test_the_map_list_is_reread_after_its_ttl_or_when_forgotten(
     assert store.scoring_map_id("containment") == newer
     store.get(newer)
     assert store.is_warm("containment", None)
-    assert MapStore(sessions, ttl_s=0).records_fresh() is False
+    assert MapStore(sessions, ttl_s=0).has_records() is False
 
 
 def test_scoring_map_is_the_highest_dimension(
@@ -154,12 +154,37 @@ def test_an_aged_list_is_served_while_one_thread_rereads_it(
         return real(session)
 
     monkeypatch.setattr(repository, "list_maps", slow)
-    reader = threading.Thread(target=store.records)
+    served: list[dict[int, repository.MapRecord]] = []
+    reader = threading.Thread(target=lambda: served.append(store.records()))
     reader.start()
-    assert entered.wait(30)
+    assert entered.wait(30)  # the re-read runs in the background...
+    reader.join(30)
+    assert served == [first] and served[0] is first  # ...while the caller got the aged list
     assert store.records() is first  # no second query while the first is in flight
+    assert store.has_records()
     store.forget_records()
+    assert not store.has_records()
     release.set()  # a forgotten list is never served stale: this call reads again
     assert set(store.records()) == set(first)
-    reader.join()
     assert len(reads) == 2
+
+
+def test_a_failed_background_reread_keeps_serving_the_aged_list(
+    sessions: SessionFactory, maps: dict[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MapStore(sessions, ttl_s=0.0)
+    first = store.records()
+    failed = threading.Event()
+
+    def broken(session: Session, **kw: object) -> list[repository.MapRecord]:
+        failed.set()
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(repository, "list_maps", broken)
+    assert store.records() is first  # aged: served, and a background re-read starts
+    assert failed.wait(30)
+    for _ in range(100):  # the failed re-read has finished and counted itself out
+        if store.records() is first and store.has_records():
+            break
+    assert store.records() is first
+    assert store.scoring_map_id("containment") == maps[5]

@@ -1,0 +1,67 @@
+"""The last step of every training job: write a fitted map, then publish it, or fail it.
+
+Shared by the containment and the transfer train jobs so that both keep the same guarantee:
+the boxes and the checkpoint are written first, the publish is its own transaction after them,
+and readers see the previous published map until that commit. A failed (or NaN) fit marks
+its map `failed` and publishes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from backend.db import repository
+from backend.db.engine import SessionFactory, session_scope
+from backend.jobs.runner import JobCancelled
+from backend.serving import checkpoints
+from models.trained import TrainedBoxModel
+
+log = logging.getLogger(__name__)
+
+
+def publish_fitted_map(
+    factory: SessionFactory,
+    *,
+    map_id: int,
+    dataset_ids: Sequence[str],
+    model: TrainedBoxModel,
+    x: np.ndarray,
+    metrics: dict[str, float],
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Writes the boxes of `x` under `model` and the checkpoint, then publishes the map.
+
+    `on_ready(map_id)` runs between the two, so a server can load the map into memory before
+    readers are switched to it.
+    """
+    boxes = model.boxes(x)
+    with session_scope(factory) as session:
+        repository.save_map_boxes(
+            session, map_id=map_id, dataset_ids=list(dataset_ids), lo=boxes.lo, hi=boxes.hi
+        )
+        repository.finish_map(
+            session, map_id=map_id, metrics=metrics, checkpoint=checkpoints.to_bytes(model)
+        )
+    if on_ready is not None:
+        on_ready(map_id)
+    with session_scope(factory) as session:
+        repository.publish_map(session, map_id=map_id)
+
+
+def fail_map(factory: SessionFactory, *, map_id: int, what: str, error: Exception) -> str:
+    """Marks the map failed (readers keep the previous map) and returns the error text.
+
+    Raises:
+        JobCancelled: again, after recording it, when the job is being stopped: a shutdown
+            stops the whole run, not just this map.
+    """
+    text = f"{type(error).__name__}: {error}"
+    log.error("%s %d failed: %s", what, map_id, text)
+    with session_scope(factory) as session:
+        repository.fail_map(session, map_id=map_id, error=text)
+    if isinstance(error, JobCancelled):
+        raise error
+    return text
