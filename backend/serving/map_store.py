@@ -4,9 +4,10 @@ A map's boxes never change once it is `ready` (the repository only writes boxes 
 is training), so the arrays of map N can be cached forever under the key N, and each response
 is computed from exactly one map's arrays: a reader sees the old map or the new one, never a
 mix. What changes is *which* map is published, and a map's status. Those are read from the
-database at most once per `ttl_s` (1 s) per process, so requests normally touch no database
-at all; a publish in this process calls `forget_records()` and is seen at once, a publish by
-another process (the CLI, another worker) within `ttl_s`. Old maps leave by LRU.
+database about once per `ttl_s` (1 s) per process, by a background thread while the aged list
+is still served, so requests normally touch no database at all; a publish in this process
+calls `forget_records()` and is seen at once, a publish by another process (the CLI, another
+worker) within about `ttl_s` plus one read. Old maps leave by LRU.
 """
 
 from __future__ import annotations
