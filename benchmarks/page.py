@@ -18,9 +18,10 @@ import statistics
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -44,6 +45,7 @@ VIEWPORT = {"width": 1280, "height": 800}
 class PageResult:
     """One row of the benchmark table (milliseconds)."""
 
+    frontend: str
     boxes: int
     scripts_ready_ms: float
     first_render_ms: float
@@ -126,14 +128,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve_page() -> Iterator[str]:
+def serve_page(frontend: Path | None = None) -> Iterator[str]:
     """Serve the page (static files and plotly.js only) on loopback in a thread.
+
+    Args:
+        frontend: The page's folder; the repository's `frontend/` by default.
 
     Yields:
         The base URL.
     """
     app = FastAPI()
-    mount_frontend(app)
+    mount_frontend(app, frontend)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -207,7 +212,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def measure(base_url: str, n: int, browser: Any) -> PageResult:
+def measure(base_url: str, n: int, browser: Any, label: str = "frontend") -> PageResult:
     """Load the page with n boxes, then zoom and pan; return the timings."""
     responses = _responses(synthetic_map(n))
     bodies = {path: json.dumps(body) for path, body in responses.items()}
@@ -253,6 +258,7 @@ def measure(base_url: str, n: int, browser: Any) -> PageResult:
     finally:
         page.close()
     return PageResult(
+        frontend=label,
         boxes=n,
         scripts_ready_ms=round(started, 1),
         first_render_ms=round(first, 1),
@@ -264,16 +270,27 @@ def measure(base_url: str, n: int, browser: Any) -> PageResult:
     )
 
 
-def run_page_bench(sizes: list[int]) -> list[PageResult]:
-    """Measure each map size in one browser, smallest first."""
+def run_page_bench(sizes: list[int], frontends: list[Path] | None = None) -> list[PageResult]:
+    """Measure each map size in one browser, smallest first.
+
+    Args:
+        sizes: Map sizes (numbers of boxes).
+        frontends: Page folders to compare (A/B); each size is measured for each folder in turn,
+            so both see the same machine load. The repository's `frontend/` when None.
+
+    Returns:
+        One result per (size, folder).
+    """
     from playwright.sync_api import sync_playwright
 
+    folders: list[Path | None] = list(frontends) if frontends else [None]
     results = []
-    with (
-        serve_page() as base_url,
-        sync_playwright() as playwright,
-        launch_chromium(playwright) as browser,
-    ):
+    with ExitStack() as stack:
+        urls = [stack.enter_context(serve_page(folder)) for folder in folders]
+        playwright = stack.enter_context(sync_playwright())
+        browser = stack.enter_context(launch_chromium(playwright))
         for n in sorted(sizes):
-            results.append(measure(base_url, n, browser))
+            for folder, base_url in zip(folders, urls, strict=True):
+                label = str(folder) if folder is not None else "frontend"
+                results.append(measure(base_url, n, browser, label))
     return results

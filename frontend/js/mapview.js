@@ -6,16 +6,26 @@
  * Plotly's autosize for the same reason. Expected DOM: div#map and p#map-status.
  */
 
-import { passesFilters, selectVisible, zoomFactor } from './boxes.js';
+import {
+  CULL_MARGIN,
+  boxesInRegion,
+  expandView,
+  passesFilters,
+  regionContains,
+  selectVisible,
+  zoomFactor,
+} from './boxes.js';
 import { colorGroups } from './colors.js';
 import { byId } from './dom.js';
 import { mapLabel } from './maps.js';
 import { showNotice } from './notice.js';
-import { PLOT_CONFIG, buildLayout } from './layout.js';
+import { buildLayout, plotConfig } from './layout.js';
 import { buildTraces } from './plot.js';
 import { writeLocation } from './state.js';
 
-const VIEW_SETTLE_MS = 120;
+// Plotly reports a wheel zoom 50 ms after the last wheel event; waiting this much longer before
+// redrawing keeps a burst of notches (or a slow frame between them) from redrawing mid-burst.
+const VIEW_SETTLE_MS = 200;
 const RESIZE_SETTLE_MS = 60;
 const MIN_PLOT_PX = 200;
 /** User Timing mark set after the first draw; benchmarks/page.py reads it. */
@@ -70,6 +80,7 @@ export function createMapView(app, handlers) {
   let drawPending = false;
   let listening = false;
   let limit = -1;
+  let drawnRegion = null; // the widened view boxes were culled to (null: not culled)
   let size = null;
   let viewKey = 0;
   let colors = null;
@@ -102,6 +113,11 @@ export function createMapView(app, handlers) {
       colors = { model, mode: state.color, ...colorGroups(model, state.color) };
     const visible = selectVisible(model.rank, state.top, zoomFactor(model.bounds, state.view));
     limit = visible.limit;
+    drawnRegion = state.view ? expandView(state.view, CULL_MARGIN) : null;
+    if (drawnRegion) {
+      visible.shown = boxesInRegion(model, visible.shown, drawnRegion);
+      visible.fading = boxesInRegion(model, visible.fading, drawnRegion);
+    }
     const placed = app.placed && app.placed.mapId === model.map.id ? app.placed.box : null;
     const scene = {
       ...visible,
@@ -123,7 +139,7 @@ export function createMapView(app, handlers) {
     gd.dataset.drawn = String(drawn.length);
     gd.dataset.mapSize = String(model.n);
     byId('map-status').textContent = statusText(model, drawn.length, layers);
-    return window.Plotly.react(gd, traces, layout, PLOT_CONFIG).then(() => {
+    return window.Plotly.react(gd, traces, layout, plotConfig(window.devicePixelRatio)).then(() => {
       if (!performance.getEntriesByName(FIRST_RENDER_MARK).length) performance.mark(FIRST_RENDER_MARK);
       listen();
     });
@@ -174,11 +190,8 @@ export function createMapView(app, handlers) {
       if (![x0, x1, y0, y1].every(Number.isFinite)) return;
       app.state.view = { x0, x1, y0, y1 };
       writeLocation(app.state, false);
-      if (
-        selectVisible(app.model.rank, app.state.top, zoomFactor(app.model.bounds, app.state.view)).limit !==
-        limit
-      )
-        render();
+      const admitted = selectVisible(app.model.rank, app.state.top, zoomFactor(app.model.bounds, app.state.view));
+      if (admitted.limit !== limit || (drawnRegion && !regionContains(drawnRegion, app.state.view))) render();
     }, VIEW_SETTLE_MS);
   };
 
