@@ -73,10 +73,11 @@ function statusText(model, drawn, layers) {
  *   placed: {box: object|null, mapId: number}|null}} app
  *   The page (read on every draw; `app.state.view` is written on pan/zoom).
  * @param {MapViewHandlers} handlers - Callbacks.
+ * @param {Promise<void>} [ready] - Settles once plotly.js has loaded; no Plotly call runs before.
  * @returns {{render: () => void, moveView: (view: object|null) => void, clear: () => Promise<void>}}
  */
-export function createMapView(app, handlers) {
-  let plotChain = Promise.resolve();
+export function createMapView(app, handlers, ready = Promise.resolve()) {
+  let plotChain = ready;
   let drawPending = false;
   let listening = false;
   let limit = -1;
@@ -108,7 +109,7 @@ export function createMapView(app, handlers) {
    */
   const draw = () => {
     const { model, state } = app;
-    if (!model) return undefined;
+    if (!model || !window.Plotly) return undefined; // no plotly: init() says so
     if (!colors || colors.model !== model || colors.mode !== state.color)
       colors = { model, mode: state.color, ...colorGroups(model, state.color) };
     const visible = selectVisible(model.rank, state.top, zoomFactor(model.bounds, state.view));
@@ -231,7 +232,7 @@ export function createMapView(app, handlers) {
    */
   const clear = () =>
     queuePlot(() => {
-      window.Plotly.purge(graph());
+      if (window.Plotly) window.Plotly.purge(graph());
       if (observer) observer.disconnect();
       listening = false;
       size = null;
