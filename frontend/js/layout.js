@@ -44,6 +44,17 @@ export function plotConfig(devicePixelRatio) {
 }
 
 /**
+ * How many data units one screen pixel spans along each axis, for a view drawn in an area.
+ * @param {import('./boxes.js').Bounds} view - The axis ranges shown.
+ * @param {{width: number, height: number}} area - The plot area in pixels.
+ * @returns {{x: number, y: number}} Data units per pixel (0 for a degenerate area).
+ */
+export function dataPerPixel(view, area) {
+  const per = (span, px) => (px > 0 && Number.isFinite(span) ? Math.abs(span) / px : 0);
+  return { x: per(view.x1 - view.x0, area.width), y: per(view.y1 - view.y0, area.height) };
+}
+
+/**
  * The layout: axis titles, the view's ranges and a legend above the plot.
  * @param {import('./boxes.js').BoxModel} model - The boxes.
  * @param {{view: import('./boxes.js').Bounds|null, legendTitle: string, viewKey: string,

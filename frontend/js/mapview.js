@@ -19,7 +19,7 @@ import { colorGroups } from './colors.js';
 import { byId } from './dom.js';
 import { mapLabel } from './maps.js';
 import { showNotice } from './notice.js';
-import { buildLayout, plotConfig } from './layout.js';
+import { buildLayout, dataPerPixel, plotConfig } from './layout.js';
 import { buildTraces } from './plot.js';
 import { writeLocation } from './state.js';
 
@@ -44,6 +44,22 @@ const LEGEND_TITLES = { license: 'Colour: license', size: 'Colour: size', classe
  */
 function graph() {
   return byId('map');
+}
+
+/**
+ * The plot area's size in screen pixels: Plotly's drag rectangle once drawn (it includes the
+ * margins Plotly grew for the legend), else the figure less the layout's margins.
+ * @param {HTMLElement} gd - The graph div.
+ * @param {{width: number, height: number, margin: {l: number, r: number, t: number, b: number}}} layout
+ *   The layout about to be drawn.
+ * @returns {{width: number, height: number}} The plot area.
+ */
+function plotArea(gd, layout) {
+  const drag = gd.querySelector('.nsewdrag');
+  const rect = drag ? drag.getBoundingClientRect() : null;
+  if (rect && rect.width > 0 && rect.height > 0) return { width: rect.width, height: rect.height };
+  const { l, r, t, b } = layout.margin;
+  return { width: layout.width - l - r, height: layout.height - t - b };
 }
 
 /**
@@ -120,23 +136,25 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
       visible.fading = boxesInRegion(model, visible.fading, drawnRegion);
     }
     const placed = app.placed && app.placed.mapId === model.map.id ? app.placed.box : null;
-    const scene = {
-      ...visible,
-      colors,
-      passes: (i) => passesFilters(model, i, state),
-      roles: handlers.roles(),
-      placed,
-    };
-    const { traces, drawn, layers } = buildTraces(model, scene);
+    const roles = handlers.roles();
     const gd = graph();
     const box = gd.getBoundingClientRect();
     size = {
       width: Math.max(MIN_PLOT_PX, Math.floor(box.width)),
       height: Math.max(MIN_PLOT_PX, Math.floor(box.height)),
     };
-    const legendTitle = scene.roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
+    const legendTitle = roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
     const layout = buildLayout(model, { view: state.view, legendTitle, viewKey: `v${viewKey}`, ...size });
     Object.assign(layout, { autosize: false }, size);
+    const scene = {
+      ...visible,
+      colors,
+      passes: (i) => passesFilters(model, i, state),
+      roles,
+      placed,
+      pixel: dataPerPixel(state.view || model.bounds, plotArea(gd, layout)),
+    };
+    const { traces, drawn, layers } = buildTraces(model, scene);
     gd.dataset.drawn = String(drawn.length);
     gd.dataset.mapSize = String(model.n);
     byId('map-status').textContent = statusText(model, drawn.length, layers);
