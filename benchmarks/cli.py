@@ -78,6 +78,15 @@ def bench_crawl(
 def bench_page(
     sizes: Annotated[str, typer.Option(help="Comma-separated numbers of boxes.")] = "1000,10000",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
+    frontend: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A page folder to measure (repeat it to compare builds A/B in one run, "
+            "interleaved per size); the repository's frontend/ by default.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Map page in headless Chromium: first render and zoom/pan frame times (1k, 10k boxes)."""
     from dataclasses import asdict
@@ -88,19 +97,24 @@ def bench_page(
         counts = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError as exc:
         raise typer.BadParameter(f"sizes must be integers, got {sizes!r}") from exc
-    results = run_page_bench(counts)
+    results = run_page_bench(counts, frontend)
     table = Table(title="map page in headless Chromium (SwiftShader WebGL: CPU, no GPU)")
-    names = ("boxes", "scripts ready", "first render", "data→drawn", "zoom p50", "zoom p95")
-    for name in (*names, "pan p50", "pan p95"):
+    compare = len({r.frontend for r in results}) > 1
+    if compare:
+        table.add_column("frontend")
+    names = ["boxes", "scripts ready", "first render", "revisit render", "data→drawn"]
+    for name in (*names, "zoom p50", "zoom p95", "pan p50", "pan p95"):
         table.add_column(name, justify="right")
     for r in results:
         table.add_row(
+            *([r.frontend] if compare else []),
             f"{r.boxes:,}",
             *(
                 f"{v:.0f} ms"
                 for v in (
                     r.scripts_ready_ms,
                     r.first_render_ms,
+                    r.revisit_first_render_ms,
                     r.data_to_render_ms,
                     r.zoom_frame_p50_ms,
                     r.zoom_frame_p95_ms,

@@ -12,6 +12,13 @@ export const VIEW_PADDING = 0.04;
 export const FADE_BAND = 1.6;
 /** The license filter value that matches boxes with no license. */
 export const UNKNOWN_LICENSE = '(none)';
+/**
+ * Zoomed in, only boxes that meet the view widened by this fraction of its size on each side
+ * are drawn: the GPU's cost grows with every rectangle, on screen or not, and zooming in admits
+ * more of them (see selectVisible). The margin keeps a short pan from showing empty edges;
+ * the page redraws once the view leaves the drawn region.
+ */
+export const CULL_MARGIN = 0.25;
 /** Never ask the GPU for more rectangles than this, however far the user zooms. */
 export const MAX_DRAWN = 50000;
 
@@ -182,6 +189,48 @@ export function selectVisible(rank, topN, zoom) {
     fading: Array.from(byRank.subarray(limit, fadeLimit)),
     limit,
   };
+}
+
+/**
+ * The view widened by a fraction of its width and height on each side (corners ordered).
+ * @param {Bounds} view - Axis ranges.
+ * @param {number} margin - Fraction of the view's size added on each side (>= 0).
+ * @returns {Bounds} The widened region.
+ */
+export function expandView(view, margin) {
+  const x0 = Math.min(view.x0, view.x1);
+  const x1 = Math.max(view.x0, view.x1);
+  const y0 = Math.min(view.y0, view.y1);
+  const y1 = Math.max(view.y0, view.y1);
+  const dx = (x1 - x0) * margin;
+  const dy = (y1 - y0) * margin;
+  return { x0: x0 - dx, x1: x1 + dx, y0: y0 - dy, y1: y1 + dy };
+}
+
+/**
+ * Whether a view lies inside a region (both as axis ranges; corners may be in either order).
+ * @param {Bounds} region - The outer ranges.
+ * @param {Bounds} view - The inner ranges.
+ * @returns {boolean} True when every edge of the view is within the region.
+ */
+export function regionContains(region, view) {
+  const r = expandView(region, 0);
+  const v = expandView(view, 0);
+  return v.x0 >= r.x0 && v.x1 <= r.x1 && v.y0 >= r.y0 && v.y1 <= r.y1;
+}
+
+/**
+ * The boxes that meet a region (touching counts), in their given order.
+ * @param {BoxModel} model - The boxes.
+ * @param {number[]} indices - Candidate box indices.
+ * @param {Bounds} region - Ordered ranges (see expandView).
+ * @returns {number[]} The indices whose box overlaps the region.
+ */
+export function boxesInRegion(model, indices, region) {
+  const { x0, x1, y0, y1 } = model;
+  return indices.filter(
+    (i) => x1[i] >= region.x0 && x0[i] <= region.x1 && y1[i] >= region.y0 && y0[i] <= region.y1,
+  );
 }
 
 /**

@@ -15,8 +15,44 @@ export const PLOT_CONFIG = Object.freeze({
   toImageButtonOptions: { format: 'png', filename: 'task2box-map', scale: 2 },
 });
 const LEGEND_GAP_PX = 44;
+// Plotly draws WebGL at 2 canvas pixels per CSS pixel by default. Without a GPU (Chromium's
+// SwiftShader) every frame's cost grows with the canvas's pixels, and on a 1× screen the extra
+// resolution is never seen, so the canvas follows the screen's own ratio (within Plotly's 1–4;
+// capped at 2 as Plotly's default is). The PNG export builds its own plot and is unaffected.
+const MAX_GL_PIXEL_RATIO = 2;
+
 const MIN_PLOT_AREA_PX = 120;
 const COMPACT_WIDTH_PX = 560;
+
+/**
+ * The WebGL canvas's pixels per CSS pixel for a screen's `devicePixelRatio`.
+ * @param {number} devicePixelRatio - `window.devicePixelRatio` (may be fractional or bogus).
+ * @returns {number} A ratio in [1, 2].
+ */
+export function glPixelRatio(devicePixelRatio) {
+  if (!Number.isFinite(devicePixelRatio)) return 1;
+  return Math.min(MAX_GL_PIXEL_RATIO, Math.max(1, devicePixelRatio));
+}
+
+/**
+ * The plot config for a screen.
+ * @param {number} devicePixelRatio - `window.devicePixelRatio`.
+ * @returns {object} PLOT_CONFIG plus the WebGL pixel ratio.
+ */
+export function plotConfig(devicePixelRatio) {
+  return { ...PLOT_CONFIG, plotGlPixelRatio: glPixelRatio(devicePixelRatio) };
+}
+
+/**
+ * How many data units one screen pixel spans along each axis, for a view drawn in an area.
+ * @param {import('./boxes.js').Bounds} view - The axis ranges shown.
+ * @param {{width: number, height: number}} area - The plot area in pixels.
+ * @returns {{x: number, y: number}} Data units per pixel (0 for a degenerate area).
+ */
+export function dataPerPixel(view, area) {
+  const per = (span, px) => (px > 0 && Number.isFinite(span) ? Math.abs(span) / px : 0);
+  return { x: per(view.x1 - view.x0, area.width), y: per(view.y1 - view.y0, area.height) };
+}
 
 /**
  * The layout: axis titles, the view's ranges and a legend above the plot.

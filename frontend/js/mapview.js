@@ -6,16 +6,26 @@
  * Plotly's autosize for the same reason. Expected DOM: div#map and p#map-status.
  */
 
-import { passesFilters, selectVisible, zoomFactor } from './boxes.js';
+import {
+  CULL_MARGIN,
+  boxesInRegion,
+  expandView,
+  passesFilters,
+  regionContains,
+  selectVisible,
+  zoomFactor,
+} from './boxes.js';
 import { colorGroups } from './colors.js';
 import { byId } from './dom.js';
 import { mapLabel } from './maps.js';
 import { showNotice } from './notice.js';
-import { PLOT_CONFIG, buildLayout } from './layout.js';
+import { buildLayout, dataPerPixel, plotConfig } from './layout.js';
 import { buildTraces } from './plot.js';
 import { writeLocation } from './state.js';
 
-const VIEW_SETTLE_MS = 120;
+// Plotly reports a wheel zoom 50 ms after the last wheel event; waiting this much longer before
+// redrawing keeps a burst of notches (or a slow frame between them) from redrawing mid-burst.
+const VIEW_SETTLE_MS = 200;
 const RESIZE_SETTLE_MS = 60;
 const MIN_PLOT_PX = 200;
 /** User Timing mark set after the first draw; benchmarks/page.py reads it. */
@@ -34,6 +44,22 @@ const LEGEND_TITLES = { license: 'Colour: license', size: 'Colour: size', classe
  */
 function graph() {
   return byId('map');
+}
+
+/**
+ * The plot area's size in screen pixels: Plotly's drag rectangle once drawn (it includes the
+ * margins Plotly grew for the legend), else the figure less the layout's margins.
+ * @param {HTMLElement} gd - The graph div.
+ * @param {{width: number, height: number, margin: {l: number, r: number, t: number, b: number}}} layout
+ *   The layout about to be drawn.
+ * @returns {{width: number, height: number}} The plot area.
+ */
+function plotArea(gd, layout) {
+  const drag = gd.querySelector('.nsewdrag');
+  const rect = drag ? drag.getBoundingClientRect() : null;
+  if (rect && rect.width > 0 && rect.height > 0) return { width: rect.width, height: rect.height };
+  const { l, r, t, b } = layout.margin;
+  return { width: layout.width - l - r, height: layout.height - t - b };
 }
 
 /**
@@ -63,13 +89,15 @@ function statusText(model, drawn, layers) {
  *   placed: {box: object|null, mapId: number}|null}} app
  *   The page (read on every draw; `app.state.view` is written on pan/zoom).
  * @param {MapViewHandlers} handlers - Callbacks.
+ * @param {Promise<void>} [ready] - Settles once plotly.js has loaded; no Plotly call runs before.
  * @returns {{render: () => void, moveView: (view: object|null) => void, clear: () => Promise<void>}}
  */
-export function createMapView(app, handlers) {
-  let plotChain = Promise.resolve();
+export function createMapView(app, handlers, ready = Promise.resolve()) {
+  let plotChain = ready;
   let drawPending = false;
   let listening = false;
   let limit = -1;
+  let drawnRegion = null; // the widened view boxes were culled to (null: not culled)
   let size = null;
   let viewKey = 0;
   let colors = null;
@@ -97,33 +125,40 @@ export function createMapView(app, handlers) {
    */
   const draw = () => {
     const { model, state } = app;
-    if (!model) return undefined;
+    if (!model || !window.Plotly) return undefined; // no plotly: init() says so
     if (!colors || colors.model !== model || colors.mode !== state.color)
       colors = { model, mode: state.color, ...colorGroups(model, state.color) };
     const visible = selectVisible(model.rank, state.top, zoomFactor(model.bounds, state.view));
     limit = visible.limit;
+    drawnRegion = state.view ? expandView(state.view, CULL_MARGIN) : null;
+    if (drawnRegion) {
+      visible.shown = boxesInRegion(model, visible.shown, drawnRegion);
+      visible.fading = boxesInRegion(model, visible.fading, drawnRegion);
+    }
     const placed = app.placed && app.placed.mapId === model.map.id ? app.placed.box : null;
-    const scene = {
-      ...visible,
-      colors,
-      passes: (i) => passesFilters(model, i, state),
-      roles: handlers.roles(),
-      placed,
-    };
-    const { traces, drawn, layers } = buildTraces(model, scene);
+    const roles = handlers.roles();
     const gd = graph();
     const box = gd.getBoundingClientRect();
     size = {
       width: Math.max(MIN_PLOT_PX, Math.floor(box.width)),
       height: Math.max(MIN_PLOT_PX, Math.floor(box.height)),
     };
-    const legendTitle = scene.roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
+    const legendTitle = roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
     const layout = buildLayout(model, { view: state.view, legendTitle, viewKey: `v${viewKey}`, ...size });
     Object.assign(layout, { autosize: false }, size);
+    const scene = {
+      ...visible,
+      colors,
+      passes: (i) => passesFilters(model, i, state),
+      roles,
+      placed,
+      pixel: dataPerPixel(state.view || model.bounds, plotArea(gd, layout)),
+    };
+    const { traces, drawn, layers } = buildTraces(model, scene);
     gd.dataset.drawn = String(drawn.length);
     gd.dataset.mapSize = String(model.n);
     byId('map-status').textContent = statusText(model, drawn.length, layers);
-    return window.Plotly.react(gd, traces, layout, PLOT_CONFIG).then(() => {
+    return window.Plotly.react(gd, traces, layout, plotConfig(window.devicePixelRatio)).then(() => {
       if (!performance.getEntriesByName(FIRST_RENDER_MARK).length) performance.mark(FIRST_RENDER_MARK);
       listen();
     });
@@ -174,11 +209,8 @@ export function createMapView(app, handlers) {
       if (![x0, x1, y0, y1].every(Number.isFinite)) return;
       app.state.view = { x0, x1, y0, y1 };
       writeLocation(app.state, false);
-      if (
-        selectVisible(app.model.rank, app.state.top, zoomFactor(app.model.bounds, app.state.view)).limit !==
-        limit
-      )
-        render();
+      const admitted = selectVisible(app.model.rank, app.state.top, zoomFactor(app.model.bounds, app.state.view));
+      if (admitted.limit !== limit || (drawnRegion && !regionContains(drawnRegion, app.state.view))) render();
     }, VIEW_SETTLE_MS);
   };
 
@@ -218,7 +250,7 @@ export function createMapView(app, handlers) {
    */
   const clear = () =>
     queuePlot(() => {
-      window.Plotly.purge(graph());
+      if (window.Plotly) window.Plotly.purge(graph());
       if (observer) observer.disconnect();
       listening = false;
       size = null;

@@ -6,6 +6,13 @@
  * trace per colour group or selection role, so the legend names each), plus one `scattergl`
  * marker trace at the box centres that carries the hover text and the ids (`customdata`) for
  * hover, click and lasso. Layout shapes would have no hover and slow down past ~500 boxes.
+ *
+ * A box's outline is not a WebGL line: Plotly's line renderer draws every segment as its own
+ * instanced quad, which costs ~30 µs per segment on a CPU rasterizer (Chromium without a GPU),
+ * so 500 outlined boxes took ~100 ms a frame. Each outlined layer gets a second fill trace
+ * instead, its "edges": four thin rectangles per box, `width` screen pixels thick at the
+ * current zoom, drawn with the fills' cheap triangles. Zooming scales them until the page
+ * redraws after the zoom settles (mapview.js), which restores the set width.
  */
 
 import { escapeHtml, formatCount } from './text.js';
@@ -36,6 +43,7 @@ export function traceUid(key) {
  * @property {(i: number) => boolean} passes - Filter test per box.
  * @property {Map<string, string>} roles - Dataset id → selection role (see ROLE_ORDER).
  * @property {{lo: number[], hi: number[]}|null} placed - A predicted box to draw dashed.
+ * @property {{x: number, y: number}} pixel - Data units per screen pixel along each axis.
  */
 
 /**
@@ -76,6 +84,40 @@ export function rectangles(model, indices) {
 }
 
 /**
+ * Box outlines as thin filled rectangles: for each box, its bottom, top, left and right edge
+ * strips, each closed and followed by a null (see the module comment for why).
+ * @param {import('./boxes.js').BoxModel} model - The boxes.
+ * @param {number[]} indices - Which boxes.
+ * @param {number} tx - Strip thickness along x (data units), >= 0.
+ * @param {number} ty - Strip thickness along y (data units), >= 0.
+ * @returns {{x: (number|null)[], y: (number|null)[]}} Coordinates for one scattergl fill trace.
+ */
+export function edgeRectangles(model, indices, tx, ty) {
+  const x = [];
+  const y = [];
+  const strip = (a, b, c, d) => {
+    x.push(a, b, b, a, a, null);
+    y.push(c, c, d, d, c, null);
+  };
+  for (const i of indices) {
+    const a = model.x0[i];
+    const b = model.x1[i];
+    const c = model.y0[i];
+    const d = model.y1[i];
+    // A box thinner than two strips is one solid strip; no strip overlaps another.
+    const sx = Math.min(tx, (b - a) / 2);
+    const sy = Math.min(ty, (d - c) / 2);
+    strip(a, b, c, c + sy);
+    strip(a, b, d - sy, d);
+    if (d - sy > c + sy) {
+      strip(a, a + sx, c + sy, d - sy);
+      strip(b - sx, b, c + sy, d - sy);
+    }
+  }
+  return { x, y };
+}
+
+/**
  * The hover card of box i. Plotly parses hover text as (a subset of) HTML, so every
  * data value is escaped; only our own <b> and <br> tags remain.
  * @param {import('./boxes.js').BoxModel} model - The boxes.
@@ -111,29 +153,54 @@ function formatHover(model, i) {
 }
 
 /**
- * One null-separated fill trace.
+ * One layer of boxes: a null-separated fill trace, and when the layer is outlined
+ * (`width` > 0) its edges trace (see edgeRectangles); the legend entry is the edges' when
+ * there are edges (a stronger swatch), else the fill's, and one click toggles both.
  * @param {import('./boxes.js').BoxModel} model - The boxes.
  * @param {number[]} indices - Its boxes.
  * @param {{key: string, name: string, color: string, fill: number, line: number,
- *   width?: number, dash?: string, legend?: boolean}} style - Look and legend.
- * @returns {object} A Plotly trace.
+ *   width?: number, legend?: boolean}} style - Look and legend (`width` in screen pixels,
+ *   1 by default, 0 for no outline).
+ * @param {{x: number, y: number}} pixel - Data units per screen pixel.
+ * @returns {object[]} The fill trace, then its edges trace when outlined.
  */
-export function fillTrace(model, indices, style) {
+export function layerTraces(model, indices, style, pixel) {
+  const width = style.width ?? 1;
+  const legend = indices.length > 0 && (style.legend ?? true);
   const { x, y } = rectangles(model, indices);
-  return {
+  const base = {
     type: 'scattergl',
     mode: 'lines',
+    fill: 'toself',
+    line: { width: 0 },
+    hoverinfo: 'skip',
+    legendgroup: traceUid(style.key),
+  };
+  const fill = {
+    ...base,
     uid: traceUid(style.key),
     name: escapeHtml(style.name),
     x,
     y,
-    fill: 'toself',
     fillcolor: withAlpha(style.color, style.fill),
-    line: { color: withAlpha(style.color, style.line), width: style.width ?? 1, dash: style.dash ?? 'solid' },
-    hoverinfo: 'skip',
-    showlegend: indices.length > 0 && (style.legend ?? true),
+    showlegend: legend && width <= 0,
     meta: { kind: 'boxes', key: style.key, count: indices.length },
   };
+  if (width <= 0) return [fill];
+  const edges = edgeRectangles(model, indices, width * pixel.x, width * pixel.y);
+  return [
+    fill,
+    {
+      ...base,
+      uid: traceUid(`edges:${style.key}`),
+      name: escapeHtml(style.name),
+      x: edges.x,
+      y: edges.y,
+      fillcolor: withAlpha(style.color, style.line),
+      showlegend: legend,
+      meta: { kind: 'edges', key: `edges:${style.key}`, count: indices.length },
+    },
+  ];
 }
 
 /**
@@ -187,9 +254,12 @@ export function buildTraces(model, scene) {
   // them in place. A changed trace count makes it rebuild the whole plot, which is slower and
   // fires mouseout on the removed hover layer while the mouse is over the map.
   const traces = [];
-  const add = (key, style) => traces.push(fillTrace(model, layers.get(key) || [], { key, ...style }));
-  add('filtered', { name: 'Filtered out', color: GREY, fill: 0.025, line: 0.14 });
-  add('fading', { name: 'Less downloaded (zoom in)', color: GREY, fill: 0.03, line: 0.2 });
+  const add = (key, style) => traces.push(...layerTraces(model, layers.get(key) || [], { key, ...style }, scene.pixel));
+  // The faint layers have no outline: WebGL lines cost far more than fills (each segment is
+  // an instanced quad, ~30 µs apiece on a CPU rasterizer), and a faint box reads as well from
+  // a slightly stronger fill. Only boxes drawn in full (and highlights) keep their edges.
+  add('filtered', { name: 'Filtered out', color: GREY, fill: 0.04, line: 0, width: 0 });
+  add('fading', { name: 'Less downloaded (zoom in)', color: GREY, fill: 0.06, line: 0, width: 0 });
   add('greyed', { name: 'Other datasets', color: GREY, fill: 0.05, line: 0.32 });
   if (scene.colors.groups.length > MAX_GROUPS) {
     throw new Error(`at most ${MAX_GROUPS} colour groups, got ${scene.colors.groups.length}`);

@@ -1,7 +1,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  CULL_MARGIN,
   FADE_BAND,
+  boxesInRegion,
+  expandView,
+  regionContains,
   UNKNOWN_LICENSE,
   buildModel,
   frameBox,
@@ -113,4 +117,25 @@ test('frameBox frames the box with room, never zoomed past 2% of the map', () =>
   const tiny = buildModel(p);
   const frame = frameBox(tiny, 0);
   assert.ok(frame.x1 - frame.x0 >= (tiny.bounds.x1 - tiny.bounds.x0) * 0.04);
+});
+
+test('expandView widens each side by a fraction of the view and orders corners', () => {
+  assert.deepEqual(expandView({ x0: 10, x1: 0, y0: 0, y1: 4 }, 0.5), { x0: -5, x1: 15, y0: -2, y1: 6 });
+  assert.deepEqual(expandView({ x0: 0, x1: 2, y0: 1, y1: 3 }, 0), { x0: 0, x1: 2, y0: 1, y1: 3 });
+  assert.ok(CULL_MARGIN > 0 && CULL_MARGIN < 1);
+});
+
+test('regionContains is true only when the whole view is inside', () => {
+  const region = { x0: 0, x1: 10, y0: 0, y1: 10 };
+  assert.equal(regionContains(region, { x0: 1, x1: 9, y0: 0, y1: 10 }), true);
+  assert.equal(regionContains(region, { x0: 9, x1: 1, y0: 10, y1: 0 }), true, 'reversed ranges');
+  assert.equal(regionContains(region, { x0: -1, x1: 9, y0: 1, y1: 9 }), false);
+  assert.equal(regionContains(region, { x0: 1, x1: 9, y0: 1, y1: 11 }), false);
+});
+
+test('boxesInRegion keeps boxes that overlap or touch the region, in order', () => {
+  const model = buildModel(payload(5)); // box i spans x in [i, i + 2], y in [i, i + 1]
+  assert.deepEqual(boxesInRegion(model, [4, 3, 2, 1, 0], { x0: 2.5, x1: 3.5, y0: 2.5, y1: 4 }), [3, 2]);
+  assert.deepEqual(boxesInRegion(model, [0, 1, 2], { x0: 3, x1: 3.5, y0: 3, y1: 3.2 }), [2], 'touching counts');
+  assert.deepEqual(boxesInRegion(model, [0, 1], { x0: 100, x1: 101, y0: 100, y1: 101 }), []);
 });

@@ -2,8 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { buildModel, selectVisible } from '../js/boxes.js';
 import { MAX_GROUPS, ROLE_ORDER, colorGroups } from '../js/colors.js';
-import { PLOT_CONFIG, buildLayout } from '../js/layout.js';
-import { buildTraces, countRectangles, hoverText, rectangles } from '../js/plot.js';
+import { PLOT_CONFIG, buildLayout, dataPerPixel, glPixelRatio, plotConfig } from '../js/layout.js';
+import { buildTraces, countRectangles, edgeRectangles, hoverText, rectangles } from '../js/plot.js';
 import { payload } from './fixtures.js';
 
 /**
@@ -19,6 +19,7 @@ function scene(model, extra = {}) {
     passes: () => true,
     roles: new Map(),
     placed: null,
+    pixel: { x: 0.01, y: 0.02 },
     ...extra,
   };
 }
@@ -70,7 +71,9 @@ test('the trace list keeps its length and order whatever is drawn', () => {
       colors: colorGroups(model, 'size'),
     }),
   ).traces;
-  assert.equal(plain.length, 3 + MAX_GROUPS + ROLE_ORDER.length + 2);
+  // Faint layers (filtered, fading) are fills only; greyed, groups and roles add edges.
+  const outlined = 1 + MAX_GROUPS + ROLE_ORDER.length;
+  assert.equal(plain.length, 3 + MAX_GROUPS + ROLE_ORDER.length + outlined + 2);
   assert.deepEqual(
     plain.map((t) => t.uid),
     busy.map((t) => t.uid),
@@ -195,4 +198,46 @@ test('a narrow figure drops the legend and axis titles', () => {
 test('the modebar config hides the cloud button and the logo', () => {
   assert.equal(PLOT_CONFIG.showSendToCloud, false);
   assert.equal(PLOT_CONFIG.displaylogo, false);
+});
+
+test('edgeRectangles draws four strips inside each box, a thin box as one strip', () => {
+  const model = buildModel(payload(2)); // box 0: x [0, 2], y [0, 1]
+  const { x, y } = edgeRectangles(model, [0], 0.1, 0.2);
+  assert.equal(x.filter((v) => v === null).length, 4);
+  assert.deepEqual(x.slice(0, 6), [0, 2, 2, 0, 0, null], 'bottom strip spans the width');
+  assert.deepEqual(y.slice(0, 6), [0, 0, 0.2, 0.2, 0, null]);
+  assert.deepEqual(y.slice(6, 12), [0.8, 0.8, 1, 1, 0.8, null], 'top strip');
+  assert.deepEqual(x.slice(12, 18), [0, 0.1, 0.1, 0, 0, null], 'left strip');
+  assert.deepEqual(x.slice(18, 24), [1.9, 2, 2, 1.9, 1.9, null], 'right strip');
+  assert.ok(x.every((v) => v === null || (v >= 0 && v <= 2)), 'strips stay inside the box');
+  const thin = edgeRectangles(model, [0], 0.1, 5);
+  assert.equal(thin.x.filter((v) => v === null).length, 2, 'two strips fill a thin box');
+  assert.deepEqual(thin.y.slice(0, 5), [0, 0, 0.5, 0.5, 0]);
+});
+
+test('outlined layers get an edges trace that carries the legend; faint ones do not', () => {
+  const model = buildModel(payload(5));
+  const { traces } = buildTraces(model, scene(model, { passes: (i) => i < 4 }));
+  const byKey = new Map(traces.map((t) => [t.meta.key, t]));
+  const group = traces.find((t) => t.meta.kind === 'boxes' && t.meta.key.startsWith('group:') && t.meta.count);
+  const edges = byKey.get(`edges:${group.meta.key}`);
+  assert.equal(edges.meta.kind, 'edges');
+  assert.equal(countRectangles(edges), 4 * countRectangles(group));
+  assert.equal(edges.legendgroup, group.legendgroup, 'one legend click toggles both');
+  assert.equal(edges.showlegend, true);
+  assert.equal(group.showlegend, false);
+  assert.ok(traces.every((t) => t.mode !== 'lines' || t.line.width === 0 || t.meta.kind === 'placed'), 'no WebGL lines');
+  assert.equal(byKey.has('edges:filtered'), false);
+  assert.equal(byKey.get('filtered').showlegend, true);
+});
+
+test('dataPerPixel and the WebGL pixel ratio', () => {
+  assert.deepEqual(dataPerPixel({ x0: 0, x1: 10, y0: 5, y1: -5 }, { width: 100, height: 50 }), { x: 0.1, y: 0.2 });
+  assert.deepEqual(dataPerPixel({ x0: 0, x1: 10, y0: 0, y1: 1 }, { width: 0, height: 10 }), { x: 0, y: 0.1 });
+  assert.equal(glPixelRatio(1), 1);
+  assert.equal(glPixelRatio(1.5), 1.5);
+  assert.equal(glPixelRatio(3), 2);
+  assert.equal(glPixelRatio(Number.NaN), 1);
+  assert.equal(plotConfig(1).plotGlPixelRatio, 1);
+  assert.equal(plotConfig(1).displaylogo, false);
 });
