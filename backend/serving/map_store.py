@@ -208,7 +208,10 @@ class MapStore:
                         target=self._refresh_quietly,
                         args=(self._generation,),
                         name="map-list-refresh",
-                        daemon=True,
+                        # Not a daemon: a daemon thread still reading (or logging) while the
+                        # interpreter finalizes can abort the process at exit; this one ends
+                        # within one short query, so exit waits for it instead.
+                        daemon=False,
                     ).start()
                 return self._records
             self._refreshing += 1

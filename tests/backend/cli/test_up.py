@@ -79,7 +79,11 @@ class _Up:
         self.process.send_signal(signal.SIGINT)
         code = self.process.wait(60)
         self._reader.join(10)
-        return code in (130, -signal.SIGINT) and "Application shutdown complete" in self.output
+        clean = code in (130, -signal.SIGINT) and "Application shutdown complete" in self.output
+        if not clean:  # say why, not just `assert False`
+            tail = "\n".join(self.lines[-40:])
+            raise AssertionError(f"`task2box up` exited with {code}; its output ends:\n{tail}")
+        return clean
 
 
 def _get(url: str) -> Any:
