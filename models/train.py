@@ -199,8 +199,9 @@ def _loop(
         if val is not None and len(val) and (epoch % config.eval_every == 0 or epoch == 1):
             metric = _evaluate(step, x, val, config)
             record["val"] = metric
-            # `>=`: among equal scores keep the later (longer-trained) weights.
-            if metric >= best_metric:
+            # `>=`: among equal scores keep the later (longer-trained) weights. Before
+            # `min_epochs` nothing counts: with no best yet, patience cannot run out.
+            if epoch >= config.min_epochs and metric >= best_metric:
                 best_metric, best_epoch = metric, epoch
                 best_state = {k: v.detach().clone() for k, v in step.net.state_dict().items()}
         history.append(record)

@@ -43,6 +43,10 @@ class TrainConfig:
         batch_pairs: sampled mode: pairs per optimizer step.
         patience: stop after this many epochs without a better validation metric
             (`None`: never stop early). Needs a validation set.
+        min_epochs: a warm-up: validation checks before this epoch neither count as the
+            best (so their weights are never kept) nor start the patience count. With few
+            validation pairs, an early noisy peak otherwise ends training long before the
+            mean validation curve does (benchmarks/RESULTS.md, "Transfer").
         eval_every: epochs between validation evaluations.
         val_metric: "auto" (AP for binary targets, else Spearman), "ap", "f1", "spearman"
             or "neg_mse"; higher is better.
@@ -78,6 +82,7 @@ class TrainConfig:
     hard_negative_refresh: int = 10
     batch_pairs: int = 2_097_152
     patience: int | None = None
+    min_epochs: int = 0
     eval_every: int = 10
     val_metric: str = "auto"
     standardize: bool = True
@@ -110,6 +115,7 @@ class TrainConfig:
             (self.hard_negative_refresh >= 1, "hard_negative_refresh must be >= 1"),
             (self.batch_pairs >= 1, f"batch_pairs must be >= 1, got {self.batch_pairs}"),
             (self.patience is None or self.patience >= 1, "patience must be >= 1 or None"),
+            (self.min_epochs >= 0, f"min_epochs must be >= 0, got {self.min_epochs}"),
             (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
             (self.val_metric in METRIC_NAMES, f"val_metric must be one of {METRIC_NAMES}"),
             (self.grad_clip is None or _pos(self.grad_clip), "grad_clip must be > 0 or None"),

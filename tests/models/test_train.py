@@ -113,6 +113,43 @@ def test_early_stopping_keeps_the_best_validation_weights(
     assert again == pytest.approx(float(best["val"]), abs=1e-6)  # type: ignore[arg-type]
 
 
+def test_min_epochs_is_a_warm_up_for_early_stopping(
+    tree40: tuple[np.ndarray, PairSet],
+) -> None:
+    x, pairs = tree40
+    # The same worsening validation as above: without a warm-up it stops near epoch 30.
+    pos = pairs.y > 0
+    val = PairSet(
+        np.r_[pairs.j[pos], pairs.i[pos]],
+        np.r_[pairs.i[pos], pairs.j[pos]],
+        np.r_[np.ones(int(pos.sum())), np.zeros(int(pos.sum()))].astype(np.float32),
+    )
+    config = TrainConfig(epochs=400, patience=30, eval_every=5, min_epochs=150, **SMALL)
+    model = fit(x, pairs, config, val=val)
+    # Nothing before epoch 150 is kept or starts the patience count.
+    assert model.best_epoch >= 150
+    assert 150 + 30 <= len(model.history) < 400
+    counted = [h for h in model.history if h["val"] is not None and int(h["epoch"]) >= 150]
+    # Equal scores keep the later weights.
+    best = max(counted, key=lambda h: (float(h["val"]), int(h["epoch"])))  # type: ignore[arg-type]
+    assert model.best_epoch == best["epoch"]
+
+
+def test_min_epochs_beyond_the_budget_keeps_the_last_weights(
+    tree40: tuple[np.ndarray, PairSet],
+) -> None:
+    x, pairs = tree40
+    config = TrainConfig(epochs=40, patience=5, eval_every=5, min_epochs=1000, **SMALL)
+    model = fit(x, pairs, config, val=pairs)
+    assert len(model.history) == 40
+    assert model.best_epoch == 40
+
+
+def test_min_epochs_must_not_be_negative() -> None:
+    with pytest.raises(ValueError, match="min_epochs must be >= 0"):
+        TrainConfig(min_epochs=-1)
+
+
 def test_nan_loss_raises_training_error(
     tree40: tuple[np.ndarray, PairSet], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -109,3 +109,4 @@ def test_train_config_uses_the_paper_transfer_settings() -> None:
     assert config.dim == 3 and config.epochs == 100
     assert config.loss_params().volume_weight == 0.01
     assert config.val_metric == "spearman" and config.patience is not None
+    assert 0 < config.min_epochs < config.epochs  # a warm-up before early stopping counts
