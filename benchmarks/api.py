@@ -42,6 +42,7 @@ class ApiBenchConfig:
     max_requests: int = 2_000_000
     log_level: str = "INFO"
     wrk_threads: int = 2
+    neighbor_table: bool = True
 
 
 def _free_port() -> int:
@@ -148,9 +149,10 @@ def run_api_bench(
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "atlas.db"
     started = time.perf_counter()
-    atlas = build_atlas(db, config.datasets, seed) if not (reuse and db.exists()) else None
-    if atlas is None:
+    if reuse and db.exists():
         atlas = _reuse(db)
+    else:
+        atlas = build_atlas(db, config.datasets, seed, neighbor_table=config.neighbor_table)
     build_s = time.perf_counter() - started
     tool = config.tool if config.tool != "auto" else ("wrk" if wrk_available() else "python")
     results: list[LoadResult] = []

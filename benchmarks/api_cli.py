@@ -38,6 +38,12 @@ def bench_api(
         Path | None, typer.Option(help="Keep the atlas and server log here (default: temp).")
     ] = None,
     reuse: Annotated[bool, typer.Option(help="Reuse workdir/atlas.db if present.")] = False,
+    neighbor_table: Annotated[
+        bool,
+        typer.Option(
+            help="Build the maps' neighbour tables, as training does (off: rank per request)."
+        ),
+    ] = True,
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
 ) -> None:
     """Serve a 10k-dataset atlas on loopback and load /healthz, /related and /boxes."""
@@ -53,6 +59,7 @@ def bench_api(
         tool=tool,
         log_level=log_level.upper(),
         wrk_threads=wrk_threads,
+        neighbor_table=neighbor_table,
     )
     with tempfile.TemporaryDirectory(prefix="t2b-bench-api-") as tmp:
         report = run_api_bench(workdir or Path(tmp), config, reuse=reuse)

@@ -19,6 +19,7 @@ import numpy as np
 
 from backend.db import migrate, repository
 from backend.db.engine import make_engine, make_session_factory, session_scope
+from backend.jobs.publish import save_neighbor_table
 from backend.records import DatasetRecord
 from benchmarks.targets import synthetic_label_sets
 
@@ -63,7 +64,9 @@ def _records(n: int, seed: int) -> list[DatasetRecord]:
     return records
 
 
-def _publish_synthetic_map(url: str, ids: list[str], dim: int, rng: np.random.Generator) -> int:
+def _publish_synthetic_map(
+    url: str, ids: list[str], dim: int, rng: np.random.Generator, *, neighbor_table: bool
+) -> int:
     lo = rng.normal(0.0, 3.0, size=(len(ids), dim)).astype(np.float32)
     hi = lo + rng.lognormal(-0.5, 0.8, size=(len(ids), dim)).astype(np.float32)
     factory = make_session_factory(make_engine(url))
@@ -76,13 +79,18 @@ def _publish_synthetic_map(url: str, ids: list[str], dim: int, rng: np.random.Ge
             params={"synthetic": True, "beta": 10.0, "gumbel_beta": 0.05},
         )
         repository.save_map_boxes(session, map_id=record.id, dataset_ids=ids, lo=lo, hi=hi)
+        if neighbor_table:  # as a training job does
+            save_neighbor_table(session, map_id=record.id, dataset_ids=ids, lo=lo, hi=hi)
         repository.finish_map(session, map_id=record.id, metrics={})
         repository.publish_map(session, map_id=record.id)
     return record.id
 
 
-def build_atlas(path: Path, n: int = 10_000, seed: int = 0) -> BenchAtlas:
-    """Creates (or replaces) the benchmark database at `path`."""
+def build_atlas(
+    path: Path, n: int = 10_000, seed: int = 0, *, neighbor_table: bool = True
+) -> BenchAtlas:
+    """Creates (or replaces) the benchmark database at `path`; `neighbor_table=False` leaves
+    the maps without the precomputed rankings (maps trained before they existed)."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{path}"
@@ -95,8 +103,8 @@ def build_atlas(path: Path, n: int = 10_000, seed: int = 0) -> BenchAtlas:
             repository.save_crawl_batch(session, records[start : start + _BATCH], crawled_at=now)
     ids = [r.id for r in records]
     rng = np.random.default_rng(seed + 1)
-    picture = _publish_synthetic_map(url, ids, 2, rng)
-    score = _publish_synthetic_map(url, ids, 5, rng)
+    picture = _publish_synthetic_map(url, ids, 2, rng, neighbor_table=neighbor_table)
+    score = _publish_synthetic_map(url, ids, 5, rng, neighbor_table=neighbor_table)
     return BenchAtlas(
         url=url,
         dataset_ids=ids,

@@ -85,6 +85,28 @@ def containment_pairs(
     return out
 
 
+def containment_both_pairs(
+    lo_a: np.ndarray,
+    hi_a: np.ndarray,
+    lo_b: np.ndarray,
+    hi_b: np.ndarray,
+    *,
+    beta: float = 1.0,
+    gumbel_beta: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(P(A_p ⊆ B_p), P(B_p ⊆ A_p))` for `(P, d)` paired boxes, the intersection computed
+    once; the same formulas as `containment_pairs` (equal up to float rounding)."""
+    lo_a, hi_a = _as_boxes(lo_a, hi_a, "boxes A")
+    lo_b, hi_b = _as_boxes(lo_b, hi_b, "boxes B")
+    if lo_a.shape != lo_b.shape:
+        raise ValueError(f"paired boxes must have one shape, got {lo_a.shape} and {lo_b.shape}")
+    ilo, ihi = _intersection(lo_a, hi_a, lo_b, hi_b, gumbel_beta)
+    log_int = _log_volume(ilo, ihi, beta)
+    p_in = np.exp(np.minimum(log_int - _log_volume(lo_a, hi_a, beta), 0.0))
+    p_contains = np.exp(np.minimum(log_int - _log_volume(lo_b, hi_b, beta), 0.0))
+    return p_in, p_contains
+
+
 def containment_to_all(
     lo_a: np.ndarray,
     hi_a: np.ndarray,

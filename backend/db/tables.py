@@ -169,6 +169,21 @@ class Box(Base):
     hi: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class MapNeighbors(Base):
+    """Every box's best-scoring boxes in one map, in both directions, ranked once when the
+    map is trained (`backend.serving.neighbors`): int32 little-endian `(n, width)` rows into
+    `dataset_ids`, which fixes the row order (the server orders rows by downloads, which
+    change after training)."""
+
+    __tablename__ = "map_neighbors"
+
+    map_id: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
+    width: Mapped[int] = mapped_column(Integer)
+    dataset_ids: Mapped[list[str]] = mapped_column(JSON)
+    p_in: Mapped[bytes] = mapped_column(LargeBinary)
+    p_contains: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class TransferScore(Base):
     """A measured source→target transfer score, imported from a CSV matrix."""
 

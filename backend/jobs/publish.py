@@ -1,22 +1,28 @@
 """The last step of every training job: write a fitted map, then publish it, or fail it.
 
 Shared by the containment and the transfer train jobs so that both keep the same guarantee:
-the boxes and the checkpoint are written first, the publish is its own transaction after them,
-and readers see the previous published map until that commit. A failed (or NaN) fit marks
-its map `failed` and publishes nothing.
+the boxes, their neighbour table and the checkpoint are written first, the publish is its
+own transaction after them, and readers see the previous published map until that commit.
+A failed (or NaN) fit marks its map `failed` and publishes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
+from backend.errors import NotFoundError
 from backend.jobs.runner import JobCancelled
 from backend.serving import checkpoints
+from backend.serving.map_store import scoring_temperatures
+from backend.serving.neighbors import TABLE_MAX_ROWS, neighbor_rows
+from backend.serving.ranking import BoxIndex
 from models.trained import TrainedBoxModel
 
 log = logging.getLogger(__name__)
@@ -42,6 +48,9 @@ def publish_fitted_map(
         repository.save_map_boxes(
             session, map_id=map_id, dataset_ids=list(dataset_ids), lo=boxes.lo, hi=boxes.hi
         )
+        save_neighbor_table(
+            session, map_id=map_id, dataset_ids=list(dataset_ids), lo=boxes.lo, hi=boxes.hi
+        )
         repository.finish_map(
             session, map_id=map_id, metrics=metrics, checkpoint=checkpoints.to_bytes(model)
         )
@@ -49,6 +58,42 @@ def publish_fitted_map(
         on_ready(map_id)
     with session_scope(factory) as session:
         repository.publish_map(session, map_id=map_id)
+
+
+def save_neighbor_table(
+    session: Session,
+    *,
+    map_id: int,
+    dataset_ids: Sequence[str],
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> None:
+    """Ranks every box of a training map against all others, once, and stores the table
+    that `/related` answers from (`backend.serving.neighbors`). Skipped above
+    `TABLE_MAX_ROWS` boxes, where requests rank on their own.
+
+    The corners are rounded to float32 first, as they are stored, so that the table ranks
+    exactly the boxes the server will load.
+    """
+    if len(dataset_ids) > TABLE_MAX_ROWS:
+        log.info("map %d: %d boxes, no neighbour table", map_id, len(dataset_ids))
+        return
+    record = repository.get_map(session, map_id=map_id)
+    if record is None:
+        raise NotFoundError(f"no map with id {map_id}")
+    beta, gumbel_beta = scoring_temperatures(record)
+    index = BoxIndex.build(
+        np.asarray(lo, dtype=np.float32), np.asarray(hi, dtype=np.float32), beta, gumbel_beta
+    )
+    started = time.perf_counter()
+    rows = neighbor_rows(index)
+    repository.save_map_neighbors(session, map_id=map_id, dataset_ids=dataset_ids, rows=rows)
+    log.info(
+        "map %d: ranked %d boxes in both directions in %.1f s",
+        map_id,
+        len(dataset_ids),
+        time.perf_counter() - started,
+    )
 
 
 def fail_map(factory: SessionFactory, *, map_id: int, what: str, error: Exception) -> str:

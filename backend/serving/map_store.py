@@ -26,6 +26,7 @@ from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.errors import InvalidStateError, NoPublishedMapError, NotFoundError
 from backend.serving.labels import LabelIndex
+from backend.serving.neighbors import NeighborTable
 from backend.serving.ranking import BoxIndex
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class LoadedMap:
     measured: np.ndarray  # (n,) bool: False where the box was placed from features alone
     labels: LabelIndex
     transfers: TransferIndex | None = None  # transfer maps: the measured pairs they fitted
+    neighbors: NeighborTable | None = None  # None: trained before tables, or one is stale
 
     @property
     def id(self) -> int:
@@ -131,10 +133,17 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
         transfers = TransferIndex.load(session, record, ids)
         unmeasured = {i for row, i in enumerate(ids) if not transfers.has_any(row)}
     beta, gumbel_beta = scoring_temperatures(record)
+    index = {dataset_id: i for i, dataset_id in enumerate(ids)}
+    stored = repository.get_map_neighbors(session, map_id=record.id)
+    neighbors = None
+    if stored is not None:
+        neighbors = NeighborTable.remap(stored.dataset_ids, stored.rows, index)
+        if neighbors is None:
+            log.warning("map %d: its neighbour table is stale; ranking per request", record.id)
     return LoadedMap(
         record=record,
         ids=ids,
-        index={dataset_id: i for i, dataset_id in enumerate(ids)},
+        index=index,
         boxes=BoxIndex.build(boxes.lo, boxes.hi, beta, gumbel_beta),
         num_labels=_frozen(boxes.num_labels, np.int64),
         num_examples=_frozen(boxes.num_examples, np.int64),
@@ -143,6 +152,7 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
         measured=_frozen(np.array([i not in unmeasured for i in ids], dtype=bool), bool),
         labels=LabelIndex([label_sets.get(i, ()) for i in ids]),
         transfers=transfers,
+        neighbors=neighbors,
     )
 
 

@@ -99,7 +99,7 @@ def _upper_log_intersection(
     return total
 
 
-def _exact(
+def exact_scores(
     index: BoxIndex, lo_a: np.ndarray, hi_a: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     return containment_to_all(
@@ -107,7 +107,14 @@ def _exact(
     )
 
 
-def _order(score: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
+def _check(by: str, k: int) -> None:
+    if by not in ("p_in", "p_contains"):
+        raise ValueError(f"by must be 'p_in' or 'p_contains', got {by!r}")
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+
+
+def order_best(score: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
     """Positions of the k best (score desc, row asc) among `rows`."""
     order = np.lexsort((rows, -score))
     return order[:k]
@@ -129,15 +136,48 @@ def rank(
     Raises:
         ValueError: on an unknown `by` or k < 0.
     """
-    if by not in ("p_in", "p_contains"):
-        raise ValueError(f"by must be 'p_in' or 'p_contains', got {by!r}")
-    if k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
+    _check(by, k)
     lo_a = np.asarray(lo_a, dtype=np.float64)
     hi_a = np.asarray(hi_a, dtype=np.float64)
-    n = len(index)
     side_log_a = log_softplus(hi_a - lo_a, index.beta)
     upper = _upper_log_intersection(index, lo_a, hi_a, side_log_a)
+    return rank_bounded(index, lo_a, hi_a, upper, by=by, k=k, exclude=exclude)
+
+
+def upper_log_intersections(index: BoxIndex, rows: np.ndarray) -> np.ndarray:
+    """`(len(rows), n)` upper bounds of log Vol(A∩B) for the boxes A = `rows` against every
+    box B: the bound `rank` computes for one box, for a block of boxes at once."""
+    lo_a = index.lo[rows][:, :, None]  # (m, d, 1) against (d, n)
+    hi_a = index.hi[rows][:, :, None]
+    side_log_a = log_softplus(index.hi[rows] - index.lo[rows], index.beta)
+    total = np.zeros((rows.size, len(index)))
+    log_beta = math.log(index.beta)
+    for k in range(index.lo.shape[1]):
+        side = np.minimum(index.hi_t[k], hi_a[:, k]) - np.maximum(index.lo_t[k], lo_a[:, k])
+        side *= index.beta
+        side -= log_beta
+        np.minimum(side, index.side_log_t[k], out=side)
+        np.minimum(side, side_log_a[:, k, None], out=side)
+        total += side
+    return total
+
+
+def rank_bounded(
+    index: BoxIndex,
+    lo_a: np.ndarray,
+    hi_a: np.ndarray,
+    upper_intersection: np.ndarray,
+    *,
+    by: str,
+    k: int,
+    exclude: int | None = None,
+) -> Ranked:
+    """`rank` given any upper bound of log Vol(A∩B) per row (`(n,)`, overwritten): the
+    result is exact whatever the bound, a tighter one only scores fewer boxes."""
+    _check(by, k)
+    n = len(index)
+    side_log_a = log_softplus(hi_a - lo_a, index.beta)
+    upper = upper_intersection
     # Upper bounds of log P for every row, in the direction ranked.
     upper -= side_log_a.sum() if by == "p_in" else index.log_vol
     allowed = np.ones(n, dtype=bool)
@@ -154,9 +194,9 @@ def rank(
             part = np.argpartition(-upper, m)
             rows, rest_bound = part[:m], float(upper[part[m]])
             rows = rows[allowed[rows]]
-        p_in, p_contains = _exact(index, lo_a, hi_a, rows)
+        p_in, p_contains = exact_scores(index, lo_a, hi_a, rows)
         score = p_in if by == "p_in" else p_contains
-        best = _order(score, rows, k)
+        best = order_best(score, rows, k)
         kth = float(score[best[-1]]) if k else math.inf
         # No row outside the candidates can reach the k-th exact score: the answer is final.
         if rest_bound == -np.inf or math.exp(min(rest_bound, 0.0)) * (1 + _SLACK) < kth:

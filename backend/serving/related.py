@@ -1,5 +1,7 @@
 """Related datasets of a dataset (or of a placed box) in one map: no database work per query
-beyond learning which map is published; the ranking is `backend.serving.ranking.rank`."""
+beyond learning which map is published. A dataset's ranking comes from its map's neighbour
+table (`backend.serving.neighbors`) when it can; `backend.serving.ranking.rank` gives the
+same answer otherwise, and always for placed boxes."""
 
 from __future__ import annotations
 
@@ -124,7 +126,9 @@ def related_for_dataset(
             raise _not_in_map(session, dataset_id, loaded)
     by = DIRECTIONS[relation][direction]
     boxes = loaded.boxes
-    ranked = rank(boxes, boxes.lo[a], boxes.hi[a], by=by, k=k, exclude=a)
+    ranked = loaded.neighbors.rank(boxes, a, by=by, k=k) if loaded.neighbors else None
+    if ranked is None:
+        ranked = rank(boxes, boxes.lo[a], boxes.hi[a], by=by, k=k, exclude=a)
     a_measured = bool(loaded.measured[a])
     # Transfer: per pair, was this very transfer measured (what the boxes were fitted to)?
     measured_scores = measured_transfers(loaded, a, by)

@@ -75,3 +75,26 @@ def test_shape_errors_name_the_shapes() -> None:
         scoring.containment_matrix(lo, np.zeros((4, 3)))
     with pytest.raises(ValueError, match=r"\(3,\)"):
         scoring.containment_to_all(np.zeros(3), np.ones(3), lo, hi)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    p=st.integers(1, 50),
+    d=st.integers(1, 5),
+    gumbel=st.sampled_from([None, 0.05, 0.5]),
+)
+def test_containment_both_pairs_is_both_directions_of_containment_pairs(
+    seed: int, p: int, d: int, gumbel: float | None
+) -> None:
+    rng = np.random.default_rng(seed)
+    lo_a, lo_b = rng.normal(0, 2, (p, d)), rng.normal(0, 2, (p, d))
+    hi_a, hi_b = lo_a + rng.lognormal(0, 1, (p, d)), lo_b + rng.lognormal(0, 1, (p, d))
+    kw = {"beta": 10.0, "gumbel_beta": gumbel}
+    p_in, p_contains = scoring.containment_both_pairs(lo_a, hi_a, lo_b, hi_b, **kw)
+    np.testing.assert_allclose(p_in, scoring.containment_pairs(lo_a, hi_a, lo_b, hi_b, **kw))
+    np.testing.assert_allclose(
+        p_contains, scoring.containment_pairs(lo_b, hi_b, lo_a, hi_a, **kw), rtol=1e-12
+    )
+    with pytest.raises(ValueError, match="one shape"):
+        scoring.containment_both_pairs(lo_a, hi_a, lo_b[:0], hi_b[:0])

@@ -57,6 +57,7 @@ from backend.db.repository._maps import (
     publish_map,
     save_map_boxes,
 )
+from backend.db.repository._neighbors import get_map_neighbors, save_map_neighbors
 from backend.db.repository._representations import (
     get_representation_states,
     load_representations,
@@ -81,6 +82,7 @@ from backend.db.repository._types import (
     JobStatus,
     LabelSet,
     MapBoxes,
+    MapNeighborRows,
     MapRecord,
     MapStatus,
     RepresentationIn,
@@ -106,6 +108,7 @@ __all__ = [
     "JobStatus",
     "LabelSet",
     "MapBoxes",
+    "MapNeighborRows",
     "MapRecord",
     "MapStatus",
     "RepresentationIn",
@@ -139,6 +142,7 @@ __all__ = [
     "get_map",
     "get_map_boxes",
     "get_map_checkpoint",
+    "get_map_neighbors",
     "get_published_map",
     "get_published_map_ids",
     "get_published_maps",
@@ -157,6 +161,7 @@ __all__ = [
     "publish_map",
     "save_crawl_batch",
     "save_map_boxes",
+    "save_map_neighbors",
     "save_representations",
     "save_transfer_scores",
     "search_datasets",

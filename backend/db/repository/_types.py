@@ -130,6 +130,14 @@ class MapBoxes:
 
 
 @dataclass(frozen=True)
+class MapNeighborRows:
+    """A map's neighbour table: `rows[by][i]` are row i's best rows, rows into `dataset_ids`."""
+
+    dataset_ids: list[str]
+    rows: dict[str, np.ndarray]  # "p_in" / "p_contains" -> (n, width) int32
+
+
+@dataclass(frozen=True)
 class BoxRecord:
     """One dataset's box in one map."""
 

@@ -140,3 +140,26 @@ def test_related_of_a_skipped_dataset_is_409(client: TestClient) -> None:
 def test_related_works_for_ids_without_owner(client: TestClient) -> None:
     # `owner/name` and bare `name` ids both route to /related (the path converter).
     assert_error(client.get("/api/datasets/mnist/related"), 404, "not_found")
+
+
+def test_trained_maps_answer_from_their_neighbour_tables_exactly(
+    client: TestClient, seeded_atlas: SeededAtlas
+) -> None:
+    # The train job ranked every dataset once (`map_neighbors`); each answer must still be
+    # what scoring every box gives, with ties broken by the server's row order.
+    from backend.serving.map_store import MapStore
+
+    store = MapStore(session_factory_for(seeded_atlas.settings.database_url))
+    top_map = seeded_atlas.map_ids[max(seeded_atlas.map_ids)]
+    assert store.get(top_map).neighbors is not None
+    ids, scores = _expected(seeded_atlas, top_map, QUERY)
+    for dataset_id in ids:
+        _, scores = _expected(seeded_atlas, top_map, dataset_id)
+        for direction, column in (("contained_in", 0), ("contains", 1)):
+            for k in (3, 100):
+                body = client.get(
+                    f"/api/datasets/{dataset_id}/related", params={"direction": direction, "k": k}
+                ).json()
+                others = [i for i in range(len(ids)) if ids[i] != dataset_id]
+                best = sorted(others, key=lambda i: (-scores[column, i], i))[:k]
+                assert [it["id"] for it in body["items"]] == [ids[i] for i in best]

@@ -8,7 +8,16 @@ from backend.db import migrate
 from backend.db.engine import make_engine
 from backend.db.tables import Base
 
-TABLES = {"datasets", "labels", "representations", "maps", "boxes", "jobs", "transfer_scores"}
+TABLES = {
+    "datasets",
+    "labels",
+    "representations",
+    "maps",
+    "boxes",
+    "map_neighbors",
+    "jobs",
+    "transfer_scores",
+}
 
 
 def test_upgrade_head_then_downgrade_base_round_trips(tmp_path: Path) -> None:

@@ -143,3 +143,54 @@ def test_readers_see_the_old_map_until_the_publish_commits(
         assert after is not None and after.id == new
 
     assert seen_mid_commit and seen_mid_commit[0] == (old, 0.0)
+
+
+def _training_map(session: Session) -> int:
+    record = repo.create_map(
+        session, relation="containment", dim=2, representation="label-text", params={}
+    )
+    lo = np.zeros((3, 2), np.float32)
+    repo.save_map_boxes(session, map_id=record.id, dataset_ids=IDS, lo=lo, hi=lo + 1)
+    return record.id
+
+
+def test_neighbour_table_round_trip(session: Session) -> None:
+    _seed(session)
+    map_id = _training_map(session)
+    assert repo.get_map_neighbors(session, map_id=map_id) is None  # none written yet
+    rows = {"p_in": np.array([[1], [2], [0]]), "p_contains": np.array([[2], [0], [1]])}
+    repo.save_map_neighbors(session, map_id=map_id, dataset_ids=IDS, rows=rows)
+    # Written again (a retried job), the table is replaced, not duplicated.
+    rows["p_in"] = np.array([[2], [0], [1]])
+    repo.save_map_neighbors(session, map_id=map_id, dataset_ids=IDS, rows=rows)
+    stored = repo.get_map_neighbors(session, map_id=map_id)
+    assert stored is not None and stored.dataset_ids == IDS
+    for by in ("p_in", "p_contains"):
+        assert stored.rows[by].dtype == np.int32
+        np.testing.assert_array_equal(stored.rows[by], rows[by])
+    repo.finish_map(session, map_id=map_id, metrics={})
+    with pytest.raises(InvalidStateError, match="written while training"):
+        repo.save_map_neighbors(session, map_id=map_id, dataset_ids=IDS, rows=rows)
+
+
+@pytest.mark.parametrize(
+    ("ids", "rows", "match"),
+    [
+        (IDS, {"p_in": np.zeros((3, 1), int)}, "exactly the directions"),
+        (IDS, {"p_in": np.zeros((2, 1), int), "p_contains": np.zeros((2, 1), int)}, "shape"),
+        (IDS, {"p_in": np.full((3, 1), 0.5), "p_contains": np.zeros((3, 1), int)}, "integer"),
+        (IDS, {"p_in": np.full((3, 1), 3), "p_contains": np.full((3, 1), 3)}, "in 0..2"),
+        (IDS, {"p_in": np.arange(3)[:, None], "p_contains": np.arange(3)[:, None]}, "own"),
+        (["a/x", "a/x", "c/z"], {"p_in": np.ones((3, 1), int), "p_contains": 0}, "duplicates"),
+    ],
+    ids=["a direction missing", "wrong shape", "not integers", "out of range", "self", "dups"],
+)
+def test_neighbour_table_rejects_bad_rows(
+    session: Session, ids: list[str], rows: dict[str, Any], match: str
+) -> None:
+    _seed(session)
+    map_id = _training_map(session)
+    with pytest.raises(ValueError, match=match):
+        repo.save_map_neighbors(session, map_id=map_id, dataset_ids=ids, rows=rows)
+    with pytest.raises(NotFoundError):
+        repo.save_map_neighbors(session, map_id=999, dataset_ids=IDS, rows=rows)
