@@ -115,6 +115,7 @@ def containment_to_all(
     *,
     beta: float = 1.0,
     gumbel_beta: float | None = None,
+    log_vol: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Containment of one box A against every box B_n, in both directions.
 
@@ -123,6 +124,8 @@ def containment_to_all(
         lo, hi: boxes B, `(N, d)`.
         beta: inverse volume temperature (use the model's).
         gumbel_beta: Gumbel intersection temperature, `None` for hard (use the model's).
+        log_vol: the boxes B's soft log-volumes at `beta`, `(N,)`, when already known (a
+            served map computes them once); the same numbers this function would compute.
 
     Returns:
         `(p_in, p_contains)`, each `(N,)` float64: `p_in[n] = P(A ⊆ B_n)` and
@@ -142,7 +145,7 @@ def containment_to_all(
     ilo, ihi = _intersection(lo_a[None, :], hi_a[None, :], lo, hi, gumbel_beta)
     log_int = _log_volume(ilo, ihi, beta)
     log_a = _log_volume(lo_a, hi_a, beta)
-    log_b = _log_volume(lo, hi, beta)
+    log_b = _log_volume(lo, hi, beta) if log_vol is None else log_vol
     p_in = np.exp(np.minimum(log_int - log_a, 0.0))
     p_contains = np.exp(np.minimum(log_int - log_b, 0.0))
     return p_in, p_contains

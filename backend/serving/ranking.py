@@ -103,7 +103,13 @@ def exact_scores(
     index: BoxIndex, lo_a: np.ndarray, hi_a: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     return containment_to_all(
-        lo_a, hi_a, index.lo[rows], index.hi[rows], beta=index.beta, gumbel_beta=index.gumbel_beta
+        lo_a,
+        hi_a,
+        index.lo[rows],
+        index.hi[rows],
+        beta=index.beta,
+        gumbel_beta=index.gumbel_beta,
+        log_vol=index.log_vol[rows],
     )
 
 

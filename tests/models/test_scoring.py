@@ -98,3 +98,18 @@ def test_containment_both_pairs_is_both_directions_of_containment_pairs(
     )
     with pytest.raises(ValueError, match="one shape"):
         scoring.containment_both_pairs(lo_a, hi_a, lo_b[:0], hi_b[:0])
+
+
+def test_containment_to_all_with_known_log_volumes_gives_the_same_numbers() -> None:
+    rng = np.random.default_rng(0)
+    lo = rng.normal(0, 2, (200, 4))
+    hi = lo + rng.lognormal(0, 1, (200, 4))
+    kw = {"beta": 10.0, "gumbel_beta": 0.05}
+    log_vol = scoring.log_softplus(hi - lo, 10.0).sum(axis=1)
+    plain = scoring.containment_to_all(lo[3], hi[3], lo, hi, **kw)
+    known = scoring.containment_to_all(lo[3], hi[3], lo, hi, log_vol=log_vol, **kw)
+    for a, b in zip(plain, known, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # A wrong volume changes p_contains: the argument is used, not ignored.
+    wrong = scoring.containment_to_all(lo[3], hi[3], lo, hi, log_vol=log_vol - 1.0, **kw)
+    assert not np.array_equal(wrong[1], plain[1])
