@@ -22,10 +22,14 @@ import { showNotice } from './notice.js';
 import { buildLayout, dataPerPixel, plotConfig } from './layout.js';
 import { buildTraces } from './plot.js';
 import { writeLocation } from './state.js';
+import { attachWheelZoom } from './wheelzoom.js';
 
 // Plotly reports a wheel zoom 50 ms after the last wheel event; waiting this much longer before
 // redrawing keeps a burst of notches (or a slow frame between them) from redrawing mid-burst.
 const VIEW_SETTLE_MS = 200;
+// A wheel burst is drawn as a transform of the canvas (wheelzoom.js) until the wheel has been
+// still this long; then one relayout draws the new view.
+const WHEEL_SETTLE_MS = 120;
 const RESIZE_SETTLE_MS = 60;
 const MIN_PLOT_PX = 200;
 /** User Timing mark set after the first draw; benchmarks/page.py reads it. */
@@ -224,6 +228,13 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
       if (typeof id === 'string') handlers.click(id);
     });
     gd.on('plotly_relayout', onRelayout);
+    attachWheelZoom(gd, {
+      settleMs: WHEEL_SETTLE_MS,
+      commit: (r) =>
+        queuePlot(() =>
+          window.Plotly.relayout(gd, { 'xaxis.range': [r.x0, r.x1], 'yaxis.range': [r.y0, r.y1] }),
+        ),
+    });
     gd.on('plotly_doubleclick', () => moveView(null));
     gd.on('plotly_selected', (event) => {
       const ids =

@@ -6,6 +6,8 @@ error, threw, or violated the Content-Security-Policy.
 
 from __future__ import annotations
 
+import math
+
 import os
 from pathlib import Path
 from typing import Any
@@ -267,6 +269,37 @@ def test_url_state_survives_a_reload(watched: Watched, server: str) -> None:
     page.wait_for_function("() => !new URLSearchParams(location.search).has('view')")
     whole = page.evaluate(RANGES)
     assert whole[1] - whole[0] > 3 and whole[3] - whole[2] > 2
+
+
+def test_wheel_zoom_moves_the_canvas_then_redraws_the_view(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, f"{server}/?view=-2,2,-2,2")
+    plot = page.locator("#map .nsewdrag").bounding_box()
+    assert plot is not None
+    # Zoom in about a point left of and above the centre: it must stay put.
+    x, y = plot["x"] + plot["width"] * 0.25, plot["y"] + plot["height"] * 0.25
+    page.mouse.move(x, y)
+    for _ in range(3):
+        page.mouse.wheel(0, -100)
+    # Mid-burst the drawn canvas is only moved; Plotly has not redrawn the axes.
+    moved = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#map .gl-container canvas'))"
+        ".some((c) => c.style.transform.includes('scale'))"
+    )
+    assert moved
+    page.wait_for_function("() => new URLSearchParams(location.search).get('view') !== '-2,2,-2,2'")
+    x0, x1, y0, y1 = page.evaluate(RANGES)
+    factor = math.exp(-20 / 200) ** 3  # three notches, each clamped to 20 px as Plotly does
+    assert x1 - x0 == pytest.approx(4 * factor, rel=1e-6)
+    assert y1 - y0 == pytest.approx(4 * factor, rel=1e-6)
+    # The point under the cursor stays put (within the pixel the event rounds it to).
+    pixel = 4 / min(plot["width"], plot["height"])
+    assert x0 + 0.25 * (x1 - x0) == pytest.approx(-1.0, abs=pixel)
+    assert y1 - 0.25 * (y1 - y0) == pytest.approx(1.0, abs=pixel)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('#map .gl-container canvas'))"
+        ".every((c) => c.style.transform === '')"
+    )
 
 
 def test_untrusted_text_is_shown_as_text_and_runs_nothing(watched: Watched, server: str) -> None:
