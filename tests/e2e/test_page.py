@@ -7,7 +7,6 @@ error, threw, or violated the Content-Security-Policy.
 from __future__ import annotations
 
 import math
-
 import os
 from pathlib import Path
 from typing import Any
