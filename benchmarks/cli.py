@@ -102,7 +102,7 @@ def bench_page(
     compare = len({r.frontend for r in results}) > 1
     if compare:
         table.add_column("frontend")
-    names = ["boxes", "scripts ready", "first render", "revisit render", "data→drawn"]
+    names = ["boxes", "scripts ready", "first render", "revisit", "returning", "data→drawn"]
     for name in (*names, "zoom p50", "zoom p95", "pan p50", "pan p95"):
         table.add_column(name, justify="right")
     for r in results:
@@ -115,6 +115,7 @@ def bench_page(
                     r.scripts_ready_ms,
                     r.first_render_ms,
                     r.revisit_first_render_ms,
+                    r.returning_first_render_ms,
                     r.data_to_render_ms,
                     r.zoom_frame_p50_ms,
                     r.zoom_frame_p95_ms,

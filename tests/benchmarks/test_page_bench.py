@@ -1,11 +1,14 @@
-"""The page benchmark's synthetic map is a valid API payload of the requested size."""
+"""The page benchmark: its synthetic map is a valid API payload; returning visits render."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from backend.schemas import MapBoxesPublic
-from benchmarks.page import synthetic_map
+from benchmarks.browser import chromium_available
+from benchmarks.page import _responses, returning_render, serve_page, synthetic_map
 
 
 def test_synthetic_map_is_a_valid_boxes_payload() -> None:
@@ -23,3 +26,15 @@ def test_synthetic_map_is_a_valid_boxes_payload() -> None:
 def test_synthetic_map_refuses_an_empty_map() -> None:
     with pytest.raises(ValueError, match="n must be >= 1, got 0"):
         synthetic_map(0)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not chromium_available(), reason="/usr/bin/chromium is not installed")
+def test_returning_visits_render_from_a_persistent_profile() -> None:
+    from playwright.sync_api import sync_playwright
+
+    api: dict[str, str] = {}
+    api.update({path: json.dumps(body) for path, body in _responses(synthetic_map(60)).items()})
+    with serve_page(None, api) as base, sync_playwright() as playwright:
+        ms = returning_render(base, playwright, visits=1)
+    assert 0 < ms < 120_000
