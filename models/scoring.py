@@ -65,6 +65,16 @@ def _as_boxes(lo: np.ndarray, hi: np.ndarray, name: str) -> tuple[np.ndarray, np
     return lo, hi
 
 
+def _as_pairs(
+    lo_a: np.ndarray, hi_a: np.ndarray, lo_b: np.ndarray, hi_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    lo_a, hi_a = _as_boxes(lo_a, hi_a, "boxes A")
+    lo_b, hi_b = _as_boxes(lo_b, hi_b, "boxes B")
+    if lo_a.shape != lo_b.shape:
+        raise ValueError(f"paired boxes must have one shape, got {lo_a.shape} and {lo_b.shape}")
+    return lo_a, hi_a, lo_b, hi_b
+
+
 def containment_pairs(
     lo_a: np.ndarray,
     hi_a: np.ndarray,
@@ -75,10 +85,7 @@ def containment_pairs(
     gumbel_beta: float | None = None,
 ) -> np.ndarray:
     """Element-wise `P(A_p ⊆ B_p)` for `(P, d)` arrays of paired boxes; returns `(P,)`."""
-    lo_a, hi_a = _as_boxes(lo_a, hi_a, "boxes A")
-    lo_b, hi_b = _as_boxes(lo_b, hi_b, "boxes B")
-    if lo_a.shape != lo_b.shape:
-        raise ValueError(f"paired boxes must have one shape, got {lo_a.shape} and {lo_b.shape}")
+    lo_a, hi_a, lo_b, hi_b = _as_pairs(lo_a, hi_a, lo_b, hi_b)
     ilo, ihi = _intersection(lo_a, hi_a, lo_b, hi_b, gumbel_beta)
     log_p = _log_volume(ilo, ihi, beta) - _log_volume(lo_a, hi_a, beta)
     out: np.ndarray = np.exp(np.minimum(log_p, 0.0))
@@ -96,10 +103,7 @@ def containment_both_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`(P(A_p ⊆ B_p), P(B_p ⊆ A_p))` for `(P, d)` paired boxes, the intersection computed
     once; the same formulas as `containment_pairs` (equal up to float rounding)."""
-    lo_a, hi_a = _as_boxes(lo_a, hi_a, "boxes A")
-    lo_b, hi_b = _as_boxes(lo_b, hi_b, "boxes B")
-    if lo_a.shape != lo_b.shape:
-        raise ValueError(f"paired boxes must have one shape, got {lo_a.shape} and {lo_b.shape}")
+    lo_a, hi_a, lo_b, hi_b = _as_pairs(lo_a, hi_a, lo_b, hi_b)
     ilo, ihi = _intersection(lo_a, hi_a, lo_b, hi_b, gumbel_beta)
     log_int = _log_volume(ilo, ihi, beta)
     p_in = np.exp(np.minimum(log_int - _log_volume(lo_a, hi_a, beta), 0.0))
