@@ -92,6 +92,7 @@ class _Phases:
         self._epochs_total = fits * epochs
         self._represent_total = 0
         self._base = 0
+        self._last = 0
 
     def represent(self, done: int, total: int) -> None:
         self._represent_total = total
@@ -107,7 +108,18 @@ class _Phases:
     def epoch(self, dim: int, epoch: int, epochs: int, loss: float) -> None:
         self._emit(self._base + epoch, f"{dim}-D map: epoch {epoch}/{epochs}, loss {loss:.4g}")
 
+    def ranking(self, dim: int) -> Callable[[int, int], None]:
+        """Progress of a map's neighbour ranking, after its fit (no epochs of its own; the
+        job's callback persists at most every 0.5 s, and raises there on shutdown)."""
+
+        def report(done: int, total: int) -> None:
+            message = f"{dim}-D map: ranking related datasets {done}/{total}"
+            self._emit(self._last, message)  # where the fit stopped: the counter never goes back
+
+        return report
+
     def _emit(self, done: int, message: str) -> None:
+        self._last = done
         if self._progress is not None:
             self._progress(done, self._represent_total + self._epochs_total, message)
 
@@ -246,6 +258,7 @@ def _train_one(
             x=x,
             metrics=metrics,
             on_ready=on_ready,
+            on_ranking=phases.ranking(dim),
         )
     except Exception as e:
         error = fail_map(factory, map_id=record.id, what=f"{dim}-D map", error=e)

@@ -177,6 +177,9 @@ def _train_one(
             x=data.x,
             metrics=metrics,
             on_ready=on_ready,
+            on_ranking=lambda done, total: phases.step(
+                f"{dim}-D transfer map: ranking related datasets {done}/{total}"
+            ),
         )
     except Exception as e:
         error = fail_map(factory, map_id=record.id, what=f"{dim}-D transfer map", error=e)

@@ -48,6 +48,8 @@ def test_a_run_publishes_and_reports_progress(seeded_atlas: SeededAtlas, tmp_pat
     done = [c[0] for c in calls]
     assert done == sorted(done) and calls[-1][1] is not None and done[-1] <= calls[-1][1]
     assert any("epoch 4/4" in (c[2] or "") for c in calls)
+    n = summary.datasets
+    assert any(f"ranking related datasets {n}/{n}" in (c[2] or "") for c in calls)
 
 
 def test_a_failed_fit_never_replaces_the_published_map(
@@ -82,6 +84,22 @@ def test_cancellation_fails_the_map_and_stops_the_run(
         run_train(settings, TrainRequest(dims=(2, 3), epochs=5), progress=stop)
     statuses = sorted(m.status for m in _maps(settings).values())
     assert statuses == ["failed", "published", "published"]  # the 3-D fit never started
+
+
+def test_cancellation_while_ranking_neighbours_fails_the_map(
+    seeded_atlas: SeededAtlas, tmp_path: Path
+) -> None:
+    settings = seeded_atlas.copy(tmp_path / "db")
+
+    def stop(_done: int, _total: int | None, message: str | None) -> None:
+        if message and "ranking related datasets" in message:
+            raise JobCancelled("cancelled: shutting down")
+
+    with pytest.raises(JobCancelled):
+        run_train(settings, TrainRequest(dims=(2,), epochs=3), progress=stop)
+    maps = _maps(settings)
+    assert sorted(m.status for m in maps.values()) == ["failed", "published", "published"]
+    assert maps[seeded_atlas.map_ids[2]].status == "published"  # readers keep the old map
 
 
 def test_untrainable_requests(tmp_path: Path) -> None:
