@@ -278,14 +278,22 @@ def test_wheel_zoom_moves_the_canvas_then_redraws_the_view(watched: Watched, ser
     # Zoom in about a point left of and above the centre: it must stay put.
     x, y = plot["x"] + plot["width"] * 0.25, plot["y"] + plot["height"] * 0.25
     page.mouse.move(x, y)
+    # Mid-burst the drawn canvas is only moved (a CSS transform), not redrawn. An observer
+    # records it, so a slow machine that settles before we look cannot hide it.
+    page.evaluate(
+        """() => {
+          window.sawScale = false;
+          const canvases = document.querySelectorAll('#map .gl-container canvas');
+          const seen = () => canvases.forEach((c) => {
+            if (c.style.transform.includes('scale')) window.sawScale = true;
+          });
+          const observer = new MutationObserver(seen);
+          canvases.forEach((c) => observer.observe(c, { attributeFilter: ['style'] }));
+        }"""
+    )
     for _ in range(3):
         page.mouse.wheel(0, -100)
-    # Mid-burst the drawn canvas is only moved; Plotly has not redrawn the axes.
-    moved = page.evaluate(
-        "() => Array.from(document.querySelectorAll('#map .gl-container canvas'))"
-        ".some((c) => c.style.transform.includes('scale'))"
-    )
-    assert moved
+    page.wait_for_function("() => window.sawScale === true")
     page.wait_for_function("() => new URLSearchParams(location.search).get('view') !== '-2,2,-2,2'")
     x0, x1, y0, y1 = page.evaluate(RANGES)
     factor = math.exp(-20 / 200) ** 3  # three notches, each clamped to 20 px as Plotly does
