@@ -233,6 +233,7 @@ def check_maps(settings: Settings) -> Check:
     try:
         with session_scope(make_session_factory(engine)) as session:
             published = repository.get_published_maps(session)
+            ranked = repository.maps_with_neighbors(session, map_ids=[m.id for m in published])
     except Exception as e:
         return Check("maps", "fail", f"cannot read the maps: {_error(e)}")
     finally:
@@ -243,12 +244,19 @@ def check_maps(settings: Settings) -> Check:
             "relation": m.relation,
             "dim": m.dim,
             "boxes": m.num_boxes,
+            "neighbour_table": m.id in ranked,
             "published_at": m.published_at.isoformat() if m.published_at else None,
         }
         for m in published
     ]
     details = {"published": items}
     text = "; ".join(f"{m.relation} {m.dim}-D #{m.id} ({m.num_boxes} boxes)" for m in published)
+    unranked = [f"#{m.id}" for m in published if m.id not in ranked]
+    if unranked:  # trained before neighbour tables existed: correct, only slower to query
+        text += (
+            f"; {', '.join(unranked)} rank related datasets per request "
+            "(trained before neighbour tables): retrain for faster /related"
+        )
     if not any(m.relation == "containment" for m in published):
         return Check(
             "maps",

@@ -57,7 +57,11 @@ from backend.db.repository._maps import (
     publish_map,
     save_map_boxes,
 )
-from backend.db.repository._neighbors import get_map_neighbors, save_map_neighbors
+from backend.db.repository._neighbors import (
+    get_map_neighbors,
+    maps_with_neighbors,
+    save_map_neighbors,
+)
 from backend.db.repository._representations import (
     get_representation_states,
     load_representations,
@@ -157,6 +161,7 @@ __all__ = [
     "list_licenses",
     "list_maps",
     "load_representations",
+    "maps_with_neighbors",
     "probe_published_map_ids",
     "publish_map",
     "save_crawl_batch",

@@ -83,3 +83,11 @@ def get_map_neighbors(session: Session, *, map_id: int) -> MapNeighborRows | Non
             for by in DIRECTIONS
         },
     )
+
+
+def maps_with_neighbors(session: Session, *, map_ids: Sequence[int]) -> set[int]:
+    """Which of `map_ids` have a neighbour table (without reading the tables)."""
+    if not map_ids:
+        return set()
+    query = select(MapNeighbors.map_id).where(MapNeighbors.map_id.in_(list(map_ids)))
+    return set(session.scalars(query))

@@ -68,6 +68,22 @@ def test_a_seeded_atlas_is_healthy(seeded_atlas: SeededAtlas, fake_hub: FakeHub)
     assert maps.status == "ok", maps
     published = {(m["relation"], m["dim"]): m["id"] for m in maps.details["published"]}
     assert published == {("containment", d): i for d, i in seeded_atlas.map_ids.items()}
+    assert all(m["neighbour_table"] for m in maps.details["published"])  # trained this way
+    assert "per request" not in maps.summary
+
+
+def test_maps_trained_before_neighbour_tables_are_named(
+    seeded_atlas: SeededAtlas, tmp_path: Path
+) -> None:
+    settings = seeded_atlas.copy(tmp_path / "db")
+    old = seeded_atlas.map_ids[2]
+    with sqlite3.connect(settings.database_url.removeprefix("sqlite:///")) as db:
+        db.execute("DELETE FROM map_neighbors WHERE map_id = ?", (old,))
+    maps = _by_name(run_checks(settings, load_model=False, hub_timeout_s=1))["maps"]
+    assert maps.status == "ok"  # correct answers, only slower ones
+    assert f"#{old} rank related datasets per request" in maps.summary
+    flags = {m["id"]: m["neighbour_table"] for m in maps.details["published"]}
+    assert flags == {i: i != old for i in seeded_atlas.map_ids.values()}
 
 
 def test_a_database_from_a_newer_version_fails(tmp_path: Path) -> None:
