@@ -29,7 +29,15 @@ def test_task2box_validates_on_soft_targets() -> None:
     vals = [h["val"] for h in model._model.history if h["val"] is not None]
     # Binarized at y >= 1 every target would be 0, and Spearman ρ 0 at every check.
     assert vals and any(v != 0.0 for v in vals)
-    # The kept weights are those of the best check (the later one among equals).
-    checks = [(h["epoch"], h["val"]) for h in model._model.history if h["val"] is not None]
+    # The kept weights are those of the best check after the warm-up (the later one among
+    # equals).
+    warm_up = model._model.config.min_epochs
+    assert warm_up > 0
+    checks = [
+        (int(epoch), float(val))
+        for h in model._model.history
+        if (val := h["val"]) is not None and (epoch := h["epoch"]) is not None
+        if epoch >= warm_up
+    ]
     best = max(v for _, v in checks)
     assert model._model.best_epoch == max(e for e, v in checks if v == best)
