@@ -9,9 +9,10 @@ scores only those few rows.
 The answer stays exactly `rank`'s. The table is computed over the same float32 corners the
 server loads, and a request re-scores its rows and re-sorts them (score desc, row asc) in the
 server's row order. Tie-breaks by row then match `rank`, even though the server orders rows
-by downloads, which change after training. A table answers only when its k-th score is above
-the lowest stored score, or when it lists every other row. Then no unlisted row can make the
-top k. Otherwise, as with ties at the cut, the request falls back to `rank`.
+by downloads, which change after training. A request scores the first `k + _PAD` listed rows
+(best first), and answers only when its k-th score is above the lowest of those, or when they
+are every other row: every row after them, listed or not, scores at most that lowest one, so
+none can make the top k. Otherwise (ties at the cut) the request falls back to `rank`.
 """
 
 from __future__ import annotations
