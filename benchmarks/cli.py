@@ -103,7 +103,7 @@ def bench_page(
     if compare:
         table.add_column("frontend")
     names = ["boxes", "scripts ready", "first render", "revisit", "returning", "data→drawn"]
-    for name in (*names, "zoom p50", "zoom p95", "pan p50", "pan p95"):
+    for name in (*names, "zoom p50", "zoom p95", "zoom settle", "pan p50", "pan p95"):
         table.add_column(name, justify="right")
     for r in results:
         table.add_row(
@@ -119,6 +119,7 @@ def bench_page(
                     r.data_to_render_ms,
                     r.zoom_frame_p50_ms,
                     r.zoom_frame_p95_ms,
+                    r.zoom_settle_ms,
                     r.pan_frame_p50_ms,
                     r.pan_frame_p95_ms,
                 )

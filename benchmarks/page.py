@@ -40,6 +40,7 @@ from benchmarks.browser import CHROMIUM_ARGS, CHROMIUM_PATH, launch_chromium
 MAP_ID = 1
 LICENSES = ["mit", "apache-2.0", "cc-by-4.0", "cc-by-nc-4.0", "cc0-1.0", "other", "openrail"]
 ZOOM_STEPS = 30
+SETTLE_NOTCHES = 3
 PAN_STEPS = 40
 # Chromium makes V8's code cache for a script when it runs again soon after its first run,
 # and uses it from then on: the third load is the first that gets it.
@@ -64,6 +65,7 @@ class PageResult:
     data_to_render_ms: float
     zoom_frame_p50_ms: float
     zoom_frame_p95_ms: float
+    zoom_settle_ms: float
     pan_frame_p50_ms: float
     pan_frame_p95_ms: float
 
@@ -201,6 +203,31 @@ async (steps) => {
   return times;
 }
 """
+# After the zoom steps: one more burst of notches in, then the time from its last notch until
+# the page has drawn the final view (Plotly's `plotly_relayout` for the new ranges, then a
+# painted frame). It includes whatever delay the page waits for the wheel to settle.
+_SETTLE_JS = """
+async (notches) => {
+  const gd = document.getElementById('map');
+  const drag = gd.querySelector('.nsewdrag');
+  const r = drag.getBoundingClientRect();
+  const at = {
+    clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, cancelable: true,
+  };
+  const painted = () => new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
+  const relayout = new Promise((res) => gd.once('plotly_relayout', res));
+  const timeout = new Promise((res) => setTimeout(() => res('timeout'), 10000));
+  let last = 0;
+  for (let k = 0; k < notches; k += 1) {
+    last = performance.now();
+    drag.dispatchEvent(new WheelEvent('wheel', { ...at, deltaY: -100 }));
+    await painted();
+  }
+  if ((await Promise.race([relayout, timeout])) === 'timeout') return null;
+  await painted();
+  return performance.now() - last;
+}
+"""
 _PAN_JS = """
 async (steps) => {
   const drag = document.querySelector('#map .nsewdrag');
@@ -302,6 +329,8 @@ def measure(
             raise RuntimeError(f"only {drawn} boxes drawn for a map of {n}")
         zoom = page.evaluate(_ZOOM_JS, ZOOM_STEPS)
         page.wait_for_timeout(2000)  # let the post-zoom re-render settle
+        settle = page.evaluate(_SETTLE_JS, SETTLE_NOTCHES)
+        page.wait_for_timeout(2000)
         # A re-render landing mid-drag replaces Plotly's drag layer and drops the drag; on a
         # loaded machine that can happen, so a dropped drag is retried.
         for _attempt in range(3):
@@ -336,6 +365,7 @@ def measure(
         data_to_render_ms=round(first - max(loaded, started), 1),
         zoom_frame_p50_ms=round(statistics.median(zoom), 1),
         zoom_frame_p95_ms=round(_percentile(zoom, 0.95), 1),
+        zoom_settle_ms=round(settle, 1) if settle is not None else math.nan,
         pan_frame_p50_ms=round(statistics.median(pan), 1) if pan else math.nan,
         pan_frame_p95_ms=round(_percentile(pan, 0.95), 1) if pan else math.nan,
     )
