@@ -147,7 +147,7 @@ def rank(
     hi_a = np.asarray(hi_a, dtype=np.float64)
     side_log_a = log_softplus(hi_a - lo_a, index.beta)
     upper = _upper_log_intersection(index, lo_a, hi_a, side_log_a)
-    return rank_bounded(index, lo_a, hi_a, upper, by=by, k=k, exclude=exclude)
+    return _select(index, lo_a, hi_a, side_log_a, upper, by=by, k=k, exclude=exclude)
 
 
 def upper_log_intersections(index: BoxIndex, rows: np.ndarray) -> np.ndarray:
@@ -181,9 +181,22 @@ def rank_bounded(
     """`rank` given any upper bound of log Vol(A∩B) per row (`(n,)`, overwritten): the
     result is exact whatever the bound, a tighter one only scores fewer boxes."""
     _check(by, k)
-    n = len(index)
     side_log_a = log_softplus(hi_a - lo_a, index.beta)
-    upper = upper_intersection
+    return _select(index, lo_a, hi_a, side_log_a, upper_intersection, by=by, k=k, exclude=exclude)
+
+
+def _select(
+    index: BoxIndex,
+    lo_a: np.ndarray,
+    hi_a: np.ndarray,
+    side_log_a: np.ndarray,
+    upper: np.ndarray,
+    *,
+    by: str,
+    k: int,
+    exclude: int | None,
+) -> Ranked:
+    n = len(index)
     # Upper bounds of log P for every row, in the direction ranked.
     upper -= side_log_a.sum() if by == "p_in" else index.log_vol
     allowed = np.ones(n, dtype=bool)
