@@ -147,18 +147,27 @@ class MapRef(_Public):
 
 class RelatedItem(_Public):
     id: str
-    score: float
+    score: float = Field(
+        description="What the list is ranked by within its group: the measured score of a "
+        "measured containment item, else the map's probability in the ranked direction."
+    )
     p_in: float = Field(description="P(A⊆B) = Vol(A∩B)/Vol(A), A the queried dataset.")
     p_contains: float = Field(description="P(B⊆A).")
-    shared_labels: list[str] = []
+    shared_labels: list[str] = Field(
+        default=[],
+        description="The queried classes that B also has, in the query's order (at most 20); "
+        "'a ~ b' when the two names differ and only their text embeddings match.",
+    )
     measured: bool = Field(
-        description="True when the score has a measured target behind it. Containment: both "
-        "boxes were fitted to label targets. Transfer: this pair has a measured score."
+        description="Containment: true when B shares at least one class with the query, so "
+        "the coverage is counted from the class names; measured items come first, then the "
+        "map's predictions (false). Transfer: this pair has a measured score."
     )
     measured_score: float | None = Field(
         default=None,
-        description="Transfer only: the imported score of this pair in the ranked direction "
-        "(raw, as imported), or null when the pair was never measured.",
+        description="Containment: the counted share of classes, |A∩B|/|A| for contained_in "
+        "and |A∩B|/|B| for contains. Transfer: the imported score of this pair in the ranked "
+        "direction (raw, as imported). Null when not measured.",
     )
 
 
@@ -191,6 +200,10 @@ class PlaceRequest(BaseModel):
             raise ValueError("give exactly one of 'labels' or 'dataset_id'")
         if self.labels is not None and not self.labels:
             raise ValueError("'labels' must hold at least one label")
+        for label in self.labels or ():
+            # Such a label names no class, and would match only its own punctuation.
+            if not any(ch.isalnum() for ch in label):
+                raise ValueError(f"label {label!r} has no letters or digits")
         return self
 
 

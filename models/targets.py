@@ -103,34 +103,53 @@ def _encode(label_sets: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray
     return indptr, np.asarray(keys, dtype=np.int64), key_ids
 
 
-def _cosine_key_pairs(
-    vocab: Sequence[str], embeddings: np.ndarray, threshold: float, key_ids: dict[str, int]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Key pairs (k, k') whose labels' embeddings have cosine ≥ threshold (blocked matmul)."""
+def cosine_label_pairs(
+    vocab: Sequence[str], embeddings: np.ndarray, threshold: float
+) -> list[tuple[str, str]]:
+    """Pairs of distinct label texts of `vocab` whose embeddings have cosine ≥ threshold.
+
+    Each unordered pair is listed once, in vocab order. This is the expensive half of the
+    matching rule (a blocked V×V matmul), so a train job computes it once and keeps the
+    pairs with its map: the server then answers coverage queries by the same rule without
+    the embeddings (`models.coverage`).
+
+    Raises:
+        ValueError: if `embeddings` is not `(len(vocab), d)`.
+    """
     if embeddings.shape[0] != len(vocab) or embeddings.ndim != 2:
         raise ValueError(
             f"embeddings must be (len(vocab)={len(vocab)}, d), got shape {embeddings.shape}"
         )
-    vocab_keys = np.array([key_ids.get(normalize_label(v), -1) for v in vocab], dtype=np.int64)
-    present = np.flatnonzero(vocab_keys >= 0)  # labels no dataset uses are irrelevant
-    emb = embeddings[present].astype(np.float32)
-    norms = np.linalg.norm(emb, axis=1, keepdims=True)
-    emb = emb / np.maximum(norms, 1e-12)
-    keys = vocab_keys[present]
-    src: list[np.ndarray] = []
-    dst: list[np.ndarray] = []
+    emb = embeddings.astype(np.float32)
+    emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+    out: list[tuple[str, str]] = []
     # Cosine is symmetric: compare each block only with itself and the rows after it (half
-    # the matmul work), then emit both directions.
+    # the matmul work).
     for start in range(0, len(emb), _COSINE_BLOCK):
         sims = emb[start : start + _COSINE_BLOCK] @ emb[start:].T
         r, c = np.nonzero(sims >= threshold)
-        upper = c + start > r + start
-        a, b = keys[start + r[upper]], keys[start + c[upper]]
-        src.extend([a, b])
-        dst.extend([b, a])
-    if not src:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(src), np.concatenate(dst)
+        upper = c > r
+        out.extend(
+            (vocab[start + i], vocab[start + j])
+            for i, j in zip(r[upper].tolist(), c[upper].tolist(), strict=True)
+        )
+    return out
+
+
+def _key_pairs(
+    label_pairs: Sequence[tuple[str, str]], key_ids: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both directions of the key pairs (k, k') that matching label texts stand for; pairs
+    of labels no dataset uses, or of one key with itself, are dropped."""
+    src: list[int] = []
+    dst: list[int] = []
+    for a, b in label_pairs:
+        ka = key_ids.get(normalize_label(a), -1)
+        kb = key_ids.get(normalize_label(b), -1)
+        if ka >= 0 and kb >= 0 and ka != kb:
+            src.extend((ka, kb))
+            dst.extend((kb, ka))
+    return np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
 
 
 def _expanded_postings(
@@ -178,6 +197,7 @@ def containment_targets(
     vocab: Sequence[str] | None = None,
     embeddings: np.ndarray | None = None,
     cosine_threshold: float = 0.9,
+    label_pairs: Sequence[tuple[str, str]] | None = None,
 ) -> SparseTargets:
     """`y(A⊆B) = |{a ∈ A : a matches some b ∈ B}| / |A|` for every pair sharing a match.
 
@@ -188,16 +208,20 @@ def containment_targets(
         embeddings: `(len(vocab), d)` array; rows need not be normalized. With `vocab`, labels
             also match when their cosine is ≥ `cosine_threshold`.
         cosine_threshold: τ in [-1, 1].
+        label_pairs: instead of vocab and embeddings, the label text pairs that match by
+            cosine, as `cosine_label_pairs` returns them.
 
     Returns:
         Sparse targets over dataset indices, pairs with y > 0 and A ≠ B only.
 
     Raises:
-        ValueError: if only one of vocab/embeddings is given, their sizes differ, or τ is
-            outside [-1, 1].
+        ValueError: if only one of vocab/embeddings is given, their sizes differ, τ is
+            outside [-1, 1], or label_pairs come with vocab and embeddings.
     """
     if (vocab is None) != (embeddings is None):
         raise ValueError("pass both vocab and embeddings, or neither")
+    if label_pairs is not None and vocab is not None:
+        raise ValueError("pass label_pairs or vocab and embeddings, not both")
     if not -1.0 <= cosine_threshold <= 1.0:
         raise ValueError(f"cosine_threshold must be in [-1, 1], got {cosine_threshold}")
     n = len(label_sets)
@@ -205,7 +229,9 @@ def containment_targets(
     empty = np.zeros(0, dtype=np.int64)
     pairs: tuple[np.ndarray, np.ndarray] = (empty, empty)
     if vocab is not None and embeddings is not None and len(vocab):
-        pairs = _cosine_key_pairs(vocab, embeddings, cosine_threshold, key_ids)
+        label_pairs = cosine_label_pairs(vocab, embeddings, cosine_threshold)
+    if label_pairs:
+        pairs = _key_pairs(label_pairs, key_ids)
     exp_ptr, exp_ds = _expanded_postings(indptr, keys, len(key_ids), pairs)
     sizes = np.diff(indptr)
     rows_out: list[np.ndarray] = []

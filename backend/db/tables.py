@@ -184,6 +184,19 @@ class MapNeighbors(Base):
     p_contains: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class MapLabelMatches(Base):
+    """The label texts that matched by embedding cosine when a containment map was trained
+    (`models.targets.cosine_label_pairs`), so the server counts coverage by the very rule
+    the map was fitted to, without embedding the whole vocabulary again. JSON `[[a, b], ...]`,
+    each unordered pair once."""
+
+    __tablename__ = "map_label_matches"
+
+    map_id: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
+    threshold: Mapped[float] = mapped_column(Float)
+    pairs: Mapped[list[list[str]]] = mapped_column(JSON)
+
+
 class TransferScore(Base):
     """A measured source→target transfer score, imported from a CSV matrix."""
 

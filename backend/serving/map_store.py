@@ -28,6 +28,7 @@ from backend.errors import InvalidStateError, NoPublishedMapError, NotFoundError
 from backend.serving.labels import LabelIndex
 from backend.serving.neighbors import NeighborTable
 from backend.serving.ranking import BoxIndex
+from models.coverage import CoverageIndex
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,11 @@ class LoadedMap:
     labels: LabelIndex
     transfers: TransferIndex | None = None  # transfer maps: the measured pairs they fitted
     neighbors: NeighborTable | None = None  # None: trained before tables, or one is stale
+    # Containment maps: the rows' label sets for counted coverage (`backend.serving.measured`)
+    coverage: CoverageIndex | None = None
+    # The cosine τ the map's label pairs were found at; None: text matches only (trained
+    # before the pairs were kept), so outside labels are matched by text too.
+    match_threshold: float | None = None
 
     @property
     def id(self) -> int:
@@ -134,6 +140,13 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
         unmeasured = {i for row, i in enumerate(ids) if not transfers.has_any(row)}
     beta, gumbel_beta = scoring_temperatures(record)
     index = {dataset_id: i for i, dataset_id in enumerate(ids)}
+    rows_labels = [label_sets.get(i, ()) for i in ids]
+    coverage, match_threshold = None, None
+    if record.relation == "containment":
+        matches = repository.get_map_label_matches(session, map_id=record.id)
+        pairs = matches.pairs if matches is not None else []
+        coverage = CoverageIndex(rows_labels, pairs)
+        match_threshold = None if matches is None else matches.threshold
     stored = repository.get_map_neighbors(session, map_id=record.id)
     neighbors = None
     if stored is not None:
@@ -150,9 +163,11 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
         downloads=_frozen(boxes.downloads, np.int64),
         licenses=boxes.licenses or (None,) * len(ids),
         measured=_frozen(np.array([i not in unmeasured for i in ids], dtype=bool), bool),
-        labels=LabelIndex([label_sets.get(i, ()) for i in ids]),
+        labels=LabelIndex(rows_labels),
         transfers=transfers,
         neighbors=neighbors,
+        coverage=coverage,
+        match_threshold=match_threshold,
     )
 
 

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from backend import schemas
 from backend.config import Settings
 from backend.db import repository
-from backend.errors import InvalidStateError, NotFoundError
+from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
 from backend.serving import checkpoints
 from backend.serving.map_store import LoadedMap, MapStore
 from backend.serving.related import place_items
 from backend.serving.views import map_ref
+from models.coverage import CoverageIndex, CoverageQuery
 from models.targets import normalize_label
 from models.trained import TrainedBoxModel
 
@@ -31,6 +32,11 @@ log = logging.getLogger(__name__)
 
 _MAX_NETWORKS = 4
 _DECIMALS = 6
+# Vocabulary embeddings kept for cosine label matching: one per scoring map in use (the
+# containment one, and for a while its predecessor after a publish).
+_MAX_VOCABULARIES = 2
+# Query labels × vocabulary similarities are computed in blocks of this many vocab rows.
+_COSINE_BLOCK = 65_536
 
 
 class NetworkCache:
@@ -89,12 +95,13 @@ class Placer:
         self._embedder: LabelTextEmbedder | None = None
         self._embedder_lock = threading.Lock()
         self._networks = networks or NetworkCache()
+        self._vocab_lock = threading.Lock()
+        self._vocabularies: OrderedDict[int, np.ndarray] = OrderedDict()
 
     def representer(self) -> LabelTextRepresenter:
-        with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = self._embedder_factory()
-        return LabelTextRepresenter(self._embedder, max_labels=self._settings.max_embedded_labels)
+        return LabelTextRepresenter(
+            self._label_embedder(), max_labels=self._settings.max_embedded_labels
+        )
 
     def place(self, session: Session, request: schemas.PlaceRequest) -> schemas.PlacePublic:
         """The predicted box and related datasets of `request.labels` or `request.dataset_id`.
@@ -109,6 +116,11 @@ class Placer:
         labels = list(request.labels) if request.labels is not None else None
         if dataset_id is not None:
             labels = self._dataset_labels(session, dataset_id)
+            if labels is None and request.relation == "containment":
+                raise InvalidInputError(
+                    f"dataset {dataset_id!r} has no labels; containment is read from a "
+                    "dataset's classes, so it cannot be placed in a containment map"
+                )
         features = _Features(self, session, labels, dataset_id)
         box = self._box(session, scoring, features)
         boxes = {str(scoring.id): box}
@@ -118,8 +130,9 @@ class Placer:
         lo, hi = np.asarray(box.lo), np.asarray(box.hi)
         keys = None if labels is None else [normalize_label(label) for label in labels]
         exclude = None if dataset_id is None else scoring.index.get(dataset_id)
+        query = self._coverage_query(scoring, labels, exclude)
         contained_in, contains = place_items(
-            scoring, lo, hi, k=request.k, labels=labels, keys=keys, exclude=exclude
+            scoring, lo, hi, k=request.k, query=query, labels=labels, keys=keys, exclude=exclude
         )
         return schemas.PlacePublic(
             map=map_ref(scoring.record),
@@ -128,6 +141,61 @@ class Placer:
             contained_in=contained_in,
             contains=contains,
         )
+
+    def _coverage_query(
+        self, loaded: LoadedMap, labels: Sequence[str] | None, row: int | None
+    ) -> CoverageQuery | None:
+        """What to count coverage of: a stored row's own labels (exactly its training
+        targets), else the given labels, matched by text and, on a map that kept its cosine
+        pairs, by MiniLM cosine against every stored label."""
+        coverage = loaded.coverage
+        if coverage is None:
+            return None
+        if row is not None:
+            return coverage.row_query(row)
+        if labels is None:
+            return None
+        hits = None
+        if loaded.match_threshold is not None and coverage.vocab:
+            hits = self._cosine_hits(loaded, coverage, labels, loaded.match_threshold)
+        return coverage.label_query(labels, hits)
+
+    def _cosine_hits(
+        self, loaded: LoadedMap, coverage: CoverageIndex, labels: Sequence[str], threshold: float
+    ) -> list[list[int]]:
+        """Per label, the vocab indices of stored labels at cosine ≥ threshold with it."""
+        embedder = self._label_embedder()
+        query = embedder.embed_labels(labels)
+        vocab = self._vocabulary(loaded, coverage, embedder)
+        hits: list[list[int]] = [[] for _ in labels]
+        for start in range(0, vocab.shape[0], _COSINE_BLOCK):
+            rows, cols = np.nonzero(query @ vocab[start : start + _COSINE_BLOCK].T >= threshold)
+            for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+                hits[r].append(start + c)
+        return hits
+
+    def _vocabulary(
+        self, loaded: LoadedMap, coverage: CoverageIndex, embedder: LabelTextEmbedder
+    ) -> np.ndarray:
+        """The unit MiniLM embeddings of every stored label of a map, computed once per map
+        (from the embedding cache, which the map's training filled)."""
+        with self._vocab_lock:
+            found = self._vocabularies.get(loaded.id)
+            if found is not None:
+                self._vocabularies.move_to_end(loaded.id)
+                return found
+        vectors = embedder.embed_labels(coverage.vocab)
+        with self._vocab_lock:
+            self._vocabularies[loaded.id] = vectors
+            while len(self._vocabularies) > _MAX_VOCABULARIES:
+                self._vocabularies.popitem(last=False)
+        return vectors
+
+    def _label_embedder(self) -> LabelTextEmbedder:
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = self._embedder_factory()
+            return self._embedder
 
     def _box(self, session: Session, loaded: LoadedMap, features: _Features) -> schemas.BoxPublic:
         net = self._networks.get(session, loaded.record)

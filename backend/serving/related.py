@@ -1,7 +1,10 @@
 """Related datasets of a dataset (or of a placed box) in one map: no database work per query
-beyond learning which map is published. A dataset's ranking comes from its map's neighbour
-table (`backend.serving.neighbors`) when it can; `backend.serving.ranking.rank` gives the
-same answer otherwise, and always for placed boxes."""
+beyond learning which map is published.
+
+Containment lists put the datasets that share counted classes first
+(`backend.serving.measured`), then the map's predictions. The map's ranking comes from its
+neighbour table (`backend.serving.neighbors`) when it can; `backend.serving.ranking.rank`
+gives the same answer otherwise, and always for placed boxes."""
 
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from backend.db import repository
 from backend.db.engine import session_scope
 from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore
+from backend.serving.measured import MeasuredRanked, rank_measured_first
 from backend.serving.ranking import Ranked, rank
 from backend.serving.views import map_ref
+from models.coverage import CoverageIndex, CoverageQuery
 
 # Per relation: each direction and the score column it ranks by. For containment,
 # `contained_in` lists the datasets B that contain A (P(A⊆B)), `contains` those A contains.
@@ -126,9 +131,30 @@ def related_for_dataset(
             raise _not_in_map(session, dataset_id, loaded)
     by = DIRECTIONS[relation][direction]
     boxes = loaded.boxes
-    ranked = loaded.neighbors.rank(boxes, a, by=by, k=k) if loaded.neighbors else None
-    if ranked is None:
-        ranked = rank(boxes, boxes.lo[a], boxes.hi[a], by=by, k=k, exclude=a)
+
+    def rank_map(m: int) -> Ranked:
+        ranked = loaded.neighbors.rank(boxes, a, by=by, k=m) if loaded.neighbors else None
+        return ranked or rank(boxes, boxes.lo[a], boxes.hi[a], by=by, k=m, exclude=a)
+
+    if loaded.coverage is not None:
+        coverage = loaded.coverage
+        query = coverage.row_query(a)
+        return schemas.RelatedPublic(
+            dataset=dataset_id,
+            relation=relation,
+            direction=direction,
+            map=map_ref(loaded.record),
+            items=measured_items(
+                loaded,
+                _measured_first(
+                    loaded, coverage, query, boxes.lo[a], boxes.hi[a], by, k, a, rank_map
+                ),
+                by=by,
+                coverage=coverage,
+                query=query,
+            ),
+        )
+    ranked = rank_map(k)
     a_measured = bool(loaded.measured[a])
     # Transfer: per pair, was this very transfer measured (what the boxes were fitted to)?
     measured_scores = measured_transfers(loaded, a, by)
@@ -166,15 +192,29 @@ def place_items(
     hi: np.ndarray,
     *,
     k: int,
+    query: CoverageQuery | None,
     labels: Sequence[str] | None,
     keys: Sequence[str] | None,
     exclude: int | None = None,
 ) -> tuple[list[schemas.RelatedItem], list[schemas.RelatedItem]]:
     """(contained_in, contains) of a placed box: both directions, top k each.
 
-    `exclude` is the placed dataset's own row when it is in the map; on a transfer map its
-    measured pairs are then flagged (the box is predicted, the pair's target is measured).
+    On a containment map with the query's labels, the datasets sharing counted classes come
+    first. `exclude` is the placed dataset's own row when it is in the map; on a transfer
+    map its measured pairs are then flagged (the box is predicted, the pair's target is
+    measured).
     """
+    if loaded.coverage is not None and query is not None:
+        coverage = loaded.coverage
+
+        def measured_direction(by: str) -> list[schemas.RelatedItem]:
+            def rank_map(m: int) -> Ranked:
+                return rank(loaded.boxes, lo, hi, by=by, k=m, exclude=exclude)
+
+            result = _measured_first(loaded, coverage, query, lo, hi, by, k, exclude, rank_map)
+            return measured_items(loaded, result, by=by, coverage=coverage, query=query)
+
+        return measured_direction("p_in"), measured_direction("p_contains")
 
     def shared(b: int) -> list[str]:
         if labels is None or keys is None:
@@ -196,3 +236,75 @@ def place_items(
         for by in ("p_in", "p_contains")
     )
     return contained_in, contains
+
+
+def _measured_first(
+    loaded: LoadedMap,
+    coverage: CoverageIndex,
+    query: CoverageQuery,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    by: str,
+    k: int,
+    exclude: int | None,
+    rank_map: Callable[[int], Ranked],
+) -> MeasuredRanked:
+    counted = coverage.coverage(query)
+    return rank_measured_first(
+        loaded.boxes,
+        np.asarray(lo, dtype=np.float64),
+        np.asarray(hi, dtype=np.float64),
+        counted.forward if by == "p_in" else counted.reverse,
+        by=by,
+        k=k,
+        exclude=exclude,
+        rank_predicted=rank_map,
+    )
+
+
+def measured_items(
+    loaded: LoadedMap,
+    result: MeasuredRanked,
+    *,
+    by: str,
+    coverage: CoverageIndex,
+    query: CoverageQuery,
+) -> list[schemas.RelatedItem]:
+    """Response items of a containment list: the measured group, then the predicted one."""
+    out = []
+    measured = result.measured
+    for row, p_in, p_contains, share in zip(
+        measured.rows.tolist(),
+        measured.p_in.tolist(),
+        measured.p_contains.tolist(),
+        result.coverage.tolist(),
+        strict=True,
+    ):
+        share = round(share, _DECIMALS)
+        out.append(
+            schemas.RelatedItem(
+                id=loaded.ids[row],
+                score=share,
+                p_in=round(p_in, _DECIMALS),
+                p_contains=round(p_contains, _DECIMALS),
+                shared_labels=coverage.matched(query, row),
+                measured=True,
+                measured_score=share,
+            )
+        )
+    predicted = result.predicted
+    for row, p_in, p_contains in zip(
+        predicted.rows.tolist(), predicted.p_in.tolist(), predicted.p_contains.tolist(), strict=True
+    ):
+        p_in, p_contains = round(p_in, _DECIMALS), round(p_contains, _DECIMALS)
+        out.append(
+            schemas.RelatedItem(
+                id=loaded.ids[row],
+                score=p_in if by == "p_in" else p_contains,
+                p_in=p_in,
+                p_contains=p_contains,
+                shared_labels=[],
+                measured=False,
+            )
+        )
+    return out

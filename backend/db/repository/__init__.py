@@ -39,6 +39,10 @@ from backend.db.repository._jobs import (
     list_jobs,
     update_job_progress,
 )
+from backend.db.repository._label_matches import (
+    get_map_label_matches,
+    save_map_label_matches,
+)
 from backend.db.repository._maps import (
     RELATIONS,
     count_published_maps,
@@ -84,6 +88,7 @@ from backend.db.repository._types import (
     DatasetText,
     JobRecord,
     JobStatus,
+    LabelMatches,
     LabelSet,
     MapBoxes,
     MapNeighborRows,
@@ -110,6 +115,7 @@ __all__ = [
     "DatasetText",
     "JobRecord",
     "JobStatus",
+    "LabelMatches",
     "LabelSet",
     "MapBoxes",
     "MapNeighborRows",
@@ -146,6 +152,7 @@ __all__ = [
     "get_map",
     "get_map_boxes",
     "get_map_checkpoint",
+    "get_map_label_matches",
     "get_map_neighbors",
     "get_published_map",
     "get_published_map_ids",
@@ -166,6 +173,7 @@ __all__ = [
     "publish_map",
     "save_crawl_batch",
     "save_map_boxes",
+    "save_map_label_matches",
     "save_map_neighbors",
     "save_representations",
     "save_transfer_scores",

@@ -138,6 +138,14 @@ class MapNeighborRows:
 
 
 @dataclass(frozen=True)
+class LabelMatches:
+    """The label text pairs that matched by cosine ≥ `threshold` when a map was trained."""
+
+    threshold: float
+    pairs: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
 class BoxRecord:
     """One dataset's box in one map."""
 

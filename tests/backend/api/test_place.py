@@ -15,7 +15,7 @@ from backend.config import get_settings
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
 from tests.atlas_fixtures import SeededAtlas
-from tests.backend.api.helpers import assert_error
+from tests.backend.api.helpers import assert_error, assert_measured_first
 
 
 def _counts(atlas: SeededAtlas) -> tuple[int, int, int]:
@@ -41,13 +41,43 @@ def test_place_labels_predicts_a_box_in_every_published_map(
         assert len(box["lo"]) == dim
         assert all(a < b for a, b in zip(box["lo"], box["hi"], strict=True))
     for key, column in (("contained_in", "p_in"), ("contains", "p_contains")):
-        items = body[key]
-        assert len(items) == 4
-        assert [it["score"] for it in items] == sorted((it["score"] for it in items), reverse=True)
-        assert all(it["score"] == it[column] and it["measured"] is False for it in items)
-    # {cat, dog} is covered by the CIFAR-like sets that hold both classes.
-    assert any(set(it["shared_labels"]) == {"cat", "dog"} for it in body["contained_in"][:3])
+        assert len(body[key]) == 4
+        assert_measured_first(body[key], column)
+    # {cat, dog} is covered by the CIFAR-like sets that hold both classes: they come first.
+    top = body["contained_in"][0]
+    assert set(top["shared_labels"]) == {"cat", "dog"} and top["measured_score"] == 1.0
     assert _counts(seeded_atlas) == before  # nothing stored
+
+
+def test_dog_breeds_find_the_dataset_that_holds_them(client: TestClient) -> None:
+    labels = ["golden retriever", "labrador", "poodle", "tabby cat"]
+    items = client.post("/api/place", json={"labels": labels, "k": 10}).json()["contained_in"]
+    woof = next(it for it in items if it["id"] == "frgfm/imagewoof")
+    assert woof["measured"] is True and "golden retriever" in woof["shared_labels"]
+    assert woof["measured_score"] == pytest.approx(0.25)
+    assert_measured_first(items, "p_in")
+    # Every dataset sharing none of the four classes ranks below Imagewoof.
+    position = items.index(woof)
+    assert all(it["shared_labels"] for it in items[:position])
+
+
+def test_place_rejects_labels_without_letters_or_digits(client: TestClient) -> None:
+    body = assert_error(
+        client.post("/api/place", json={"labels": ["cat", "--", "__"]}), 422, "invalid_request"
+    )
+    assert "'--'" in body["detail"]
+
+
+def test_place_of_a_dataset_without_labels_is_422(
+    client: TestClient, seeded_atlas: SeededAtlas
+) -> None:
+    gated = "ILSVRC/imagenet-1k"  # skipped at crawl time: no labels stored
+    with session_scope(session_factory_for(seeded_atlas.settings.database_url)) as session:
+        assert not repository.get_label_sets(session, dataset_ids=[gated], status=None)
+    body = assert_error(
+        client.post("/api/place", json={"dataset_id": gated}), 422, "invalid_parameter"
+    )
+    assert "no labels" in body["detail"]
 
 
 def test_place_known_dataset_lands_on_its_own_box(

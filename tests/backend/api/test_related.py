@@ -8,10 +8,11 @@ from fastapi.testclient import TestClient
 
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
+from models.coverage import MATCH_SEPARATOR
 from models.scoring import containment_to_all
-from models.targets import shared_labels
+from models.targets import containment_targets, shared_labels
 from tests.atlas_fixtures import SeededAtlas
-from tests.backend.api.helpers import assert_error
+from tests.backend.api.helpers import assert_error, assert_measured_first
 
 QUERY = "microsoft/cats_vs_dogs"
 
@@ -40,8 +41,32 @@ def _labels(atlas: SeededAtlas, *ids: str) -> dict[str, tuple[str, ...]]:
     return {s.dataset_id: s.labels for s in sets}
 
 
+def _coverage(atlas: SeededAtlas, map_id: int, ids: list[str]) -> np.ndarray:
+    """y(A ⊆ B) of every pair of the map's rows, as the training targets count it (with the
+    cosine pairs the map kept)."""
+    with session_scope(session_factory_for(atlas.settings.database_url)) as session:
+        sets = {s.dataset_id: s.labels for s in repository.get_label_sets(session)}
+        matches = repository.get_map_label_matches(session, map_id=map_id)
+    pairs = matches.pairs if matches is not None else []
+    return containment_targets([sets[i] for i in ids], label_pairs=pairs).to_dense()
+
+
+def _expected_order(
+    coverage: np.ndarray, scores: np.ndarray, a: int, column: int, k: int
+) -> list[int]:
+    """Rows sharing a counted class by coverage (ties by the map's score, then row), then
+    the others by the map's score (ties by row)."""
+    cov = coverage[a] if column == 0 else coverage[:, a]
+    others = [i for i in range(len(cov)) if i != a]
+    measured = sorted(
+        (i for i in others if cov[i] > 0), key=lambda i: (-cov[i], -scores[column, i], i)
+    )
+    predicted = sorted((i for i in others if cov[i] <= 0), key=lambda i: (-scores[column, i], i))
+    return (measured + predicted)[:k]
+
+
 @pytest.mark.parametrize(("direction", "column"), [("contained_in", 0), ("contains", 1)])
-def test_related_ranks_by_the_direction_score(
+def test_related_lists_measured_coverage_then_the_map(
     client: TestClient, seeded_atlas: SeededAtlas, direction: str, column: int
 ) -> None:
     body = client.get(
@@ -60,22 +85,27 @@ def test_related_ranks_by_the_direction_score(
         direction,
     )
     ids, scores = _expected(seeded_atlas, top_map, QUERY)
-    others = [i for i in range(len(ids)) if ids[i] != QUERY]
-    best = sorted(others, key=lambda i: (-scores[column, i], i))[:8]
+    coverage = _coverage(seeded_atlas, top_map, ids)
+    a = ids.index(QUERY)
     items = body["items"]
-    assert [it["score"] for it in items] == pytest.approx(
-        [float(scores[column, i]) for i in best], abs=2e-6
-    )
+    assert [it["id"] for it in items] == [
+        ids[i] for i in _expected_order(coverage, scores, a, column, 8)
+    ]
+    assert_measured_first(items, "p_in" if column == 0 else "p_contains")
     assert QUERY not in {it["id"] for it in items}
+    labels = _labels(seeded_atlas, QUERY, *(it["id"] for it in items))
     for it in items:
         i = ids.index(it["id"])
         assert it["p_in"] == pytest.approx(scores[0, i], abs=2e-6)
         assert it["p_contains"] == pytest.approx(scores[1, i], abs=2e-6)
-        assert it["score"] == (it["p_in"] if direction == "contained_in" else it["p_contains"])
-        assert it["measured"] is True  # both label sets are known: a fitted target
-    labels = _labels(seeded_atlas, QUERY, *(it["id"] for it in items))
-    for it in items:
-        assert it["shared_labels"] == shared_labels(labels[QUERY], labels[it["id"]])
+        counted = coverage[a, i] if column == 0 else coverage[i, a]
+        assert it["measured"] is bool(counted > 0)
+        if it["measured"]:
+            assert it["measured_score"] == pytest.approx(counted, abs=1e-6)
+            # Text matches show the queried dataset's own label; all are its labels.
+            texts = {label.split(MATCH_SEPARATOR)[0] for label in it["shared_labels"]}
+            assert texts <= set(labels[QUERY])
+            assert set(shared_labels(labels[QUERY], labels[it["id"]])) <= set(it["shared_labels"])
 
 
 def test_cats_and_dogs_sit_inside_datasets_with_cats_and_dogs(client: TestClient) -> None:
@@ -146,13 +176,15 @@ def test_trained_maps_answer_from_their_neighbour_tables_exactly(
     client: TestClient, seeded_atlas: SeededAtlas
 ) -> None:
     # The train job ranked every dataset once (`map_neighbors`); each answer must still be
-    # what scoring every box gives, with ties broken by the server's row order.
+    # what counting coverage and scoring every box gives, ties broken by the server's row
+    # order.
     from backend.serving.map_store import MapStore
 
     store = MapStore(session_factory_for(seeded_atlas.settings.database_url))
     top_map = seeded_atlas.map_ids[max(seeded_atlas.map_ids)]
     assert store.get(top_map).neighbors is not None
     ids, scores = _expected(seeded_atlas, top_map, QUERY)
+    coverage = _coverage(seeded_atlas, top_map, ids)
     for dataset_id in ids:
         _, scores = _expected(seeded_atlas, top_map, dataset_id)
         for direction, column in (("contained_in", 0), ("contains", 1)):
@@ -160,6 +192,5 @@ def test_trained_maps_answer_from_their_neighbour_tables_exactly(
                 body = client.get(
                     f"/api/datasets/{dataset_id}/related", params={"direction": direction, "k": k}
                 ).json()
-                others = [i for i in range(len(ids)) if ids[i] != dataset_id]
-                best = sorted(others, key=lambda i: (-scores[column, i], i))[:k]
+                best = _expected_order(coverage, scores, ids.index(dataset_id), column, k)
                 assert [it["id"] for it in body["items"]] == [ids[i] for i in best]

@@ -15,6 +15,7 @@ TABLES = {
     "maps",
     "boxes",
     "map_neighbors",
+    "map_label_matches",
     "jobs",
     "transfer_scores",
 }

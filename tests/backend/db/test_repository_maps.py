@@ -194,3 +194,23 @@ def test_neighbour_table_rejects_bad_rows(
         repo.save_map_neighbors(session, map_id=map_id, dataset_ids=ids, rows=rows)
     with pytest.raises(NotFoundError):
         repo.save_map_neighbors(session, map_id=999, dataset_ids=IDS, rows=rows)
+
+
+def test_label_matches_round_trip(session: Session) -> None:
+    _seed(session)
+    map_id = _training_map(session)
+    assert repo.get_map_label_matches(session, map_id=map_id) is None  # none written yet
+    pairs = [("car", "automobile"), ("Cat", "kitty")]
+    repo.save_map_label_matches(session, map_id=map_id, threshold=0.9, pairs=pairs[:1])
+    repo.save_map_label_matches(session, map_id=map_id, threshold=0.85, pairs=pairs)  # replaced
+    stored = repo.get_map_label_matches(session, map_id=map_id)
+    assert stored is not None and stored.threshold == 0.85 and stored.pairs == pairs
+    with pytest.raises(ValueError, match="threshold"):
+        repo.save_map_label_matches(session, map_id=map_id, threshold=2.0, pairs=[])
+    with pytest.raises(ValueError, match="two label texts"):
+        repo.save_map_label_matches(session, map_id=map_id, threshold=0.9, pairs=[("a",)])  # type: ignore[list-item]
+    repo.finish_map(session, map_id=map_id, metrics={})
+    with pytest.raises(InvalidStateError, match="written while training"):
+        repo.save_map_label_matches(session, map_id=map_id, threshold=0.9, pairs=pairs)
+    with pytest.raises(NotFoundError):
+        repo.save_map_label_matches(session, map_id=9999, threshold=0.9, pairs=pairs)

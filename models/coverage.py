@@ -1,0 +1,238 @@
+"""Measured label coverage: the exact `y(A⊆B)` of a query against every stored label set.
+
+The map's boxes *predict* containment; for any dataset whose class names are known, the
+answer can instead be *counted*: the share of A's classes that B also has. This index counts
+it for one query at a time, by the rule the training targets use
+(`models.targets.containment_targets`): two labels match when their normalized texts are
+equal, or when their texts are a given cosine pair (`models.targets.cosine_label_pairs`).
+Matching is per pair, never transitive: "a" ~ "b" and "b" ~ "c" do not make "a" ~ "c".
+
+A query is a list of distinct normalized keys, each with the stored keys it matches (itself
+when stored, its cosine partners, and for an outside label list its own cosine hits among
+the stored labels). Both directions then take one `bincount` over the postings of those keys,
+so the work is the number of (query label, dataset) matches, not the number of datasets:
+
+- forward, `y(Q ⊆ B)`: for each query key, the distinct datasets holding a matching key;
+- reverse, `y(B ⊆ Q)`: for each stored key matching some query key, the datasets holding it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.targets import normalize_label
+
+# A matched label is shown as "query ~ stored" when only the cosine rule matched it.
+MATCH_SEPARATOR = " ~ "
+
+
+@dataclass(frozen=True)
+class CoverageQuery:
+    """One query: its distinct keys (first label text of each) and, per key, the sorted
+    stored key ids that it matches."""
+
+    labels: tuple[str, ...]
+    keys: tuple[str, ...]
+    matches: tuple[np.ndarray, ...]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Both directions of one query against every row; 0 where nothing matches."""
+
+    forward: np.ndarray  # (n,) float64: y(Q ⊆ B_row)
+    reverse: np.ndarray  # (n,) float64: y(B_row ⊆ Q)
+
+
+def _csr(groups: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, values sorted by group then value) of `values` grouped by `groups`."""
+    order = np.lexsort((values, groups))
+    indptr = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(np.bincount(groups, minlength=n_groups), out=indptr[1:])
+    return indptr, values[order]
+
+
+class CoverageIndex:
+    """Label sets of the rows of one map, indexed for exact coverage queries.
+
+    Args:
+        label_sets: each row's labels; duplicates after normalization count once.
+        label_pairs: label texts that match by cosine (either order); pairs naming a label
+            no row holds are ignored.
+    """
+
+    def __init__(
+        self, label_sets: Sequence[Sequence[str]], label_pairs: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        key_ids: dict[str, int] = {}
+        key_of_label: dict[str, int] = {}
+        vocab: list[str] = []
+        row_of: list[int] = []
+        row_keys: list[int] = []
+        row_texts: list[int] = []  # the vocab index of the row's first text of each key
+        text_ids: dict[str, int] = {}
+        for row, labels in enumerate(label_sets):
+            seen: set[int] = set()
+            for label in labels:
+                key = key_of_label.get(label)
+                if key is None:
+                    key = key_ids.setdefault(normalize_label(label), len(key_ids))
+                    key_of_label[label] = key
+                    text_ids[label] = len(vocab)
+                    vocab.append(label)
+                if key not in seen:
+                    seen.add(key)
+                    row_of.append(row)
+                    row_keys.append(key)
+                    row_texts.append(text_ids[label])
+        n, n_keys = len(label_sets), len(key_ids)
+        rows = np.asarray(row_of, dtype=np.int64)
+        keys = np.asarray(row_keys, dtype=np.int64)
+        self._n = n
+        self._key_ids = key_ids
+        self._vocab = tuple(vocab)
+        self._vocab_keys = np.asarray([key_of_label[v] for v in vocab], dtype=np.int64)
+        # Rows are stored in label order: a row's own query lists its classes as written.
+        self._row_ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=self._row_ptr[1:])
+        self._row_keys = keys
+        self._row_texts = np.asarray(row_texts, dtype=np.int64)
+        self._sizes = np.diff(self._row_ptr)
+        self._post_ptr, self._post_rows = _csr(keys, rows, n_keys)
+        src, dst = [np.arange(n_keys, dtype=np.int64)], [np.arange(n_keys, dtype=np.int64)]
+        for a, b in label_pairs:
+            ka, kb = key_ids.get(normalize_label(a), -1), key_ids.get(normalize_label(b), -1)
+            if ka >= 0 and kb >= 0 and ka != kb:
+                src.append(np.array([ka, kb]))
+                dst.append(np.array([kb, ka]))
+        width = max(n_keys, 1)
+        codes = np.unique(np.concatenate(src) * width + np.concatenate(dst))
+        self._syn_ptr, self._syn_keys = _csr(codes // width, codes % width, n_keys)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def vocab(self) -> tuple[str, ...]:
+        """Every distinct stored label text, one per stored text (for cosine lookups)."""
+        return self._vocab
+
+    def sizes(self) -> np.ndarray:
+        """Distinct normalized labels per row."""
+        return self._sizes
+
+    def _synonyms(self, key: int) -> np.ndarray:
+        return self._syn_keys[self._syn_ptr[key] : self._syn_ptr[key + 1]]
+
+    def row_query(self, row: int) -> CoverageQuery:
+        """Row `row`'s own labels as a query (its coverage equals the training targets)."""
+        lo, hi = self._row_ptr[row], self._row_ptr[row + 1]
+        labels = tuple(self._vocab[i] for i in self._row_texts[lo:hi].tolist())
+        return CoverageQuery(
+            labels=labels,
+            keys=tuple(normalize_label(label) for label in labels),
+            matches=tuple(self._synonyms(key) for key in self._row_keys[lo:hi].tolist()),
+        )
+
+    def label_query(
+        self, labels: Sequence[str], cosine_hits: Sequence[Sequence[int]] | None = None
+    ) -> CoverageQuery:
+        """An outside label list as a query.
+
+        Args:
+            labels: the labels; they are deduplicated by normalized key, first text kept.
+            cosine_hits: per label, indices into `vocab` of stored labels whose embedding
+                has cosine ≥ τ with it (the caller embeds; None: text matches only).
+
+        Raises:
+            ValueError: if cosine_hits does not have one entry per label, or an index is
+                outside the vocab.
+        """
+        if cosine_hits is not None and len(cosine_hits) != len(labels):
+            raise ValueError(
+                f"cosine_hits needs one entry per label ({len(labels)}), got {len(cosine_hits)}"
+            )
+        found: dict[str, tuple[str, list[np.ndarray]]] = {}
+        for i, label in enumerate(labels):
+            key = normalize_label(label)
+            entry = found.get(key)
+            if entry is None:
+                stored = self._key_ids.get(key)
+                parts = [self._synonyms(stored)] if stored is not None else []
+                entry = found.setdefault(key, (label, parts))
+            if cosine_hits is not None and len(cosine_hits[i]):
+                hits = np.asarray(cosine_hits[i], dtype=np.int64)
+                if hits.min() < 0 or hits.max() >= len(self._vocab):
+                    raise ValueError(f"cosine_hits[{i}] has an index outside the vocab")
+                entry[1].append(self._vocab_keys[hits])
+        return CoverageQuery(
+            labels=tuple(label for label, _ in found.values()),
+            keys=tuple(found),
+            matches=tuple(
+                np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+                for _, parts in found.values()
+            ),
+        )
+
+    def coverage(self, query: CoverageQuery) -> Coverage:
+        """`y(Q ⊆ B)` and `y(B ⊆ Q)` for every row B."""
+        n = self._n
+        forward = np.zeros(n)
+        reverse = np.zeros(n)
+        if not len(query):
+            return Coverage(forward, reverse)
+        per_key = [self._rows_holding(m) for m in query.matches]
+        # A key with several matching keys can find a row twice: count each row once.
+        hits = [
+            np.unique(r) if len(m) > 1 else r for r, m in zip(per_key, query.matches, strict=True)
+        ]
+        counts = np.bincount(np.concatenate(hits), minlength=n) if hits else np.zeros(n)
+        forward = counts / len(query)
+        matched = np.unique(np.concatenate(query.matches))
+        reverse_counts = np.bincount(self._rows_holding(matched), minlength=n)
+        reverse = np.divide(reverse_counts, self._sizes, out=np.zeros(n), where=self._sizes > 0)
+        return Coverage(forward, reverse)
+
+    def _rows_holding(self, keys: np.ndarray) -> np.ndarray:
+        """Rows holding each of `keys`, concatenated (a row once per key it holds)."""
+        if keys.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        starts = self._post_ptr[keys]
+        lengths = self._post_ptr[keys + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64)
+        offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        positions = np.repeat(starts, lengths) + (np.arange(total) - offsets)
+        out: np.ndarray = self._post_rows[positions]
+        return out
+
+    def matched(self, query: CoverageQuery, row: int, limit: int = 20) -> list[str]:
+        """The query's labels that row `row` covers, in query order, at most `limit`: the
+        query's text when the texts match, `"query ~ stored"` when only cosine does."""
+        lo, hi = self._row_ptr[row], self._row_ptr[row + 1]
+        held = self._row_keys[lo:hi]
+        if held.size == 0:
+            return []
+        out: list[str] = []
+        for label, key, matches in zip(query.labels, query.keys, query.matches, strict=True):
+            if len(out) >= limit:
+                break
+            common = np.intersect1d(matches, held, assume_unique=True)
+            if common.size == 0:
+                continue
+            own = self._key_ids.get(key)
+            if own is not None and bool(np.any(common == own)):
+                out.append(label)
+                continue
+            # The stored text of the first matching key, in the row's label order.
+            first = int(np.flatnonzero(np.isin(held, common))[0])
+            stored = self._vocab[int(self._row_texts[lo + first])]
+            out.append(f"{label}{MATCH_SEPARATOR}{stored}")
+        return out
