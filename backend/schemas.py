@@ -57,6 +57,10 @@ class DatasetSummary(_Public):
     num_examples: int | None = None
     status: DatasetStatus
     skip_reason: str | None = None
+    matched_labels: list[str] = Field(
+        default=[],
+        description="With `label=`: this dataset's classes that matched the search (a few).",
+    )
 
 
 class DatasetsPublic(_Public):

@@ -62,6 +62,27 @@ def normalize_label(label: str) -> str:
     return key or text.strip()
 
 
+def label_query_words(query: str) -> list[str]:
+    """The normalized words of a class-name search (`normalize_label`'s rule)."""
+    return normalize_label(query).split()
+
+
+def label_matches_query(label: str, words: Sequence[str]) -> bool:
+    """Whether a class name matches a search: the query's words occur in its normalized
+    words consecutively, the last one as a prefix (so a name is found while it is typed:
+    "golden retr" finds "Golden_Retriever", "retrievers" finds "golden retriever").
+    """
+    if not words:
+        return False
+    have = normalize_label(label).split()
+    n = len(words)
+    for start in range(len(have) - n + 1):
+        window = have[start : start + n]
+        if window[:-1] == list(words[:-1]) and window[-1].startswith(words[-1]):
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class SparseTargets:
     """`y(A⊆B)` for pairs with y > 0 and A ≠ B: `values[t] = y(rows[t] ⊆ cols[t])`."""

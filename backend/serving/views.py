@@ -41,8 +41,10 @@ def map_ref(record: repository.MapRecord) -> schemas.MapRef:
     )
 
 
-def dataset_summary(summary: repository.DatasetSummary) -> schemas.DatasetSummary:
-    """One row of a dataset listing."""
+def dataset_summary(
+    summary: repository.DatasetSummary, matched_labels: tuple[str, ...] = ()
+) -> schemas.DatasetSummary:
+    """One row of a dataset listing (with the classes a class-name search matched)."""
     return schemas.DatasetSummary(
         id=summary.id,
         author=summary.author,
@@ -53,6 +55,7 @@ def dataset_summary(summary: repository.DatasetSummary) -> schemas.DatasetSummar
         num_examples=summary.num_examples,
         status=summary.status,
         skip_reason=summary.skip_reason,
+        matched_labels=list(matched_labels),
     )
 
 

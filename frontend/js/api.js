@@ -122,14 +122,16 @@ export function getMapBoxes(mapId) {
 
 /**
  * `GET /api/datasets`: search and filters, paginated.
- * @param {{q?: string, license?: string, minClasses?: number, maxClasses?: number,
- *   minExamples?: number, limit?: number, offset?: number}} params - Query.
+ * @param {{q?: string, label?: string, license?: string, minClasses?: number,
+ *   maxClasses?: number, minExamples?: number, limit?: number, offset?: number}} params -
+ *   Query (`label`: a class name).
  * @param {AbortSignal} [signal] - Cancels a superseded search.
  * @returns {Promise<object>} DatasetsPublic.
  */
 export function searchDatasets(params, signal) {
   const query = buildQuery({
     q: params.q,
+    label: params.label,
     license: params.license,
     min_classes: params.minClasses,
     max_classes: params.maxClasses,

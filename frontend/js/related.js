@@ -53,11 +53,46 @@ export function relatedSection(list, actions) {
         text: `Scores from map ${data.map.id} (${data.map.relation}, ${data.map.dim}-D).`,
       }),
     );
-    const ol = el('ol', { className: 'related', attrs: { 'data-list': spec.key } });
-    for (const item of data.items) ol.append(relatedItem(item, actions));
-    parts.push(ol);
+    for (const group of relatedGroups(spec.relation, data.items)) {
+      if (group.title) parts.push(el('h4', { className: 'related-group', text: group.title }));
+      if (group.hint) parts.push(el('p', { className: 'hint', text: group.hint }));
+      const ol = el('ol', {
+        className: 'related',
+        attrs: { 'data-list': spec.key, 'data-group': group.key },
+      });
+      for (const item of group.items) ol.append(relatedItem(item, actions));
+      parts.push(ol);
+    }
   }
   return section(spec.title, parts, spec.role && ROLE_STYLES[spec.role] ? spec.role : undefined);
+}
+
+/**
+ * A containment list in its two groups, in the server's order: the datasets that share
+ * classes with the query (counted from the class names, listed first by the server), then
+ * the ones the map predicts. Other relations are one untitled group. Empty groups are left
+ * out.
+ * @param {string} relation - The list's relation.
+ * @param {Array<{measured: boolean}>} items - RelatedItems, as the server ranked them.
+ * @returns {Array<{key: string, title: string, hint: string, items: Array<object>}>} Groups.
+ */
+export function relatedGroups(relation, items) {
+  if (relation !== 'containment') return [{ key: 'all', title: '', hint: '', items }];
+  const groups = [
+    {
+      key: 'measured',
+      title: 'Shares these classes',
+      hint: 'Counted from the class names: the percentage is the share of classes covered.',
+      items: items.filter((item) => item.measured),
+    },
+    {
+      key: 'predicted',
+      title: 'Predicted from the map',
+      hint: 'No class in common by name; ranked by how much the boxes overlap.',
+      items: items.filter((item) => !item.measured),
+    },
+  ];
+  return groups.filter((group) => group.items.length > 0);
 }
 
 /**
@@ -94,10 +129,7 @@ function relatedItem(item, actions) {
   button.querySelector('.bar-fill').style.width = `${Math.round(score * 100)}%`;
   button.addEventListener('click', () => actions.select(item.id));
   const shared = item.shared_labels || [];
-  const meta = [
-    `P(in) ${formatPercent(item.p_in)} · P(contains) ${formatPercent(item.p_contains)}`,
-    item.measured ? '' : ' · predicted',
-  ].join('');
+  const meta = `Map: P(in) ${formatPercent(item.p_in)} · P(contains) ${formatPercent(item.p_contains)}`;
   return el('li', {}, [
     button,
     el('p', { className: 'related-meta', text: meta }),

@@ -1,5 +1,7 @@
 /**
- * Search with suggestions as you type: an ARIA combobox over `GET /api/datasets?q=`.
+ * Search with suggestions as you type: an ARIA combobox over `GET /api/datasets`, by name
+ * (`q=`) and by class name (`label=`) at once. Name hits come first; a class hit says which
+ * of its classes matched.
  *
  * Expected DOM: input#search-input and ul#search-list (role=listbox). Arrow keys move
  * through suggestions, Enter chooses, Escape closes. Superseded requests are cancelled.
@@ -12,6 +14,7 @@ import { formatCount } from './text.js';
 export const DEBOUNCE_MS = 180;
 export const MIN_QUERY_CHARS = 1;
 export const MAX_QUERY_CHARS = 100;
+export const SEARCH_SHOWN = 16;
 
 /**
  * Delay calls to `fn` until `ms` have passed without another call.
@@ -27,6 +30,31 @@ export function debounce(fn, ms) {
   };
   wrapped.cancel = () => clearTimeout(timer);
   return wrapped;
+}
+
+/**
+ * One suggestion list from the two searches: datasets found by name, then those found only
+ * by a class name (each with its matching classes). A dataset found both ways is listed
+ * once, as a name hit that also shows its matching classes.
+ * @param {{total: number, items: Array<{id: string, matched_labels?: string[]}>}} byName -
+ *   DatasetsPublic of `q=`.
+ * @param {{total: number, items: Array<{id: string, matched_labels?: string[]}>}} byClass -
+ *   DatasetsPublic of `label=`.
+ * @param {number} limit - Most suggestions shown.
+ * @returns {{total: number, items: Array<object>}} Suggestions and how many exist in all
+ *   (an upper bound when a dataset matched both ways beyond the listed ones).
+ */
+export function mergeSearchResults(byName, byClass, limit) {
+  const matched = new Map(byClass.items.map((item) => [item.id, item.matched_labels || []]));
+  const seen = new Set();
+  const items = [];
+  for (const item of [...byName.items, ...byClass.items]) {
+    if (seen.has(item.id)) continue;
+    seen.add(item.id);
+    items.push({ ...item, matched_labels: matched.get(item.id) || [] });
+  }
+  const overlap = byName.items.filter((item) => matched.has(item.id)).length;
+  return { total: byName.total + byClass.total - overlap, items: items.slice(0, limit) };
 }
 
 /**
@@ -88,6 +116,12 @@ export function bindSearch(onChoose) {
             className: 'opt-meta',
             text: `${item.num_labels} classes · ${formatCount(item.downloads)} downloads`,
           }),
+          item.matched_labels && item.matched_labels.length
+            ? el('span', {
+                className: 'opt-match',
+                text: `Class: ${item.matched_labels.join(', ')}`,
+              })
+            : null,
         ],
       );
       // mousedown, not click: it fires before the input's blur closes the list.
@@ -119,7 +153,13 @@ export function bindSearch(onChoose) {
     }
     controller = new AbortController();
     try {
-      show(await searchDatasets({ q: query }, controller.signal), query);
+      const { signal } = controller;
+      // A class search needs a word: punctuation alone would be refused by the API.
+      const byClass = /[\p{L}\p{N}]/u.test(query)
+        ? searchDatasets({ label: query }, signal)
+        : Promise.resolve({ total: 0, items: [] });
+      const [byName, classes] = await Promise.all([searchDatasets({ q: query }, signal), byClass]);
+      show(mergeSearchResults(byName, classes, SEARCH_SHOWN), query);
     } catch (err) {
       if (err.code === 'aborted') return;
       items = [];

@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { jobText } from '../js/jobs.js';
-import { debounce } from '../js/search.js';
+import { debounce, mergeSearchResults } from '../js/search.js';
 import { buildQuery } from '../js/api.js';
 import { parseBound, sliderMax } from '../js/filters.js';
 import { emptyMapText } from '../js/notice.js';
@@ -56,4 +56,26 @@ test('empty states say how to get a map', () => {
   assert.match(emptyMapText('transfer', 5).paragraphs.join(' '), /task2box import-transfer FILE\.csv/);
   assert.match(emptyMapText('containment', 5).paragraphs.join(' '), /task2box train --relation containment/);
   assert.equal(emptyMapText('containment', 0).title, 'No datasets yet');
+});
+
+test('mergeSearchResults lists name hits, then class hits with their classes, once each', () => {
+  const byName = { total: 3, items: [{ id: 'a/woof' }, { id: 'b/dogs' }] };
+  const byClass = {
+    total: 2,
+    items: [
+      { id: 'b/dogs', matched_labels: ['golden retriever'] },
+      { id: 'c/pets', matched_labels: ['Golden_Retriever'] },
+    ],
+  };
+  const merged = mergeSearchResults(byName, byClass, 10);
+  assert.deepEqual(
+    merged.items.map((it) => [it.id, it.matched_labels]),
+    [
+      ['a/woof', []],
+      ['b/dogs', ['golden retriever']],
+      ['c/pets', ['Golden_Retriever']],
+    ],
+  );
+  assert.equal(merged.total, 4);
+  assert.equal(mergeSearchResults(byName, byClass, 2).items.length, 2);
 });

@@ -195,6 +195,21 @@ def test_click_selects_and_highlights_related_boxes(watched: Watched, server: st
     assert 0 < counts["greyed"] <= len(on_map) - highlighted
     assert all(counts[f"group:{g}"] == 0 for g in range(10)), "no colour groups while selected"
     assert page.locator("#panel ol.related[data-list=containers] li").count() >= 1
+    # The containers list in its two groups, as the API ranks them: datasets sharing classes
+    # (with the shared names), then the map's predictions.
+    items = _api(server, f"/api/datasets/{dataset}/related", direction="contained_in", k=20)
+    measured = [it for it in items["items"] if it["measured"]]
+    assert measured and len(measured) < len(items["items"])
+    group = "#panel ol.related[data-list=containers][data-group={}] li"
+    first = page.locator(group.format("measured")).first
+    assert page.locator(group.format("measured")).count() == len(measured)
+    assert measured[0]["id"] in (first.text_content() or "")
+    assert "Shared:" in (first.text_content() or "")
+    predicted = page.locator(group.format("predicted"))
+    assert predicted.count() == len(items["items"]) - len(measured)
+    assert "Shared:" not in (predicted.first.text_content() or "")
+    headings = page.locator("#panel .related-group").all_text_contents()
+    assert "Shares these classes" in headings and "Predicted from the map" in headings
 
 
 def _published_id(server: str) -> int:
@@ -219,6 +234,18 @@ def test_search_zooms_and_selects(watched: Watched, server: str) -> None:
     assert plot is not None
     assert plot["x"] <= centre["x"] <= plot["x"] + plot["width"]
     assert plot["y"] <= centre["y"] <= plot["y"] + plot["height"]
+
+
+def test_search_finds_datasets_by_class_name(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    page.fill("#search-input", "sheep")  # no dataset's name says so; two hold the class
+    option = page.locator("#search-list [role=option]", has_text="e2e-lab/farm")
+    option.wait_for()
+    assert "Class: sheep" in (option.text_content() or "")
+    assert page.locator("#search-list [role=option]", has_text="e2e-lab/animals").count() == 1
+    option.dispatch_event("mousedown")
+    _wait_panel(watched, "e2e-lab/farm")
 
 
 def test_place_my_dataset_draws_a_dashed_box(watched: Watched, server: str) -> None:

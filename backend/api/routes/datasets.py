@@ -35,6 +35,15 @@ DETAIL_LABELS = 1000
 def list_datasets(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=200, description="Substring of id or name.")] = None,
+    label: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="A class name, matched by words after normalization (case, "
+            "separators, plurals); the last word may be partial. Each hit names its matches.",
+        ),
+    ] = None,
     license: Annotated[str | None, Query(max_length=64)] = None,
     min_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
     max_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
@@ -54,6 +63,7 @@ def list_datasets(
         min_examples=min_examples,
         max_examples=max_examples,
         status=None if status == "all" else status,
+        label=label,
         limit=limit,
         offset=offset,
     )
@@ -61,7 +71,7 @@ def list_datasets(
         total=page.total,
         limit=page.limit,
         offset=page.offset,
-        items=[views.dataset_summary(s) for s in page.items],
+        items=[views.dataset_summary(s, page.matched_labels.get(s.id, ())) for s in page.items],
     )
 
 

@@ -16,8 +16,13 @@ from backend.db.repository._types import (
     LabelSet,
 )
 from backend.db.tables import Dataset, Label
+from models.targets import label_matches_query, label_query_words
 
 MAX_PAGE = 500
+# A class-name search reads at most this many candidate label rows (a word such as "a"
+# would otherwise read the whole labels table), and keeps this many matches per dataset.
+MAX_LABEL_CANDIDATES = 20_000
+MATCHED_LABELS_SHOWN = 5
 
 
 def _summary(row: Dataset) -> DatasetSummary:
@@ -86,13 +91,16 @@ def search_datasets(
     min_examples: int | None = None,
     max_examples: int | None = None,
     status: str | None = "ok",
+    label: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> DatasetPage:
     """Datasets matching every given filter, most downloaded first, with the total count.
 
     `q` is a case-insensitive substring of the id or pretty name (LIKE wildcards in it are
-    taken literally). `status=None` includes skipped and failed datasets.
+    taken literally). `label` finds datasets by class name (`models.targets.
+    label_matches_query`), and the page then names each dataset's matching classes.
+    `status=None` includes skipped and failed datasets.
 
     Raises:
         ValueError: if `limit` is not in 1..500 or `offset` is negative.
@@ -110,6 +118,10 @@ def search_datasets(
         max_examples=max_examples,
         status=status,
     )
+    matched: dict[str, list[str]] = {}
+    if label is not None:
+        matched = _label_matches(session, label)
+        conditions.append(Dataset.id.in_(list(matched)))
     total = session.scalar(select(func.count()).select_from(Dataset).where(*conditions)) or 0
     query: Select[Dataset] = (
         select(Dataset)
@@ -119,7 +131,40 @@ def search_datasets(
         .offset(offset)
     )
     items = [_summary(row) for row in session.scalars(query)]
-    return DatasetPage(total=total, items=items, limit=limit, offset=offset)
+    return DatasetPage(
+        total=total,
+        items=items,
+        limit=limit,
+        offset=offset,
+        matched_labels={s.id: tuple(matched[s.id]) for s in items if s.id in matched},
+    )
+
+
+def _label_matches(session: Session, label: str) -> dict[str, list[str]]:
+    """Datasets with a class matching the search `label`, and those classes (in label order).
+
+    SQL narrows the candidates with a LIKE on each word's stem (case-insensitive for ASCII;
+    the stem drops a final "y", so "puppy" also finds "Puppies"), and the exact rule is then
+    applied in Python, where the normalization lives.
+    """
+    words = label_query_words(label)
+    if not words:
+        return {}
+    stems = [w[:-1] if w.endswith("y") and len(w) > 3 else w for w in words]
+    pattern = "%" + "%".join(_escape_like(stem) for stem in stems) + "%"
+    rows = session.execute(
+        select(Label.dataset_id, Label.name)
+        .where(func.lower(Label.name).like(pattern, escape="\\"))
+        .order_by(Label.dataset_id, Label.position)
+        .limit(MAX_LABEL_CANDIDATES)
+    )
+    matched: dict[str, list[str]] = {}
+    for dataset_id, name in rows:
+        if label_matches_query(name, words):
+            names = matched.setdefault(dataset_id, [])
+            if len(names) < MATCHED_LABELS_SHOWN:
+                names.append(name)
+    return matched
 
 
 def get_dataset(

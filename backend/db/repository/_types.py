@@ -55,6 +55,8 @@ class DatasetPage:
     items: list[DatasetSummary]
     limit: int
     offset: int
+    # With a class-name search: per listed dataset, its classes that matched (a few).
+    matched_labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

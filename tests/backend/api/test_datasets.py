@@ -40,12 +40,41 @@ def test_list_datasets_filters(client: TestClient) -> None:
     assert big["items"] and all(d["num_examples"] >= 50_000 for d in big["items"])
 
 
+def test_list_datasets_by_class_name(client: TestClient, seeded_atlas: SeededAtlas) -> None:
+    body = client.get("/api/datasets", params={"label": "retriever"}).json()
+    hits = {d["id"]: d["matched_labels"] for d in body["items"]}
+    assert hits.get("frgfm/imagewoof") == ["golden retriever"]
+    assert body["total"] == len(hits)
+    # Every hit holds the class, and every dataset holding it is found.
+    with session_scope(session_factory_for(seeded_atlas.settings.database_url)) as session:
+        sets = {s.dataset_id: s.labels for s in repository.get_label_sets(session)}
+    holders = {d for d, labels in sets.items() if any("retriever" in x.lower() for x in labels)}
+    assert set(hits) == holders
+    # Normalized: plural, case and separators; the last word may be partial (as typed).
+    for query in ("Golden Retrievers", "golden_retr", "GOLDEN-RETRIEVER"):
+        again = client.get("/api/datasets", params={"label": query}).json()["items"]
+        assert "frgfm/imagewoof" in {d["id"] for d in again}, query
+    # Whole words: "ever" is inside "retriever" but is no word of it.
+    assert "frgfm/imagewoof" not in {
+        d["id"] for d in client.get("/api/datasets", params={"label": "ever"}).json()["items"]
+    }
+    # Combined with the other filters; no class matched without `label`.
+    none = client.get("/api/datasets", params={"label": "retriever", "max_classes": 2}).json()
+    assert none["total"] == 0 and none["items"] == []
+    plain = client.get("/api/datasets", params={"limit": 3}).json()["items"]
+    assert all(d["matched_labels"] == [] for d in plain)
+    nothing = client.get("/api/datasets", params={"label": "--"}).json()
+    assert nothing["total"] == 0
+
+
 def test_list_datasets_bounds_are_422(client: TestClient) -> None:
     assert_error(client.get("/api/datasets", params={"limit": 201}), 422, "invalid_request")
     assert_error(client.get("/api/datasets", params={"limit": 0}), 422, "invalid_request")
     assert_error(client.get("/api/datasets", params={"offset": -1}), 422, "invalid_request")
     assert_error(client.get("/api/datasets", params={"q": "x" * 201}), 422, "invalid_request")
     assert_error(client.get("/api/datasets", params={"status": "nope"}), 422, "invalid_request")
+    assert_error(client.get("/api/datasets", params={"label": ""}), 422, "invalid_request")
+    assert_error(client.get("/api/datasets", params={"label": "x" * 201}), 422, "invalid_request")
 
 
 def test_read_dataset_with_labels_and_boxes(client: TestClient, seeded_atlas: SeededAtlas) -> None:
