@@ -10,6 +10,7 @@ label subset gives `P(A ⊆ B) = 1` exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,10 +95,17 @@ class TrainedSetBoxModel:
     """A fitted label-set box network with the label table and sets it was trained over."""
 
     def __init__(
-        self, net: SetBoxNet, emb: torch.Tensor, sets: LabelSets, config: SetTrainConfig
+        self,
+        net: SetBoxNet,
+        emb: torch.Tensor,
+        sets: LabelSets,
+        config: SetTrainConfig,
+        best_epoch: int = 0,
     ) -> None:
         self.net, self.emb, self.sets, self.config = net.eval(), emb, sets, config
         self.device = emb.device
+        #: The epoch whose weights were kept (best validation AP, else the last).
+        self.best_epoch = best_epoch
 
     @torch.no_grad()
     def boxes(self, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -163,6 +171,7 @@ def fit_set_boxes(
     config: SetTrainConfig,
     *,
     val: PairSet | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> TrainedSetBoxModel:
     """Train a label-set box network on supervised ordered pairs of label sets.
 
@@ -173,6 +182,7 @@ def fit_set_boxes(
         config: training configuration.
         val: validation pairs with binary targets: early stopping on their AP, keeping the
             best weights.
+        progress: called after each epoch as `progress(epoch, epochs, loss)` (1-based).
 
     Raises:
         ValueError: on malformed inputs or no training pairs.
@@ -225,6 +235,7 @@ def fit_set_boxes(
     opt = torch.optim.Adam(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     model = TrainedSetBoxModel(net, table, sets, config)
     best, best_epoch, best_state = -math.inf, 0, None
+    last_epoch = 0
     for epoch in range(1, config.epochs + 1):
         net.train()
         lo, hi = net.boxes_from_members(net.point(z), rows, members, n_train)
@@ -234,6 +245,9 @@ def fit_set_boxes(
         opt.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
         opt.step()
+        if progress is not None:
+            progress(epoch, config.epochs, float(loss))
+        last_epoch = epoch
         if val is None or len(val) == 0 or (epoch % config.eval_every and epoch != 1):
             continue
         metric = average_precision(val.y, model.predict_pairs(val.i, val.j))
@@ -244,4 +258,6 @@ def fit_set_boxes(
             break
     if best_state is not None:
         net.load_state_dict(best_state)
-    return TrainedSetBoxModel(net, table, sets, config)
+    else:
+        best_epoch = last_epoch
+    return TrainedSetBoxModel(net, table, sets, config, best_epoch=best_epoch)

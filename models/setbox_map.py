@@ -1,0 +1,171 @@
+"""Label-set containment maps: fit `models.setbox` on a closed world of datasets, and the
+placer the server keeps (the point network alone, stored as checkpoint bytes).
+
+Why this model serves maps: a dataset's box is the bounding box of its labels' points, so a
+list of classes drawn from a dataset lies inside that dataset's box *by construction*, for
+datasets the map has seen and for label lists it has never seen. The vector model
+(`models.train`) has to learn that from examples and places unseen label lists far less
+reliably (`benchmarks/RESULTS.md`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from models.pairs import PairLookup, PairSet
+from models.setbox import LabelSets, SetBoxConfig, SetBoxNet
+from models.setbox_train import SetTrainConfig, TrainedSetBoxModel, fit_set_boxes
+
+FORMAT = "task2box-setbox"
+_FORMAT_VERSION = 1
+# Closed worlds up to this many ordered pairs are listed whole (every negative supervised);
+# larger ones list their positives and a sample of negatives.
+MAX_LISTED_PAIRS = 2_000_000
+_NEGATIVES_PER_POSITIVE = 4
+
+
+def set_map_config(dim: int, epochs: int, device: str = "auto", seed: int = 0) -> SetTrainConfig:
+    """The label-set model as maps train it (the hierarchy benchmark's tuned setting)."""
+    return SetTrainConfig(
+        dim=dim,
+        epochs=epochs,
+        device=device,
+        hidden=(256,),
+        gumbel_beta=0.5,
+        pos_weight=0.1,
+        feature_rank=64,
+        patience=150 if epochs > 150 else None,
+        seed=seed,
+    )
+
+
+def closed_world_pairs(pairs: PairSet, n_rows: int, seed: int = 0) -> PairSet:
+    """An explicit pair set for a closed-world one (`fit_set_boxes` trains on listed pairs):
+    every ordered pair of the universe when that is small, else the listed positives plus
+    `_NEGATIVES_PER_POSITIVE` random pairs per positive (their targets looked up, so a
+    random pair that happens to be positive keeps its value)."""
+    universe = pairs.universe(n_rows)
+    lookup = PairLookup(pairs.i, pairs.j, pairs.y, n_rows)
+    m = universe.size
+    if m * (m - 1) <= MAX_LISTED_PAIRS:
+        i = np.repeat(universe, m)
+        j = np.tile(universe, m)
+    else:
+        rng = np.random.default_rng(seed)
+        count = max(m, _NEGATIVES_PER_POSITIVE * len(pairs))
+        count = min(count, MAX_LISTED_PAIRS)
+        i = np.concatenate([pairs.i, universe[rng.integers(0, m, count)]])
+        j = np.concatenate([pairs.j, universe[rng.integers(0, m, count)]])
+    distinct = i != j
+    i, j = i[distinct], j[distinct]
+    return PairSet(i, j, lookup(i, j))
+
+
+def fit_set_map(
+    emb: np.ndarray,
+    sets: LabelSets,
+    train: PairSet,
+    config: SetTrainConfig,
+    *,
+    val: PairSet | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> TrainedSetBoxModel:
+    """Fits the label-set model on a closed-world training set; `val` (targets in [0, 1],
+    binarized at 0.5 for the early-stopping AP) keeps the best weights."""
+    listed = closed_world_pairs(train, len(sets), seed=config.seed)
+    val_set = None
+    if val is not None and len(val):
+        val_set = PairSet(val.i, val.j, (val.y > 0.5).astype(np.float32))
+    return fit_set_boxes(emb, sets, listed, config, val=val_set, progress=progress)
+
+
+class SetBoxPlacer:
+    """The point network of a fitted label-set map: a label list → its box.
+
+    Attributes:
+        net: the network, in eval mode.
+        beta: the soft-volume temperature containment is read with.
+        gumbel_beta: None: containment is read with the hard intersection (a label subset
+            then scores exactly 1).
+    """
+
+    def __init__(self, net: SetBoxNet, beta: float, gumbel_beta: float | None) -> None:
+        self.net = net.eval()
+        self.beta = beta
+        self.gumbel_beta = gumbel_beta
+
+    @classmethod
+    def from_model(cls, model: TrainedSetBoxModel) -> SetBoxPlacer:
+        config = model.config
+        gumbel = config.gumbel_beta if config.score_gumbel else None
+        return cls(model.net.to("cpu"), config.beta, gumbel)
+
+    @property
+    def in_dim(self) -> int:
+        return self.net.config.in_dim
+
+    @torch.no_grad()
+    def place(self, label_embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The `(d,)` corners of the box of a `(k, E)` set of label embeddings, k ≥ 1.
+
+        Raises:
+            ValueError: on an empty set, a wrong width or non-finite values.
+        """
+        emb = np.asarray(label_embeddings, dtype=np.float32)
+        if emb.ndim != 2 or emb.shape[0] == 0 or emb.shape[1] != self.in_dim:
+            raise ValueError(f"expected a non-empty (k, {self.in_dim}) array, got {emb.shape}")
+        if not np.isfinite(emb).all():
+            raise ValueError("label embeddings hold NaN or inf")
+        table = torch.from_numpy(emb)
+        index = torch.arange(emb.shape[0])[None]
+        lo, hi = self.net(table, index, torch.ones_like(index, dtype=torch.bool))
+        return lo[0].numpy().astype(np.float64), hi[0].numpy().astype(np.float64)
+
+    def to_bytes(self) -> bytes:
+        """A checkpoint readable with `torch.load(..., weights_only=True)`."""
+        payload: dict[str, Any] = {
+            "format": FORMAT,
+            "version": _FORMAT_VERSION,
+            "net_config": {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self.net.config).items()
+            },
+            "state_dict": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
+            "beta": self.beta,
+            "gumbel_beta": self.gumbel_beta,
+        }
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> SetBoxPlacer:
+        """From a checkpoint already read with `weights_only=True`.
+
+        Raises:
+            ValueError: if it is not a checkpoint of this format and version.
+        """
+        if payload.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} checkpoint")
+        if payload.get("version") != _FORMAT_VERSION:
+            raise ValueError(f"unsupported {FORMAT} version {payload.get('version')!r}")
+        config = dict(payload["net_config"])
+        config["hidden"] = tuple(config["hidden"])
+        net = SetBoxNet(SetBoxConfig(**config))
+        net.load_state_dict(payload["state_dict"])
+        gumbel = payload["gumbel_beta"]
+        return cls(net, float(payload["beta"]), None if gumbel is None else float(gumbel))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SetBoxPlacer:
+        """Reads `to_bytes`' output (safe: `weights_only=True`)."""
+        payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict):
+            raise ValueError(f"not a {FORMAT} checkpoint")
+        return cls.from_payload(payload)
