@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -17,7 +18,7 @@ from models.device import select_device
 from models.network import BoxNet, BoxNetConfig
 from models.train_config import TrainConfig
 
-_FORMAT = "task2box-boxnet"
+FORMAT = "task2box-boxnet"
 _FORMAT_VERSION = 1
 # Rows per forward pass / pairs per scoring chunk: bounds memory for any N.
 _ROWS_PER_PASS = 65_536
@@ -100,15 +101,10 @@ class TrainedBoxModel:
             device=self.device,
         )
 
-    def save(self, path: str | Path) -> None:
-        """Write a checkpoint readable with `torch.load(path, weights_only=True)`.
-
-        The file is written next to `path` and renamed over it, so a crash never leaves a
-        half-written checkpoint.
-        """
-        path = Path(path)
+    def to_bytes(self) -> bytes:
+        """The checkpoint, readable with `torch.load(..., weights_only=True)`."""
         payload: dict[str, Any] = {
-            "format": _FORMAT,
+            "format": FORMAT,
             "version": _FORMAT_VERSION,
             "train_config": _plain(dataclasses.asdict(self.config)),
             "net_config": _plain(dataclasses.asdict(self.net.config)),
@@ -116,33 +112,40 @@ class TrainedBoxModel:
             "history": self.history,
             "best_epoch": self.best_epoch,
         }
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        return buffer.getvalue()
+
+    def save(self, path: str | Path) -> None:
+        """Write `to_bytes()` to a file.
+
+        The file is written next to `path` and renamed over it, so a crash never leaves a
+        half-written checkpoint.
+        """
+        path = Path(path)
+        data = self.to_bytes()
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as fh:
-                torch.save(payload, fh)
+                fh.write(data)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu") -> TrainedBoxModel:
-        """Read a checkpoint written by `save` (safe: `weights_only=True`).
-
-        Args:
-            path: checkpoint file.
-            device: where to put the network ("cpu", "cuda", "mps" or "auto").
+    def from_payload(cls, payload: Any, device: str = "cpu") -> TrainedBoxModel:
+        """A model from a checkpoint already read with `weights_only=True`.
 
         Raises:
-            ValueError: if the file is not a checkpoint of this format.
+            ValueError: if it is not a checkpoint of this format and version.
         """
-        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-            raise ValueError(f"{path} is not a {_FORMAT} checkpoint")
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} checkpoint")
         if payload.get("version") != _FORMAT_VERSION:
             raise ValueError(
-                f"{path}: unsupported checkpoint version {payload.get('version')!r}, "
+                f"unsupported checkpoint version {payload.get('version')!r}, "
                 f"expected {_FORMAT_VERSION}"
             )
         train_config = TrainConfig(**payload["train_config"])
@@ -156,6 +159,32 @@ class TrainedBoxModel:
             int(payload["best_epoch"]),
             select_device(device),
         )
+
+    @classmethod
+    def from_bytes(cls, data: bytes, device: str = "cpu") -> TrainedBoxModel:
+        """Reads `to_bytes()` (safe: `weights_only=True`)."""
+        return cls.from_payload(read_checkpoint(data), device=device)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "cpu") -> TrainedBoxModel:
+        """Read a checkpoint written by `save` (safe: `weights_only=True`).
+
+        Args:
+            path: checkpoint file.
+            device: where to put the network ("cpu", "cuda", "mps" or "auto").
+
+        Raises:
+            ValueError: if the file is not a checkpoint of this format.
+        """
+        try:
+            return cls.from_bytes(Path(path).read_bytes(), device=device)
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from e
+
+
+def read_checkpoint(data: bytes) -> Any:
+    """The payload of checkpoint bytes, read with `weights_only=True` (no code runs)."""
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
 @torch.no_grad()

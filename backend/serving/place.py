@@ -21,12 +21,14 @@ from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
 from backend.serving import checkpoints
+from backend.serving.checkpoints import MapNetwork
 from backend.serving.map_store import LoadedMap, MapStore
 from backend.serving.related import place_items
 from backend.serving.views import map_ref
 from models.coverage import CoverageIndex, CoverageQuery
+from models.features import cap_labels
+from models.setbox_map import SetBoxPlacer
 from models.targets import normalize_label
-from models.trained import TrainedBoxModel
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,9 @@ class NetworkCache:
     def __init__(self, max_maps: int = _MAX_NETWORKS) -> None:
         self._max = max_maps
         self._lock = threading.Lock()
-        self._nets: OrderedDict[int, TrainedBoxModel] = OrderedDict()
+        self._nets: OrderedDict[int, MapNetwork] = OrderedDict()
 
-    def get(self, session: Session, record: repository.MapRecord) -> TrainedBoxModel:
+    def get(self, session: Session, record: repository.MapRecord) -> MapNetwork:
         """The network of a map.
 
         Raises:
@@ -100,7 +102,7 @@ class Placer:
 
     def representer(self) -> LabelTextRepresenter:
         return LabelTextRepresenter(
-            self._label_embedder(), max_labels=self._settings.max_embedded_labels
+            self.label_embedder(), max_labels=self._settings.max_embedded_labels
         )
 
     def place(self, session: Session, request: schemas.PlaceRequest) -> schemas.PlacePublic:
@@ -164,7 +166,7 @@ class Placer:
         self, loaded: LoadedMap, coverage: CoverageIndex, labels: Sequence[str], threshold: float
     ) -> list[list[int]]:
         """Per label, the vocab indices of stored labels at cosine ≥ threshold with it."""
-        embedder = self._label_embedder()
+        embedder = self.label_embedder()
         query = embedder.embed_labels(labels)
         vocab = self._vocabulary(loaded, coverage, embedder)
         hits: list[list[int]] = [[] for _ in labels]
@@ -191,7 +193,12 @@ class Placer:
                 self._vocabularies.popitem(last=False)
         return vectors
 
-    def _label_embedder(self) -> LabelTextEmbedder:
+    @property
+    def max_labels(self) -> int:
+        """Labels embedded per dataset (`T2B_MAX_EMBEDDED_LABELS`), as training caps them."""
+        return self._settings.max_embedded_labels
+
+    def label_embedder(self) -> LabelTextEmbedder:
         with self._embedder_lock:
             if self._embedder is None:
                 self._embedder = self._embedder_factory()
@@ -199,11 +206,15 @@ class Placer:
 
     def _box(self, session: Session, loaded: LoadedMap, features: _Features) -> schemas.BoxPublic:
         net = self._networks.get(session, loaded.record)
-        x = features.vector(loaded.record.representation)
-        boxes = net.boxes(x[None, :])
+        if isinstance(net, SetBoxPlacer):
+            lo, hi = net.place(features.label_embeddings())
+        else:
+            x = features.vector(loaded.record.representation)
+            boxes = net.boxes(x[None, :])
+            lo, hi = boxes.lo[0], boxes.hi[0]
         return schemas.BoxPublic(
-            lo=[round(float(v), _DECIMALS) for v in boxes.lo[0]],
-            hi=[round(float(v), _DECIMALS) for v in boxes.hi[0]],
+            lo=[round(float(v), _DECIMALS) for v in lo],
+            hi=[round(float(v), _DECIMALS) for v in hi],
         )
 
     def _dataset_labels(self, session: Session, dataset_id: str) -> list[str] | None:
@@ -231,6 +242,20 @@ class _Features:
         self._labels = labels
         self._dataset_id = dataset_id
         self._vectors: dict[str, np.ndarray] = {}
+        self._label_embeddings: np.ndarray | None = None
+
+    def label_embeddings(self) -> np.ndarray:
+        """`(k, 384)` MiniLM embeddings of the labels (capped as training caps a dataset's
+        labels), what a label-set map places a dataset from."""
+        if self._label_embeddings is None:
+            if not self._labels:
+                raise InvalidStateError(
+                    f"dataset {self._dataset_id!r} has no labels; a label-set map places a "
+                    "dataset from its class names"
+                )
+            labels = cap_labels(self._labels, self._placer.max_labels)
+            self._label_embeddings = self._placer.label_embedder().embed_labels(labels)
+        return self._label_embeddings
 
     def vector(self, kind: str) -> np.ndarray:
         if kind not in self._vectors:
