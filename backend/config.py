@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MapModel = Literal["set", "vector", "auto"]
 DeviceName = Literal["auto", "cpu", "cuda", "mps"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -96,11 +97,26 @@ class Settings(BaseSettings):
     # --- training --------------------------------------------------------------------------
     device: DeviceName = Field("auto", description="Trainer device: auto = cuda > mps > cpu.")
     map_dims: list[int] = Field(
-        default_factory=lambda: [2],
+        default_factory=lambda: [2, 5],
         description=(
-            "Dimensions of the maps `train` fits, e.g. [2, 5]: the 2-D map is drawn, the "
+            "Dimensions of the maps `train` fits: the 2-D map is drawn, the "
             "highest-dimensional published map gives the scores."
         ),
+    )
+    map_model: MapModel = Field(
+        "auto",
+        description=(
+            "Containment map network: `set` (a dataset's box bounds its labels' points, so "
+            "a label subset lies inside by construction), `vector` (its feature vector → "
+            "its box) or `auto` (fit both on the same held-out datasets, publish the better "
+            "by validation F1). Datasets without label text, and transfer maps, use `vector`."
+        ),
+    )
+    set_epochs: int = Field(
+        400,
+        ge=1,
+        le=100_000,
+        description="Most epochs per label-set map fit (stops early on validation AP).",
     )
     train_epochs: int = Field(1350, ge=1, le=100_000, description="Epochs per map fit.")
     transfer_epochs: int = Field(

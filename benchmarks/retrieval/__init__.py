@@ -1,0 +1,1 @@
+"""`task2box bench retrieval`: what a user reads, scored on real label sets."""
