@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 console = Console(stderr=True)
@@ -26,7 +25,6 @@ class RepresentationOption(StrEnum):
     clip = "clip"
 
 
-@app.command()
 def train(
     relation: Annotated[
         RelationOption, typer.Option(help="Which relation the map embeds.")
