@@ -48,7 +48,7 @@ def train(
     from backend.errors import ConflictError
     from backend.jobs.factories import JobFactories
     from backend.jobs.runner import JobRunner
-    from backend.jobs.train_job import TrainRequest
+    from backend.jobs.train import TrainRequest
 
     settings = get_settings()
     factory = open_database(settings)
