@@ -71,3 +71,9 @@ class CrawlError(AtlasError, RuntimeError):
     """The Hub crawl cannot go on (the listing failed after its retries); committed work is kept."""
 
     code: ClassVar[str] = "crawl_failed"
+
+
+class TrainFailed(AtlasError, RuntimeError):
+    """At least one map of a train run failed (the maps that succeeded are published)."""
+
+    code: ClassVar[str] = "training_failed"

@@ -11,14 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from backend.cli.app import bench_app
-
 console = Console()
 _TARGET_P99_MS = 25.0
 _TARGET_RATIO = 0.5
 
 
-@bench_app.command("api")
 def bench_api(
     datasets: Annotated[
         int, typer.Option(min=10, max=200_000, help="Datasets in the atlas.")

@@ -1,4 +1,10 @@
-"""`task2box bench ...` subcommands; importing a module registers its command on `bench_app`."""
+"""The `task2box bench` plugin: one Typer app holding every benchmark command.
+
+`pyproject.toml` names `bench_app` in the `task2box.cli` entry point group, and
+`backend.cli.app` mounts it as `task2box bench`; `backend/` never imports this package.
+Each benchmark module exports its command as a plain function, and this module registers
+them at the end, so none of them imports this one back.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +16,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-# Each import registers its `bench` command.
-import benchmarks.api_cli
-import benchmarks.hierarchy.cli
-import benchmarks.speed_cli
-import benchmarks.transfer.cli  # noqa: F401
-from backend.cli.app import bench_app
+from benchmarks import api_cli, speed_cli
+from benchmarks.hierarchy import cli as hierarchy_cli
+from benchmarks.transfer import cli as transfer_cli
 
 console = Console()
+bench_app = typer.Typer(
+    help="Benchmarks; each prints a table and can write JSON.", no_args_is_help=True
+)
 
 
-@bench_app.command("crawl")
 def bench_crawl(
     datasets: Annotated[int, typer.Option(min=1, help="Datasets the fake Hub lists.")] = 5000,
     latency_ms: Annotated[float, typer.Option(min=0, help="Delay added to every request.")] = 50,
@@ -74,7 +79,6 @@ def bench_crawl(
         json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-@bench_app.command("page")
 def bench_page(
     sizes: Annotated[str, typer.Option(help="Comma-separated numbers of boxes.")] = "1000,10000",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
@@ -131,12 +135,6 @@ def bench_page(
         json_path.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
 
 
-__all__ = ["bench_app"]
-
-console = Console()
-
-
-@bench_app.command("targets")
 def bench_targets(
     sizes: Annotated[str, typer.Option(help="Comma-separated numbers of datasets.")] = "1000,10000",
     cosine: Annotated[float, typer.Option(min=-1, max=1, help="Cosine threshold τ.")] = 0.9,
@@ -177,3 +175,15 @@ def bench_targets(
     console.print(table)
     if json_path is not None:
         json_path.write_text(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
+
+
+# In the order `task2box bench --help` lists them.
+bench_app.command("api")(api_cli.bench_api)
+bench_app.command("hierarchy", context_settings=hierarchy_cli.CONTEXT_SETTINGS)(
+    hierarchy_cli.hierarchy
+)
+bench_app.command("speed")(speed_cli.speed)
+bench_app.command("transfer", context_settings=transfer_cli.CONTEXT_SETTINGS)(transfer_cli.transfer)
+bench_app.command("crawl")(bench_crawl)
+bench_app.command("page")(bench_page)
+bench_app.command("targets")(bench_targets)

@@ -10,8 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from backend.cli.app import bench_app
-
 if TYPE_CHECKING:
     from benchmarks.speed import SpeedReport
 
@@ -51,7 +49,6 @@ def _render(report: SpeedReport, console: Console) -> None:
         )
 
 
-@bench_app.command("speed")
 def speed(
     max_n: Annotated[
         int, typer.Option(help="Largest N in the epoch table (up to 100,000 on GPUs).")

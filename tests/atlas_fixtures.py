@@ -25,7 +25,7 @@ from backend.catalog.loader import load_catalog
 from backend.config import Settings
 from backend.db import migrate
 from backend.jobs.crawl_job import CrawlSummary, run_crawl
-from backend.jobs.train_job import TrainRequest, TrainSummary, run_train
+from backend.jobs.train import TrainRequest, TrainSummary, run_train
 from tests.fakehub import FakeHub
 from tests.fakehub_catalog import FakeDataset, card_info, fixture_catalog, sha_of
 

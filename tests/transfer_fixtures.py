@@ -19,7 +19,7 @@ import pytest
 
 from backend.config import Settings
 from backend.db.engine import session_factory_for, session_scope
-from backend.jobs.train_job import TrainRequest, TrainSummary, run_train
+from backend.jobs.train import TrainRequest, TrainSummary, run_train
 from backend.transfer.importer import ImportReport, import_transfer_csv
 from tests.atlas_fixtures import SeededAtlas
 

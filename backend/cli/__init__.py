@@ -1,1 +1,1 @@
-"""The `task2box` command line (typer)."""
+"""The `task2box` command line (typer): one module per command, registered by `app.py`."""

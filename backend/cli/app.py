@@ -1,48 +1,110 @@
-"""The `task2box` entry point. Each command lives in its own module and registers itself here."""
+"""The `task2box` entry point: the one module that puts the commands on the Typer app.
+
+Command modules export plain functions and never import this module, so no import cycle runs
+through the CLI and the command list reads top to bottom in `build_cli`. Commands that live
+outside `backend/` (the benchmarks) arrive as plugins: Typer apps named in the `task2box.cli`
+entry point group of an installed distribution, so `backend/` never imports them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from importlib.metadata import EntryPoint, entry_points
+
 import typer
 
+from backend.cli import crawl, db, doctor, place, represent, serve, train, transfer, up
 from backend.config import get_settings
 from backend.logging_setup import configure_logging
 
-app = typer.Typer(
-    name="task2box",
-    help="Task2Box Atlas: map Hugging Face image-classification datasets as boxes.",
-    no_args_is_help=True,
-    add_completion=False,
+PLUGIN_GROUP = "task2box.cli"
+# The plugin a checkout of this repository provides (`benchmarks/cli.py`). Without it
+# `task2box bench` still exists and says why there is nothing to run.
+BENCH = "bench"
+_BENCH_MISSING = (
+    "no benchmark commands are installed. They come from the `benchmarks` package of a "
+    "checkout of the repository, found through the task2box.cli entry point group; in a "
+    "checkout, reinstall so that the entry point is registered: `pip install -e .`"
 )
-bench_app = typer.Typer(
-    help="Benchmarks; each prints a table and can write JSON.", no_args_is_help=True
-)
-app.add_typer(bench_app, name="bench")
 
 
-@app.callback()
 def _root() -> None:
     configure_logging(get_settings().log_level)
 
 
-def _register_commands() -> None:
-    # Imported for their side effect of adding commands to `app` / `bench_app`.
-    # Kept in one place so the command list reads top to bottom.
-    import backend.cli.crawl
-    import backend.cli.db
-    import backend.cli.doctor
-    import backend.cli.place
-    import backend.cli.represent
-    import backend.cli.serve
-    import backend.cli.train
-    import backend.cli.transfer
-    import backend.cli.up  # noqa: F401
-    import benchmarks.cli  # noqa: F401
+def build_cli(plugins: Iterable[EntryPoint] | None = None) -> typer.Typer:
+    """The `task2box` app: every built-in command, then each plugin's sub-app.
+
+    Args:
+        plugins: entry points whose objects are Typer apps, each mounted under its entry
+            point's name; the installed ones of `PLUGIN_GROUP` by default.
+    """
+    app = typer.Typer(
+        name="task2box",
+        help="Task2Box Atlas: map Hugging Face image-classification datasets as boxes.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    app.callback()(_root)
+    app.command()(crawl.crawl)
+    app.command()(db.migrate)
+    app.command()(db.seed)
+    app.command()(doctor.doctor)
+    app.command()(place.place)
+    app.command()(represent.represent)
+    app.command()(serve.serve)
+    app.command()(train.train)
+    app.command("import-transfer")(transfer.import_transfer)
+    app.command()(up.up)
+    mounted = _mount_plugins(app, entry_points(group=PLUGIN_GROUP) if plugins is None else plugins)
+    if BENCH not in mounted:
+        _explain_missing(app, BENCH, _BENCH_MISSING)
+    return app
+
+
+def _mount_plugins(app: typer.Typer, plugins: Iterable[EntryPoint]) -> set[str]:
+    """Adds each plugin that loads as a sub-app; returns the names mounted.
+
+    A plugin that cannot be loaded (declared by stale metadata, its package left out of the
+    install, or broken) must not take the built-in commands down with it: its name answers
+    with the error instead.
+    """
+    mounted: set[str] = set()
+    for plugin in plugins:
+        if plugin.name in mounted:  # the same name from two installs: the first one wins
+            continue
+        try:
+            sub = plugin.load()
+            if not isinstance(sub, typer.Typer):
+                raise TypeError(f"{plugin.value} is a {type(sub).__name__}, not a typer.Typer")
+        except Exception as e:
+            message = f"the {plugin.name!r} commands ({plugin.value}) cannot be loaded: {e}"
+            _explain_missing(app, plugin.name, message)
+            mounted.add(plugin.name)
+            continue
+        app.add_typer(sub, name=plugin.name)
+        mounted.add(plugin.name)
+    return mounted
+
+
+def _explain_missing(app: typer.Typer, name: str, message: str) -> None:
+    """Registers `name` as a command that takes any arguments and exits 1 with `message`."""
+
+    def missing() -> None:
+        typer.echo(message, err=True)
+        raise typer.Exit(code=1)
+
+    app.command(
+        name,
+        help=f"Not available here: {message}",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+    )(missing)
 
 
 def main() -> None:
     """Console-script entry point."""
-    _register_commands()
-    app()
+    build_cli()()
 
 
 if __name__ == "__main__":

@@ -10,13 +10,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 console = Console()
 
 
-@app.command()
 def crawl(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Crawl at most N datasets.")

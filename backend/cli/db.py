@@ -7,13 +7,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 console = Console()
 
 
-@app.command()
 def migrate(
     revision: Annotated[str, typer.Option(help="Alembic revision to upgrade to.")] = "head",
 ) -> None:
@@ -31,7 +29,6 @@ def migrate(
     console.print(f"database at revision [bold]{current}[/] ({redacted_url(url)})")
 
 
-@app.command()
 def seed() -> None:
     """Load the built-in catalog of well-known datasets (idempotent; Hub data is kept)."""
     from backend.catalog import seed_catalog

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 console = Console()
@@ -19,7 +18,6 @@ console = Console()
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 
 
-@app.command()
 def doctor(
     load_model: Annotated[
         bool,

@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 console = Console()
@@ -26,7 +25,6 @@ def _read_labels(labels: str | None, labels_file: Path | None) -> list[str] | No
     return None
 
 
-@app.command()
 def place(
     labels: Annotated[str | None, typer.Option(help="Comma-separated labels: cat,dog.")] = None,
     labels_file: Annotated[

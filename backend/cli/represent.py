@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 console = Console()
@@ -20,7 +19,6 @@ class Kind(StrEnum):
     clip = "clip"
 
 
-@app.command()
 def represent(
     kind: Annotated[Kind, typer.Option("--kind", help="Which representation.")] = Kind.label_text,
     batch_size: Annotated[

@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,

@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 console = Console(stderr=True)
@@ -26,7 +25,6 @@ class RepresentationOption(StrEnum):
     clip = "clip"
 
 
-@app.command()
 def train(
     relation: Annotated[
         RelationOption, typer.Option(help="Which relation the map embeds.")
@@ -50,7 +48,7 @@ def train(
     from backend.errors import ConflictError
     from backend.jobs.factories import JobFactories
     from backend.jobs.runner import JobRunner
-    from backend.jobs.train_job import TrainRequest
+    from backend.jobs.train import TrainRequest
 
     settings = get_settings()
     factory = open_database(settings)

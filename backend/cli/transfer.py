@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from backend.cli.app import app
 from backend.config import get_settings
 
 console = Console(stderr=True)
@@ -24,7 +23,6 @@ def _read_bounded(path: Path) -> bytes:
         return f.read(MAX_FILE_BYTES + 1)
 
 
-@app.command("import-transfer")
 def import_transfer(
     scores: Annotated[
         Path,

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from backend.cli.app import app
 from backend.config import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -39,7 +38,6 @@ def page_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-@app.command()
 def up(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free one).")] = 8000,

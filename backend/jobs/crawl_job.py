@@ -30,7 +30,8 @@ from backend.records import DatasetRecord
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int | None], None]
+CrawlProgress = Callable[[int, int | None], None]
+"""Told `(datasets handled, limit or None)` as they are handled."""
 
 
 @dataclass
@@ -56,7 +57,7 @@ def run_crawl(
     settings: Settings,
     *,
     limit: int | None = None,
-    progress: Progress | None = None,
+    progress: CrawlProgress | None = None,
     full: bool = False,
     client: HubClient | None = None,
     sessions: SessionFactory | None = None,
@@ -103,7 +104,7 @@ class _Run:
     """One run's buffers and counters; every database call happens on the caller's thread."""
 
     def __init__(
-        self, session: Session, batch_size: int, limit: int | None, progress: Progress | None
+        self, session: Session, batch_size: int, limit: int | None, progress: CrawlProgress | None
     ) -> None:
         self.session = session
         self.batch_size = batch_size

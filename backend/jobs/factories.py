@@ -13,7 +13,7 @@ from backend import schemas
 from backend.config import Settings
 from backend.db.engine import SessionFactory
 from backend.jobs.runner import JobContext, JobFn
-from backend.jobs.train_job import Progress, TrainRequest, run_train
+from backend.jobs.train import TrainProgress, TrainRequest, run_train
 
 Job = tuple[dict[str, Any], JobFn]
 
@@ -49,7 +49,7 @@ class JobFactories:
             epochs=body.epochs,
         )
 
-    def train(self, request: TrainRequest, progress: Progress | None = None) -> Job:
+    def train(self, request: TrainRequest, progress: TrainProgress | None = None) -> Job:
         """A fit of one map per dimension of `request`.
 
         Args:

@@ -32,7 +32,7 @@ from backend.db.engine import SessionFactory, session_scope
 from backend.errors import ConflictError, InvalidStateError
 from backend.jobs.factories import JobFactories
 from backend.jobs.runner import JobRunner
-from backend.jobs.train_job import TrainRequest
+from backend.jobs.train import TrainRequest
 
 log = logging.getLogger(__name__)
 

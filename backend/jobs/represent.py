@@ -20,7 +20,8 @@ from backend.representations.base import Representer
 log = logging.getLogger(__name__)
 
 SessionScope = Callable[[], AbstractContextManager[Session]]
-Progress = Callable[[int, int], None]
+RepresentProgress = Callable[[int, int], None]
+"""Told `(done, to_compute)` datasets after each batch."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def compute_representations(
     representer: Representer,
     *,
     batch_size: int = 256,
-    progress: Progress | None = None,
+    progress: RepresentProgress | None = None,
 ) -> RepresentSummary:
     """Computes and stores the vectors of every `ok` dataset whose stored one is stale.
 

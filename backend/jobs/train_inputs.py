@@ -1,6 +1,6 @@
 """What a fit is made of: the features and label sets from the database, and the targets.
 
-Kept apart from `train_job` (which orchestrates fits and publishing) so each stays small.
+Kept apart from `backend.jobs.train` (which orchestrates fits and publishing) so each stays small.
 """
 
 from __future__ import annotations

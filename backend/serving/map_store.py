@@ -117,7 +117,7 @@ def _frozen(array: np.ndarray, dtype: type) -> np.ndarray:
 
 
 def scoring_temperatures(record: repository.MapRecord) -> tuple[float, float | None]:
-    """The (beta, gumbel_beta) the map's network was trained with (see `train_job`)."""
+    """The (beta, gumbel_beta) the map's network was trained with (see `backend.jobs.train`)."""
     beta = float(record.params.get("beta", 1.0))
     gumbel = record.params.get("gumbel_beta")
     return beta, None if gumbel is None else float(gumbel)

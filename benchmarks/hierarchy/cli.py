@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from backend.cli.app import bench_app
 from backend.config import get_settings
 from benchmarks.hierarchy.graph import Hierarchy
 from benchmarks.hierarchy.load import DEFAULT_SUBTREE
@@ -24,6 +23,9 @@ from benchmarks.hierarchy.protocol import SETTINGS
 from benchmarks.hierarchy.runner import BenchmarkResult, Row
 
 _QUICK_CASES = 2
+# `--dims 2 3 5` leaves "3" and "5" as extra arguments, which `_parse_dims` reads from the
+# context: whoever registers the command passes these settings.
+CONTEXT_SETTINGS = {"allow_extra_args": True, "ignore_unknown_options": False}
 
 
 def _load(subtree: str | None, edges: Path | None, labels: Path | None, cache: Path) -> Hierarchy:
@@ -105,9 +107,6 @@ def _write_json(path: Path, payload: dict[str, object]) -> None:
     os.replace(tmp, path)
 
 
-@bench_app.command(
-    "hierarchy", context_settings={"allow_extra_args": True, "ignore_unknown_options": False}
-)
 def hierarchy(
     ctx: typer.Context,
     subtree: Annotated[

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
-import benchmarks.cli  # noqa: F401  (registers the bench commands)
-from backend.cli.app import app
+from backend.cli.app import build_cli
 from benchmarks.speed import LARGE_N_EPOCHS, large_n_config
 from benchmarks.speed_cli import speed
 from benchmarks.synthetic import random_hierarchy
+
+app = build_cli()
 
 
 def test_bench_speed_prints_a_table_and_writes_json(tmp_path: Path) -> None:

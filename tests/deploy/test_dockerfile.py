@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import typer.main
 
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from tests.deploy.files import (
     ROOT,
     Instruction,
@@ -95,8 +95,7 @@ def test_cmd_runs_a_command_the_package_provides() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
     assert argv[0] in scripts, f"{argv[0]} is not in [project.scripts] ({sorted(scripts)})"
     assert scripts[argv[0]] == "backend.cli.app:main"
-    _register_commands()
-    command = typer.main.get_command(app)
+    command = typer.main.get_command(build_cli())
     sub = command.get_command(command.make_context("task2box", [argv[1]]), argv[1])  # type: ignore[attr-defined]
     assert sub is not None, f"task2box has no command {argv[1]!r}"
     context = sub.make_context(argv[1], list(argv[2:]))  # parses the options, runs nothing

@@ -14,7 +14,7 @@ import typer.main
 from fastapi.testclient import TestClient
 
 from backend import settings_doc
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from backend.main import create_app
 from tests.atlas_fixtures import SeededAtlas, seeded_atlas
 from tests.deploy.files import ROOT
@@ -27,8 +27,7 @@ _PENDING_LINKS = {"docs/transfer.md"}
 
 def _commands() -> set[str]:
     """Every `task2box` command path: `up`, `bench api`, ..."""
-    _register_commands()
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(build_cli())
     names = set()
     for name, command in root.commands.items():  # type: ignore[attr-defined]
         names.add(name)

@@ -19,7 +19,7 @@ from backend.db.engine import session_factory_for, session_scope
 from backend.deps import get_job_factories
 from backend.jobs.factories import Job, JobFactories
 from backend.jobs.runner import JobContext
-from backend.jobs.train_job import TrainRequest
+from backend.jobs.train import TrainRequest
 from tests.atlas_fixtures import SeededAtlas, hub_catalog, hub_overrides, serving_hub
 from tests.backend.api.helpers import assert_error
 

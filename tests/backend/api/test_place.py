@@ -10,12 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from backend.config import get_settings
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
 from tests.atlas_fixtures import SeededAtlas
 from tests.backend.api.helpers import assert_error, assert_measured_first
+
+app = build_cli()
 
 
 def _counts(atlas: SeededAtlas) -> tuple[int, int, int]:
@@ -166,7 +168,6 @@ def cli_env(seeded_atlas: SeededAtlas, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setenv("T2B_DATA_DIR", str(seeded_atlas.settings.data_dir))
     monkeypatch.setenv("T2B_LOG_LEVEL", "WARNING")
     get_settings.cache_clear()
-    _register_commands()
     yield
     get_settings.cache_clear()
 

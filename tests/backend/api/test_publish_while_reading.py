@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from backend.jobs.train_job import TrainRequest, run_train
+from backend.jobs.train import TrainRequest, run_train
 from backend.main import create_app
 from tests.atlas_fixtures import SeededAtlas
 from tests.live_server import live_server

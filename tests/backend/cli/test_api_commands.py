@@ -16,9 +16,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from backend.config import Settings, get_settings
 from tests.atlas_fixtures import SeededAtlas, seeded_atlas
+
+app = build_cli()
 
 __all__ = ["seeded_atlas"]
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,7 +44,6 @@ def atlas_env(
     for key, value in _env(settings).items():
         monkeypatch.setenv(key, value)
     get_settings.cache_clear()
-    _register_commands()
     yield settings
     get_settings.cache_clear()
 
@@ -62,7 +63,6 @@ def test_train_command_fails_cleanly_without_data(
     monkeypatch.setenv("T2B_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     monkeypatch.setenv("T2B_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
-    _register_commands()
     try:
         result = CliRunner().invoke(app, ["train", "--dim", "2"])
     finally:

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from backend.config import get_settings
 from backend.db import repository as repo
 from backend.db.engine import session_factory_for, session_scope
 from tests.fakehub import FakeHub, Fault
 from tests.fakehub_fixtures import fake_hub
+
+app = build_cli()
 
 __all__ = ["fake_hub"]
 runner = CliRunner()
@@ -35,7 +37,6 @@ def env(
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     get_settings.cache_clear()
-    _register_commands()
     yield url
     get_settings.cache_clear()
 

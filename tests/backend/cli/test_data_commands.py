@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from backend.config import get_settings
 from backend.db import repository as repo
 from backend.db.engine import session_factory_for, session_scope
 from tests.factories import T0, dataset_record
+
+app = build_cli()
 
 runner = CliRunner()
 
@@ -23,7 +25,6 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Generator[str, No
     monkeypatch.setenv("T2B_DATABASE_URL", url)
     monkeypatch.setenv("T2B_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
-    _register_commands()
     yield url
     get_settings.cache_clear()
 

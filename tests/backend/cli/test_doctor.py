@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from backend.config import Settings, get_settings
 from backend.db import migrate
 from backend.doctor import Check, check_data_dir, check_embedding_model, run_checks
 from tests.atlas_fixtures import SeededAtlas, seeded_atlas, settings_for
 from tests.fakehub import FakeHub
 from tests.fakehub_fixtures import fake_hub
+
+app = build_cli()
 
 __all__ = ["fake_hub", "seeded_atlas"]
 
@@ -121,7 +123,6 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Generator[Path, 
     monkeypatch.setenv("T2B_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("T2B_HUB_ENDPOINT", f"http://127.0.0.1:{_closed_port()}")
     get_settings.cache_clear()
-    _register_commands()
     yield tmp_path
     get_settings.cache_clear()
 

@@ -18,7 +18,7 @@ from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.jobs.first_run import FirstRun, FirstRunPlan, Step, plan_first_run
 from backend.jobs.runner import JobContext, JobFn, JobRunner
-from backend.jobs.train_job import TrainRequest
+from backend.jobs.train import TrainRequest
 
 
 def _settings(**overrides: Any) -> Settings:

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from backend.config import get_settings
 from backend.db import migrate, repository
 from backend.db.engine import session_factory_for, session_scope
 from tests.transfer_fixtures import descriptions_csv, scores_csv
+
+app = build_cli()
 
 
 @pytest.fixture
@@ -24,7 +26,6 @@ def db_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("T2B_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("T2B_LOG_LEVEL", "WARNING")
     get_settings.cache_clear()
-    _register_commands()
     yield url
     get_settings.cache_clear()
 

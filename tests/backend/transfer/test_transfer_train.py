@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,9 @@ import pytest
 
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
-from backend.errors import InvalidInputError, InvalidStateError
-from backend.jobs import transfer_train
-from backend.jobs.train_job import TrainFailed, TrainRequest, run_train
+from backend.errors import InvalidInputError, InvalidStateError, TrainFailed
+from backend.jobs.train import TrainRequest, run_train, transfer
+from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
 from backend.serving.map_store import load_map
 from backend.transfer.importer import import_transfer_csv
 from models.metrics import spearman
@@ -94,6 +95,9 @@ def test_no_imported_scores_is_a_clear_error(seeded_atlas: SeededAtlas, tmp_path
         run_train(settings, TrainRequest(relation="transfer", dims=(2,), epochs=2))
     with pytest.raises(InvalidInputError, match="label-text"):
         run_train(settings, TrainRequest(relation="transfer", representation="clip"))
+    clip: Any = type("Clip", (), {"kind": "clip", "version": "clip-test"})()
+    with pytest.raises(InvalidInputError, match="got 'clip'"):
+        run_train(settings, TrainRequest(relation="transfer"), representer=clip)
     with _session(settings) as session:
         assert repository.list_maps(session, relation="transfer") == []
 
@@ -108,7 +112,7 @@ def test_a_failed_fit_keeps_the_published_transfer_map(
 
         raise TrainingError("loss became nan at epoch 3")
 
-    monkeypatch.setattr(transfer_train, "fit", diverge)
+    monkeypatch.setattr(transfer, "fit", diverge)
     with pytest.raises(TrainFailed, match="loss became nan"):
         run_train(settings, TrainRequest(relation="transfer", dims=(2,), epochs=3))
     with _session(settings) as session:
@@ -150,3 +154,55 @@ def test_progress_only_moves_forward(transfer_atlas: TransferAtlas, tmp_path: Pa
     assert done == sorted(done)
     assert calls[-1][0] == calls[-1][1]  # finished: the whole budget is accounted for
     assert any("epoch 3/3" in (c[2] or "") for c in calls)
+
+
+class _OwnVersion:
+    """The label-text features under a version of their own: every stored vector is stale
+    to it, so the run recomputes them all through this representer."""
+
+    def __init__(self, inner: LabelTextRepresenter) -> None:
+        self.inner = inner
+        self.embedded = 0
+
+    @property
+    def kind(self) -> str:
+        return self.inner.kind
+
+    @property
+    def version(self) -> str:
+        return f"{self.inner.version};test"
+
+    def dataset_vectors(self, datasets: Sequence[tuple[str, Sequence[str]]]) -> list[np.ndarray]:
+        self.embedded += len(datasets)
+        return self.inner.dataset_vectors(datasets)
+
+
+def test_a_transfer_run_uses_the_given_representer_and_reports_publishing(
+    transfer_atlas: TransferAtlas, tmp_path: Path
+) -> None:
+    settings = transfer_atlas.copy(tmp_path / "db")
+    embedder = LabelTextEmbedder.from_cache_dir(settings.cache_dir)
+    representer = _OwnVersion(
+        LabelTextRepresenter(embedder, max_labels=settings.max_embedded_labels)
+    )
+    published: list[tuple[int, str]] = []
+
+    def on_published(map_id: int) -> None:
+        with _session(settings) as session:
+            record = repository.get_map(session, map_id=map_id)
+            published.append((map_id, record.status if record else "missing"))
+
+    summary = run_train(
+        settings,
+        TrainRequest(relation="transfer", dims=(2,), epochs=3),
+        representer=representer,
+        embedder=embedder,
+        on_published=on_published,
+    )
+    (outcome,) = summary.maps
+    assert published == [(outcome.map_id, "published")]
+    assert representer.embedded > 0
+    with _session(settings) as session:
+        record = repository.get_map(session, map_id=outcome.map_id)
+        assert record is not None
+        assert record.params["representation_version"] == representer.version

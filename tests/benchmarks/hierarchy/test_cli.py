@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import benchmarks.cli  # noqa: F401  (registers the bench commands)
-from backend.cli.app import app
+from backend.cli.app import build_cli
 from benchmarks.hierarchy.protocol import SETTINGS
 from benchmarks.hierarchy.sources import SourceError, imagenet_classes, wordnet_texts
+
+app = build_cli()
 
 _T2B_KEYS = {"model", "loss", "dim", "setting", "f1_mean", "f1_std", "f1_edge_mean"}
 _BASELINE_KEYS = {"model", "setting", "f1_mean", "f1_std"}

@@ -10,10 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 import benchmarks.transfer.cli as bench_cli
-from backend.cli.app import _register_commands, app
+from backend.cli.app import build_cli
 from backend.config import get_settings
 from benchmarks.transfer.protocol import SETTINGS
 from tests.transfer_fixtures import descriptions_csv, scores_csv
+
+app = build_cli()
 
 TASKONOMY = bench_cli.DEFAULT_TASKONOMY
 _BASELINE_KEYS = {"model", "setting", "rho_mean", "rho_std", "rho_cases"}
@@ -26,7 +28,6 @@ def bench_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("T2B_LOG_LEVEL", "WARNING")
     monkeypatch.setenv("T2B_DEVICE", "cpu")
     get_settings.cache_clear()
-    _register_commands()
     yield tmp_path
     get_settings.cache_clear()
 

@@ -1,4 +1,4 @@
-"""The train job on a copy of the seeded atlas: failures never replace a good map."""
+"""The containment train job on a copy of the seeded atlas: failures never replace a good map."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import pytest
 from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
-from backend.errors import InvalidInputError, InvalidStateError
-from backend.jobs import train_job
+from backend.errors import InvalidInputError, InvalidStateError, TrainFailed
 from backend.jobs.runner import JobCancelled
-from backend.jobs.train_job import TrainFailed, TrainRequest, run_train
+from backend.jobs.train import TrainRequest, containment, run_train
 from models.errors import TrainingError
 from tests.atlas_fixtures import SeededAtlas, settings_for
 
@@ -28,17 +27,24 @@ def test_a_run_publishes_and_reports_progress(seeded_atlas: SeededAtlas, tmp_pat
     calls: list[tuple[int, int | None, str | None]] = []
     ready: list[tuple[int, str]] = []
 
+    published: list[tuple[int, str]] = []
+
     def on_ready(map_id: int) -> None:
         ready.append((map_id, _maps(settings)[map_id].status))
+
+    def on_published(map_id: int) -> None:
+        published.append((map_id, _maps(settings)[map_id].status))
 
     summary = run_train(
         settings,
         TrainRequest(dims=(2,), epochs=4),
         progress=lambda *a: calls.append(a),
         on_ready=on_ready,
+        on_published=on_published,
     )
     (outcome,) = summary.maps
     assert ready == [(outcome.map_id, "ready")]  # warmed before it went live
+    assert published == [(outcome.map_id, "published")]  # told once the switch committed
     maps = _maps(settings)
     assert maps[outcome.map_id].status == "published"
     assert maps[seeded_atlas.map_ids[2]].status == "retired"
@@ -60,7 +66,7 @@ def test_a_failed_fit_never_replaces_the_published_map(
     def diverge(*_a: Any, **_k: Any) -> Any:
         raise TrainingError("loss became nan at epoch 3")
 
-    monkeypatch.setattr(train_job, "fit", diverge)
+    monkeypatch.setattr(containment, "fit", diverge)
     with pytest.raises(TrainFailed, match="loss became nan"):
         run_train(settings, TrainRequest(dims=(2, 3), epochs=4))
     maps = _maps(settings)
