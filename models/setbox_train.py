@@ -246,7 +246,7 @@ def fit_set_boxes(
         loss.backward()  # type: ignore[no-untyped-call]
         opt.step()
         if progress is not None:
-            progress(epoch, config.epochs, float(loss))
+            progress(epoch, config.epochs, float(loss.detach()))
         last_epoch = epoch
         if val is None or len(val) == 0 or (epoch % config.eval_every and epoch != 1):
             continue

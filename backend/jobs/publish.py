@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from backend.db.engine import SessionFactory, session_scope
 from backend.errors import NotFoundError
 from backend.jobs.runner import JobCancelled
 from backend.serving import checkpoints
+from backend.serving.checkpoints import MapNetwork
 from backend.serving.map_store import scoring_temperatures
 from backend.serving.neighbors import TABLE_MAX_ROWS, neighbor_rows
 from backend.serving.ranking import BoxIndex
@@ -28,39 +31,76 @@ from models.trained import TrainedBoxModel
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, eq=False)
+class FittedMap:
+    """A fitted map, ready to write.
+
+    Attributes:
+        lo, hi: `(N, d)` box corners, row i for the job's i-th dataset.
+        network: what places new datasets (stored as the map's checkpoint).
+        metrics: what the fit measured.
+        params: record parameters the fit decided (which model won, the temperatures its
+            containment is read with), merged into those the map was created with.
+        label_matches: `(τ, pairs)`, the cosine label matches of a containment map's
+            targets, kept so the server counts coverage by the same rule.
+    """
+
+    lo: np.ndarray
+    hi: np.ndarray
+    network: MapNetwork
+    metrics: dict[str, float]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    label_matches: tuple[float, Sequence[tuple[str, str]]] | None = None
+
+    @classmethod
+    def from_vector(
+        cls, model: TrainedBoxModel, x: np.ndarray, metrics: dict[str, float], **extra: Any
+    ) -> FittedMap:
+        """The boxes of the feature rows `x` under a vector model."""
+        boxes = model.boxes(x)
+        return cls(boxes.lo, boxes.hi, model, metrics, **extra)
+
+
 def publish_fitted_map(
     factory: SessionFactory,
     *,
     map_id: int,
     dataset_ids: Sequence[str],
-    model: TrainedBoxModel,
-    x: np.ndarray,
-    metrics: dict[str, float],
+    fitted: FittedMap,
     on_ready: Callable[[int], None] | None = None,
     on_ranking: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Writes the boxes of `x` under `model`, their neighbour table and the checkpoint, then
-    publishes the map.
+    """Writes a fitted map (its parameters, label matches, boxes, neighbour table and
+    checkpoint), then publishes it.
 
     `on_ready(map_id)` runs between the two, so a server can load the map into memory before
     readers are switched to it. `on_ranking(done, total)` reports the neighbour ranking (~1 s
     per 1,000 boxes on a small CPU); a job's progress callback raises there to cancel it.
     """
-    boxes = model.boxes(x)
     with session_scope(factory) as session:
+        if fitted.params:
+            repository.update_map_params(session, map_id=map_id, params=fitted.params)
+        if fitted.label_matches is not None:
+            threshold, pairs = fitted.label_matches
+            repository.save_map_label_matches(
+                session, map_id=map_id, threshold=threshold, pairs=pairs
+            )
         repository.save_map_boxes(
-            session, map_id=map_id, dataset_ids=list(dataset_ids), lo=boxes.lo, hi=boxes.hi
+            session, map_id=map_id, dataset_ids=list(dataset_ids), lo=fitted.lo, hi=fitted.hi
         )
         save_neighbor_table(
             session,
             map_id=map_id,
             dataset_ids=list(dataset_ids),
-            lo=boxes.lo,
-            hi=boxes.hi,
+            lo=fitted.lo,
+            hi=fitted.hi,
             progress=on_ranking,
         )
         repository.finish_map(
-            session, map_id=map_id, metrics=metrics, checkpoint=checkpoints.to_bytes(model)
+            session,
+            map_id=map_id,
+            metrics=fitted.metrics,
+            checkpoint=checkpoints.to_bytes(fitted.network),
         )
     if on_ready is not None:
         on_ready(map_id)

@@ -6,6 +6,7 @@ Kept apart from `backend.jobs.train` (which orchestrates fits and publishing) so
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,7 +17,14 @@ from backend.errors import InvalidInputError, InvalidStateError
 from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
-from models.targets import SparseTargets, containment_targets, unique_labels
+from models.features import cap_labels
+from models.setbox import LabelSets
+from models.targets import (
+    SparseTargets,
+    containment_targets,
+    cosine_label_pairs,
+    unique_labels,
+)
 
 
 def default_representer(settings: Settings, kind: str) -> Representer:
@@ -53,14 +61,34 @@ def load_training_data(
     return ids, x, [label_sets[i] for i in ids]
 
 
+@dataclass(frozen=True, eq=False)
+class LabelTargets:
+    """Containment targets and the cosine label matches they were counted with."""
+
+    targets: SparseTargets
+    label_pairs: list[tuple[str, str]]
+
+
 def containment_targets_for(
     label_sets: Sequence[Sequence[str]], embedder: LabelTextEmbedder, cosine: float
-) -> SparseTargets:
+) -> LabelTargets:
     """Containment targets; labels also match by MiniLM cosine ≥ `cosine` (< 1)."""
     if cosine >= 1.0:  # exact text matches only: no embeddings needed
-        return containment_targets(label_sets)
+        return LabelTargets(containment_targets(label_sets), [])
     vocab = unique_labels(label_sets)
-    embeddings = embedder.embed_labels(vocab)
-    return containment_targets(
-        label_sets, vocab=vocab, embeddings=embeddings, cosine_threshold=cosine
-    )
+    pairs = cosine_label_pairs(vocab, embedder.embed_labels(vocab), cosine) if vocab else []
+    return LabelTargets(containment_targets(label_sets, label_pairs=pairs), pairs)
+
+
+def label_set_inputs(
+    label_sets: Sequence[Sequence[str]], embedder: LabelTextEmbedder, max_labels: int
+) -> tuple[np.ndarray, LabelSets]:
+    """What the label-set model trains on: the `(M, 384)` embeddings of every distinct
+    label, and each dataset's labels as rows of them, capped as the placer caps them
+    (`models.features.cap_labels`), so a stored dataset and the same labels placed anew
+    get the same box."""
+    capped = [cap_labels(labels, max_labels) for labels in label_sets]
+    vocab = unique_labels(capped)
+    row = {label: i for i, label in enumerate(vocab)}
+    sets = LabelSets.from_lists([[row[label] for label in labels] for labels in capped])
+    return embedder.embed_labels(vocab), sets

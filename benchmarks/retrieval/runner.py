@@ -190,7 +190,7 @@ def _fit(
         overrides["train_epochs"] = config.vector_epochs
     if config.set_epochs is not None:
         overrides["set_epochs"] = config.set_epochs
-    settings = Settings(_env_file=None, **overrides)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, **overrides)
     started = time.perf_counter()
     summary = run_train(settings, TrainRequest(dims=config.dims), embedder=embedder)
     return _Fitted(

@@ -60,6 +60,7 @@ from backend.db.repository._maps import (
     probe_published_map_ids,
     publish_map,
     save_map_boxes,
+    update_map_params,
 )
 from backend.db.repository._neighbors import (
     get_map_neighbors,
@@ -179,5 +180,6 @@ __all__ = [
     "save_transfer_scores",
     "search_datasets",
     "update_job_progress",
+    "update_map_params",
     "update_popularity",
 ]

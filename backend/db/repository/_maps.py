@@ -150,6 +150,23 @@ def save_map_boxes(
     session.commit()
 
 
+def update_map_params(session: Session, *, map_id: int, params: Mapping[str, Any]) -> MapRecord:
+    """Merges `params` into a training map's parameters (what its fit decided, such as the
+    model that won and the temperatures its containment is read with).
+
+    Raises:
+        InvalidStateError: if the map is not training.
+        ValueError: if a value is NaN or infinite.
+    """
+    row = _load(session, map_id)
+    if row.status != "training":
+        raise InvalidStateError(f"map {map_id} is {row.status}, not training")
+    _check_finite_json("params", dict(params))
+    row.params = {**(row.params or {}), **params}  # a new dict: JSON columns track assignment
+    session.commit()
+    return _records(session, [row])[0]
+
+
 def finish_map(
     session: Session,
     *,

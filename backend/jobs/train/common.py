@@ -22,13 +22,12 @@ import numpy as np
 from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
-from backend.jobs.publish import fail_map, publish_fitted_map
+from backend.jobs.publish import FittedMap, fail_map, publish_fitted_map
 from backend.jobs.threads import use_train_threads
 from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder
 from models.train import TrainConfig
-from models.trained import TrainedBoxModel
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +232,9 @@ class MapSpec:
         }
 
 
-FitMap = Callable[[], tuple[TrainedBoxModel, dict[str, float]]]
-"""Fits one map (reporting its epochs through the run's reporter): the model and metrics."""
+FitMap = Callable[[], FittedMap]
+"""Fits one map (reporting its epochs through the run's reporter): its boxes, network and
+metrics."""
 
 
 def train_map(run: TrainRun, spec: MapSpec, fit_map: FitMap) -> MapOutcome:
@@ -254,16 +254,15 @@ def train_map(run: TrainRun, spec: MapSpec, fit_map: FitMap) -> MapOutcome:
     run.reporter.start_map()
     try:
         use_train_threads(run.settings.train_threads)
-        model, metrics = fit_map()
+        fitted = fit_map()
+        metrics = fitted.metrics
         run.reporter.finish_fits()
         run.reporter.step(f"{spec.label}: saving")
         publish_fitted_map(
             run.sessions,
             map_id=record.id,
             dataset_ids=spec.dataset_ids,
-            model=model,
-            x=spec.x,
-            metrics=metrics,
+            fitted=fitted,
             on_ready=run.callbacks.on_ready,
             on_ranking=run.reporter.ranking(spec.label),
         )

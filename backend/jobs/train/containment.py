@@ -4,17 +4,30 @@ A map's boxes are fitted to containment targets read from the datasets' label se
 also match by embedding cosine). A share of the datasets is held out to measure the map
 (validation F1 and AP) and to pick the best epoch; the map is then refit on every pair for
 that many epochs, so no dataset is left out of the published boxes.
+
+Two networks can draw a map (`T2B_MAP_MODEL`): the vector model (a dataset's feature vector
+→ its box) and the label-set model (`models.setbox_map`: the bounding box of its labels'
+points, so a label subset lies inside by construction). `auto` fits both on the same held-out
+datasets and publishes the one with the better validation F1 (the label-set model on a tie:
+it places label lists it has never seen inside their supersets, which no F1 on seen datasets
+measures); both figures go into the map's metrics. Every map also records its fidelity: how
+far its boxes agree with the counted targets (`models.fidelity`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
+
+import numpy as np
 
 from backend.config import Settings
 from backend.db.engine import SessionFactory, session_scope
 from backend.jobs import train_data
+from backend.jobs.publish import FittedMap
 from backend.jobs.represent import compute_representations
 from backend.jobs.train.common import (
     MapSpec,
@@ -28,14 +41,18 @@ from backend.jobs.train.common import (
 from backend.jobs.train_inputs import (
     containment_targets_for,
     default_representer,
+    label_set_inputs,
     load_training_data,
 )
 from backend.representations.base import Representer
 from backend.representations.label_text import LabelTextEmbedder
+from models.fidelity import map_fidelity
 from models.metrics import average_precision, best_f1
+from models.setbox import LabelSets
+from models.setbox_map import SetBoxPlacer, fit_set_map, set_map_config
+from models.setbox_train import TrainedSetBoxModel
 from models.targets import SparseTargets
 from models.train import TrainConfig, fit
-from models.trained import TrainedBoxModel
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +77,19 @@ def train_containment(
         InvalidStateError: with fewer than 2 datasets that have labels and features.
     """
     epochs = request.epochs or settings.train_epochs
+    # An epoch budget asked for (the quick first map) bounds the label-set fit too.
+    set_epochs = min(settings.set_epochs, request.epochs or settings.set_epochs)
     if representer is None:
         representer = default_representer(settings, request.representation)
     if embedder is None:
         embedder = LabelTextEmbedder.from_cache_dir(settings.cache_dir)
     refit = settings.train_refit and settings.train_val_fraction > 0
+    models = _MODELS[settings.map_model]
     reporter = TrainReporter(
-        callbacks.progress, maps=len(request.dims), fits_per_map=2 if refit else 1, epochs=epochs
+        callbacks.progress,
+        maps=len(request.dims),
+        fits_per_map=len(models) + (1 if refit else 0),
+        epochs=max(epochs, set_epochs) if "set" in models else epochs,
     )
     run = TrainRun(settings, sessions, callbacks, reporter)
     compute_representations(
@@ -74,7 +97,11 @@ def train_containment(
     )
     reporter.step("containment targets")
     ids, x, label_sets = load_training_data(sessions, representer.kind)
-    targets = containment_targets_for(label_sets, embedder, settings.label_match_cosine)
+    counted = containment_targets_for(label_sets, embedder, settings.label_match_cosine)
+    targets = counted.targets
+    sets = None
+    if "set" in models:
+        sets = label_set_inputs(label_sets, embedder, settings.max_embedded_labels)
     summary = TrainSummary(
         relation=request.relation,
         representation=representer.kind,
@@ -99,32 +126,150 @@ def train_containment(
             x=x,
             params={"label_match_cosine": settings.label_match_cosine},
         )
-        summary.maps.append(train_map(run, spec, partial(_fit, settings, spec, targets, reporter)))
+        inputs = _Inputs(
+            targets, sets, (settings.label_match_cosine, counted.label_pairs), set_epochs
+        )
+        summary.maps.append(
+            train_map(run, spec, partial(_fit, settings, spec, inputs, models, reporter))
+        )
     return summary
 
 
+_MODELS: dict[str, tuple[str, ...]] = {
+    "vector": ("vector",),
+    "set": ("set",),
+    "auto": ("vector", "set"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class _Inputs:
+    targets: SparseTargets
+    sets: tuple[np.ndarray, LabelSets] | None  # label embeddings and each dataset's rows
+    label_matches: tuple[float, list[tuple[str, str]]]
+    set_epochs: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Candidate:
+    """One network fitted on the held-out split, and how to refit it on everything."""
+
+    name: str
+    metrics: dict[str, float]
+    fitted: Callable[[], FittedMap]  # the published fit (refit on every pair, or as is)
+
+
 def _fit(
-    settings: Settings, spec: MapSpec, targets: SparseTargets, reporter: TrainReporter
-) -> tuple[TrainedBoxModel, dict[str, float]]:
-    """Fit with held-out datasets (for the metrics), then refit on all for the best epoch."""
-    config, x = spec.config, spec.x
-    split = train_data.split(targets, settings.train_val_fraction, seed=config.seed)
+    settings: Settings,
+    spec: MapSpec,
+    inputs: _Inputs,
+    models: tuple[str, ...],
+    reporter: TrainReporter,
+) -> FittedMap:
+    """Fit each model with held-out datasets, keep the better one, and refit it on all."""
+    split = train_data.split(inputs.targets, settings.train_val_fraction, seed=spec.config.seed)
+    candidates = []
+    for name in models:
+        if name == "vector":
+            candidates.append(_fit_vector(settings, spec, inputs, split, reporter))
+        elif inputs.sets is not None:
+            candidates.append(_fit_set(settings, spec, inputs, split, reporter))
+    best = max(candidates, key=lambda c: (c.metrics.get("val_f1", -1.0), c.name == "set"))
+    fitted = best.fitted()
+    metrics = dict(best.metrics)
+    for candidate in candidates:
+        if "val_f1" in candidate.metrics:
+            metrics[f"val_f1_{candidate.name}"] = candidate.metrics["val_f1"]
+    beta = float(fitted.params.get("beta", spec.record_params()["beta"]))
+    gumbel = fitted.params.get("gumbel_beta", spec.record_params()["gumbel_beta"])
+    fidelity = map_fidelity(
+        fitted.lo, fitted.hi, inputs.targets, beta=beta,
+        gumbel_beta=None if gumbel is None else float(gumbel),
+    )  # fmt: skip
+    metrics["fidelity_f1"] = fidelity["f1"]
+    metrics["fidelity_spearman"] = fidelity["spearman"]
+    return dataclasses.replace(
+        fitted,
+        metrics=metrics,
+        params={**fitted.params, "model": best.name},
+        label_matches=inputs.label_matches,
+    )
+
+
+def _validation_metrics(split: train_data.Split, p: np.ndarray) -> dict[str, float]:
+    assert split.val is not None
+    y = split.val.y
+    positives = int((y > train_data.POSITIVE_MIN_Y).sum())
+    metrics = {
+        "val_datasets": float(split.val_nodes.size),
+        "val_pairs": float(len(split.val)),
+        "val_positive_pairs": float(positives),
+    }
+    if positives:  # F1 and AP are undefined without a positive pair
+        metrics |= {"val_f1": best_f1(y, p), "val_ap": average_precision(y, p)}
+    return metrics
+
+
+def _fit_vector(
+    settings: Settings,
+    spec: MapSpec,
+    inputs: _Inputs,
+    split: train_data.Split,
+    reporter: TrainReporter,
+) -> _Candidate:
+    config, x, targets = spec.config, spec.x, inputs.targets
     model = fit(x, split.train, config, val=split.val if split.has_validation else None,
-                progress=reporter.fit(spec.label))  # fmt: skip
+                progress=reporter.fit(f"{spec.label}, vector"))  # fmt: skip
     metrics: dict[str, float] = {"datasets": float(targets.n), "best_epoch": model.best_epoch}
-    if split.has_validation:
-        assert split.val is not None
-        p = model.predict_pairs(x, split.val.i, split.val.j)
-        y = split.val.y
-        positives = int((y > train_data.POSITIVE_MIN_Y).sum())
-        metrics |= {
-            "val_datasets": float(split.val_nodes.size),
-            "val_pairs": float(len(split.val)),
-            "val_positive_pairs": float(positives),
-        }
-        if positives:  # F1 and AP are undefined without a positive pair
-            metrics |= {"val_f1": best_f1(y, p), "val_ap": average_precision(y, p)}
-        if settings.train_refit:
-            refit = dataclasses.replace(config, epochs=max(1, model.best_epoch))
-            model = fit(x, train_data.all_pairs(targets), refit, progress=reporter.fit(spec.label))
-    return model, metrics
+    if not split.has_validation:
+        return _Candidate("vector", metrics, lambda: FittedMap.from_vector(model, x, metrics))
+    assert split.val is not None
+    metrics |= _validation_metrics(split, model.predict_pairs(x, split.val.i, split.val.j))
+
+    def published() -> FittedMap:
+        if not settings.train_refit:
+            return FittedMap.from_vector(model, x, metrics)
+        refit = dataclasses.replace(config, epochs=max(1, model.best_epoch))
+        again = fit(x, train_data.all_pairs(targets), refit,
+                    progress=reporter.fit(f"{spec.label}, vector refit"))  # fmt: skip
+        return FittedMap.from_vector(again, x, metrics)
+
+    return _Candidate("vector", metrics, published)
+
+
+def _fit_set(
+    settings: Settings,
+    spec: MapSpec,
+    inputs: _Inputs,
+    split: train_data.Split,
+    reporter: TrainReporter,
+) -> _Candidate:
+    assert inputs.sets is not None
+    emb, sets = inputs.sets
+    targets = inputs.targets
+    config = set_map_config(spec.dim, inputs.set_epochs, device=settings.device)
+    val = split.val if split.has_validation else None
+    model = fit_set_map(emb, sets, split.train, config, val=val,
+                        progress=reporter.fit(f"{spec.label}, label-set"))  # fmt: skip
+    metrics: dict[str, float] = {"datasets": float(targets.n), "best_epoch": model.best_epoch}
+    # The label-set model reads containment with the hard intersection: a label subset
+    # then scores exactly 1.
+    params = {"beta": config.beta, "gumbel_beta": None, "set_epochs": inputs.set_epochs}
+
+    def as_map(trained: TrainedSetBoxModel) -> FittedMap:
+        lo, hi = trained.boxes()
+        return FittedMap(lo, hi, SetBoxPlacer.from_model(trained), metrics, params=params)
+
+    if val is None:
+        return _Candidate("set", metrics, lambda: as_map(model))
+    metrics |= _validation_metrics(split, model.predict_pairs(val.i, val.j))
+
+    def published() -> FittedMap:
+        if not settings.train_refit:
+            return as_map(model)
+        refit = dataclasses.replace(config, epochs=max(1, model.best_epoch), patience=None)
+        again = fit_set_map(emb, sets, train_data.all_pairs(targets), refit,
+                            progress=reporter.fit(f"{spec.label}, label-set refit"))  # fmt: skip
+        return as_map(again)
+
+    return _Candidate("set", metrics, published)

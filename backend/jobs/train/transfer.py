@@ -18,6 +18,7 @@ from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.errors import InvalidInputError, InvalidStateError
+from backend.jobs.publish import FittedMap
 from backend.jobs.represent import compute_representations
 from backend.jobs.train.common import (
     MapSpec,
@@ -129,8 +130,15 @@ def train_transfer(
 
 def _fit(
     settings: Settings, spec: MapSpec, data: TransferTrainingData, reporter: TrainReporter
-) -> tuple[TrainedBoxModel, dict[str, float]]:
+) -> FittedMap:
     """Fit with held-out pair groups (metrics, early stopping), then refit on every pair."""
+    model, metrics = _fit_model(settings, spec, data, reporter)
+    return FittedMap.from_vector(model, spec.x, metrics)
+
+
+def _fit_model(
+    settings: Settings, spec: MapSpec, data: TransferTrainingData, reporter: TrainReporter
+) -> tuple[TrainedBoxModel, dict[str, float]]:
     config = spec.config
     source, target = data.source, data.target
     n_groups = len({(min(s, t), max(s, t)) for s, t in zip(source, target, strict=True)})

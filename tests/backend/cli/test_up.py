@@ -207,12 +207,14 @@ def test_online_first_run_crawls_then_fits_the_full_map(
         ]
         crawl = jobs[1]
         assert crawl["result"]["fetched"] > 0
-        (current,) = _published(url)
-        assert current["params"]["epochs"] == 6  # the full fit replaced the quick map
-        # Every dataset with labels has a box: the catalog plus what the crawl added (the
-        # fake Hub also serves some catalog ids, which the crawl refreshes in place).
+        published = _published(url)
+        assert sorted(m["dim"] for m in published) == [2, 5]  # T2B_MAP_DIMS' default
         ok = _get(url + "api/datasets?limit=1")["total"]
-        assert current["size"] == ok > 41
+        for current in published:
+            assert current["params"]["epochs"] == 6  # the full fit replaced the quick map
+            # Every dataset with labels has a box: the catalog plus what the crawl added
+            # (the fake Hub also serves some catalog ids, which the crawl refreshes in place).
+            assert current["size"] == ok > 41
         assert up.stop()
     assert "is reachable" in up.output and "not reachable" not in up.output
     assert "committed" in up.output  # the crawl logs its batches

@@ -122,3 +122,65 @@ def test_untrainable_requests(tmp_path: Path) -> None:
     with pytest.raises(InvalidStateError, match="at least 2"):
         run_train(settings, TrainRequest(dims=(2,), epochs=1))
     assert _maps(settings) == {}
+
+
+def _published_network(settings: Settings, map_id: int) -> Any:
+    from backend.serving import checkpoints
+
+    with session_scope(session_factory_for(settings.database_url)) as session:
+        data = repository.get_map_checkpoint(session, map_id=map_id)
+    assert data is not None
+    return checkpoints.from_bytes(data)
+
+
+def test_a_label_set_map_holds_every_label_subset_inside_its_superset(
+    seeded_atlas: SeededAtlas, tmp_path: Path
+) -> None:
+    from models.scoring import containment_to_all
+    from models.setbox_map import SetBoxPlacer
+
+    settings = seeded_atlas.copy(tmp_path / "db", map_model="set")
+    (outcome,) = run_train(settings, TrainRequest(dims=(2,), epochs=30)).maps
+    record = _maps(settings)[outcome.map_id]
+    assert record.params["model"] == "set" and record.params["gumbel_beta"] is None
+    assert isinstance(_published_network(settings, outcome.map_id), SetBoxPlacer)
+    assert {"fidelity_f1", "fidelity_spearman", "val_f1_set"} <= set(outcome.metrics)
+    assert "val_f1_vector" not in outcome.metrics
+    with session_scope(session_factory_for(settings.database_url)) as session:
+        boxes = repository.get_map_boxes(session, map_id=outcome.map_id)
+        sets = {s.dataset_id: set(s.labels) for s in repository.get_label_sets(session)}
+        matches = repository.get_map_label_matches(session, map_id=outcome.map_id)
+    assert boxes is not None and matches is not None
+    assert matches.threshold == settings.label_match_cosine
+    nested = 0
+    for a, id_a in enumerate(boxes.dataset_ids):
+        p_in, _ = containment_to_all(
+            boxes.lo[a], boxes.hi[a], boxes.lo, boxes.hi, beta=record.params["beta"]
+        )
+        for b, id_b in enumerate(boxes.dataset_ids):
+            if a != b and sets[id_a] <= sets[id_b]:
+                nested += 1
+                assert p_in[b] == pytest.approx(1.0, abs=1e-6), (id_a, id_b)
+    assert nested >= 5  # the atlas has subsets: cats/dogs in CIFAR-like sets, MNIST copies
+
+
+def test_auto_fits_both_models_and_publishes_the_better(
+    seeded_atlas: SeededAtlas, tmp_path: Path
+) -> None:
+    settings = seeded_atlas.copy(tmp_path / "db", map_model="auto")
+    (outcome,) = run_train(settings, TrainRequest(dims=(2,), epochs=30)).maps
+    metrics = outcome.metrics
+    chosen = _maps(settings)[outcome.map_id].params["model"]
+    f1 = {name: metrics[f"val_f1_{name}"] for name in ("vector", "set")}
+    assert chosen == max(f1, key=lambda name: (f1[name], name == "set"))
+    assert metrics["val_f1"] == f1[chosen]
+
+
+def test_a_vector_map_says_so(seeded_atlas: SeededAtlas, tmp_path: Path) -> None:
+    from models.trained import TrainedBoxModel
+
+    settings = seeded_atlas.copy(tmp_path / "db", map_model="vector")
+    (outcome,) = run_train(settings, TrainRequest(dims=(2,), epochs=4)).maps
+    assert _maps(settings)[outcome.map_id].params["model"] == "vector"
+    assert isinstance(_published_network(settings, outcome.map_id), TrainedBoxModel)
+    assert "val_f1_set" not in outcome.metrics and "fidelity_f1" in outcome.metrics
