@@ -18,6 +18,7 @@ from rich.table import Table
 
 from benchmarks import api_cli, speed_cli
 from benchmarks.hierarchy import cli as hierarchy_cli
+from benchmarks.retrieval import cli as retrieval_cli
 from benchmarks.transfer import cli as transfer_cli
 
 console = Console()
@@ -187,3 +188,4 @@ bench_app.command("transfer", context_settings=transfer_cli.CONTEXT_SETTINGS)(tr
 bench_app.command("crawl")(bench_crawl)
 bench_app.command("page")(bench_page)
 bench_app.command("targets")(bench_targets)
+bench_app.command("retrieval")(retrieval_cli.bench_retrieval)
