@@ -108,7 +108,10 @@ class MapPublic(_Public):
     params: dict[str, object] = {}
     metrics: dict[str, float] = Field(
         default_factory=dict,
-        description="Validation metrics of the fit, e.g. `val_f1`, `val_ap` (held-out datasets).",
+        description="What the fit measured: `val_f1`, `val_ap` on held-out datasets (with "
+        "`val_f1_vector` and `val_f1_set` when both networks were fitted), and for containment "
+        "maps `fidelity_f1` and `fidelity_spearman`: how far the boxes agree with the "
+        "containment counted from class names. `params.model` names the network.",
     )
     has_network: bool = Field(
         default=False, description="Whether the trained network is stored (needed by /place)."

@@ -53,3 +53,20 @@ export function pickMap(maps, relation, requested) {
 export function mapLabel(map) {
   return [map.relation, `${map.dim}-D`, map.representation, map.status].join(' · ');
 }
+
+/**
+ * How far to trust the picture: the map's fidelity, i.e. how well its boxes agree with the
+ * containment counted from class names (F1 at 0.5 and Spearman ρ over dataset pairs), and
+ * which network drew it. Empty for maps without the figure (transfer maps, older maps).
+ * @param {{params?: object, metrics?: object}} map - MapPublic.
+ * @returns {string} e.g. "label-set boxes agree with the counted classes: F1 0.91, ρ 0.78".
+ */
+export function mapTrust(map) {
+  const metrics = map.metrics || {};
+  const f1 = metrics.fidelity_f1;
+  if (typeof f1 !== 'number' || !Number.isFinite(f1)) return '';
+  const rho = metrics.fidelity_spearman;
+  const model = map.params && map.params.model === 'set' ? 'label-set boxes' : 'boxes';
+  const rhoText = typeof rho === 'number' && Number.isFinite(rho) ? `, ρ ${rho.toFixed(2)}` : '';
+  return `${model} agree with the counted classes: F1 ${f1.toFixed(2)}${rhoText}`;
+}

@@ -17,7 +17,7 @@ import {
 } from './boxes.js';
 import { colorGroups } from './colors.js';
 import { byId } from './dom.js';
-import { mapLabel } from './maps.js';
+import { mapLabel, mapTrust } from './maps.js';
 import { showNotice } from './notice.js';
 import { buildLayout, dataPerPixel, plotConfig } from './layout.js';
 import { buildTraces } from './plot.js';
@@ -82,6 +82,7 @@ function statusText(model, drawn, layers) {
     fading ? `${fading.toLocaleString('en-US')} more fading in (zoom in)` : '',
     hidden ? `${hidden.toLocaleString('en-US')} filtered out` : '',
     mapLabel(model.map),
+    mapTrust(model.map),
   ]
     .filter(Boolean)
     .join(' · ');

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mapChoices, mapLabel, pickMap } from '../js/maps.js';
+import { mapChoices, mapLabel, mapTrust, pickMap } from '../js/maps.js';
 
 const MAPS = [
   {
@@ -76,4 +76,17 @@ test('pickMap prefers the requested map, then the published 2-D one', () => {
 
 test('mapLabel names relation, dimension, representation and status', () => {
   assert.equal(mapLabel(MAPS[0]), 'containment · 5-D · label-text · published');
+});
+
+test('mapTrust states the drawn boxes’ fidelity, and nothing for maps without it', () => {
+  assert.equal(
+    mapTrust({ params: { model: 'set' }, metrics: { fidelity_f1: 0.912, fidelity_spearman: 0.781 } }),
+    'label-set boxes agree with the counted classes: F1 0.91, ρ 0.78',
+  );
+  assert.equal(
+    mapTrust({ params: { model: 'vector' }, metrics: { fidelity_f1: 0.5 } }),
+    'boxes agree with the counted classes: F1 0.50',
+  );
+  assert.equal(mapTrust({ params: {}, metrics: { val_f1: 0.9 } }), '');
+  assert.equal(mapTrust({}), '');
 });
