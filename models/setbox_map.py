@@ -25,8 +25,11 @@ from models.setbox_train import SetTrainConfig, TrainedSetBoxModel, fit_set_boxe
 FORMAT = "task2box-setbox"
 _FORMAT_VERSION = 1
 # Closed worlds up to this many ordered pairs are listed whole (every negative supervised);
-# larger ones list their positives and a sample of negatives.
+# larger ones are sampled afresh each epoch: positives, and random pairs beside them.
 MAX_LISTED_PAIRS = 2_000_000
+# Per epoch of a sampled fit: at most this many positives (drawn uniformly from the listed
+# ones, so each dataset keeps its share of them), and this many random pairs per positive.
+SAMPLED_POSITIVES = 65_536
 _NEGATIVES_PER_POSITIVE = 4
 
 
@@ -45,26 +48,51 @@ def set_map_config(dim: int, epochs: int, device: str = "auto", seed: int = 0) -
     )
 
 
-def closed_world_pairs(pairs: PairSet, n_rows: int, seed: int = 0) -> PairSet:
-    """An explicit pair set for a closed-world one (`fit_set_boxes` trains on listed pairs):
-    every ordered pair of the universe when that is small, else the listed positives plus
-    `_NEGATIVES_PER_POSITIVE` random pairs per positive (their targets looked up, so a
-    random pair that happens to be positive keeps its value)."""
+def closed_world_pairs(pairs: PairSet, n_rows: int) -> PairSet | None:
+    """Every ordered pair of a closed world's universe with its target (unlisted: 0), or
+    None when there are more than `MAX_LISTED_PAIRS` (then `EpochSampler` trains it)."""
     universe = pairs.universe(n_rows)
-    lookup = PairLookup(pairs.i, pairs.j, pairs.y, n_rows)
     m = universe.size
-    if m * (m - 1) <= MAX_LISTED_PAIRS:
-        i = np.repeat(universe, m)
-        j = np.tile(universe, m)
-    else:
-        rng = np.random.default_rng(seed)
-        count = max(m, _NEGATIVES_PER_POSITIVE * len(pairs))
-        count = min(count, MAX_LISTED_PAIRS)
-        i = np.concatenate([pairs.i, universe[rng.integers(0, m, count)]])
-        j = np.concatenate([pairs.j, universe[rng.integers(0, m, count)]])
+    if m * (m - 1) > MAX_LISTED_PAIRS:
+        return None
+    lookup = PairLookup(pairs.i, pairs.j, pairs.y, n_rows)
+    i = np.repeat(universe, m)
+    j = np.tile(universe, m)
     distinct = i != j
     i, j = i[distinct], j[distinct]
     return PairSet(i, j, lookup(i, j))
+
+
+class EpochSampler:
+    """A fresh sample of a large closed world per epoch: up to `SAMPLED_POSITIVES` listed
+    positives, and `_NEGATIVES_PER_POSITIVE` uniformly random pairs of the universe per
+    positive (their targets looked up, so a random pair that is positive keeps its value).
+    Memory is bounded by the sample, never by the universe's pair count."""
+
+    def __init__(self, pairs: PairSet, n_rows: int, seed: int = 0) -> None:
+        self._pairs = pairs
+        self._universe = pairs.universe(n_rows)
+        self._lookup = PairLookup(pairs.i, pairs.j, pairs.y, n_rows)
+        self._seed = seed
+
+    def __call__(self, epoch: int) -> PairSet:
+        rng = np.random.default_rng((self._seed, epoch))
+        listed = len(self._pairs)
+        take = min(listed, SAMPLED_POSITIVES)
+        chosen = rng.choice(listed, size=take, replace=False) if take < listed else None
+        pi = self._pairs.i if chosen is None else self._pairs.i[chosen]
+        pj = self._pairs.j if chosen is None else self._pairs.j[chosen]
+        count = _NEGATIVES_PER_POSITIVE * max(take, 1)
+        m = self._universe.size
+        ri = self._universe[rng.integers(0, m, count)]
+        rj = self._universe[rng.integers(0, m, count)]
+        keep = ri != rj
+        ri, rj = ri[keep], rj[keep]
+        i = np.concatenate([pi, ri])
+        j = np.concatenate([pj, rj])
+        y = np.concatenate([self._pairs.y if chosen is None else self._pairs.y[chosen],
+                            self._lookup(ri, rj)])  # fmt: skip
+        return PairSet(i, j, y)
 
 
 def fit_set_map(
@@ -78,11 +106,15 @@ def fit_set_map(
 ) -> TrainedSetBoxModel:
     """Fits the label-set model on a closed-world training set; `val` (targets in [0, 1],
     binarized at 0.5 for the early-stopping AP) keeps the best weights."""
-    listed = closed_world_pairs(train, len(sets), seed=config.seed)
+    listed = closed_world_pairs(train, len(sets))
     val_set = None
     if val is not None and len(val):
         val_set = PairSet(val.i, val.j, (val.y > 0.5).astype(np.float32))
-    return fit_set_boxes(emb, sets, listed, config, val=val_set, progress=progress)
+    if listed is not None:
+        return fit_set_boxes(emb, sets, listed, config, val=val_set, progress=progress)
+    # Too many pairs to list: `train` fixes the universe, a sampler feeds each epoch.
+    sampler = EpochSampler(train, len(sets), seed=config.seed)
+    return fit_set_boxes(emb, sets, train, config, val=val_set, progress=progress, sampler=sampler)
 
 
 class SetBoxPlacer:

@@ -172,6 +172,7 @@ def fit_set_boxes(
     *,
     val: PairSet | None = None,
     progress: Callable[[int, int, float], None] | None = None,
+    sampler: Callable[[int], PairSet] | None = None,
 ) -> TrainedSetBoxModel:
     """Train a label-set box network on supervised ordered pairs of label sets.
 
@@ -183,6 +184,9 @@ def fit_set_boxes(
         val: validation pairs with binary targets: early stopping on their AP, keeping the
             best weights.
         progress: called after each epoch as `progress(epoch, epochs, loss)` (1-based).
+        sampler: if set, `sampler(epoch)` gives each epoch's pairs (rows within `pairs`'
+            universe), and `pairs` only fixes that universe: how a closed world too large to
+            list is trained, a fresh sample per epoch.
 
     Raises:
         ValueError: on malformed inputs or no training pairs.
@@ -226,9 +230,16 @@ def fit_set_boxes(
     rows = torch.from_numpy(rows_np).to(device)
     members = torch.from_numpy(train_sets.index[rows_np, cols_np]).to(device)
     n_train = len(train_sets)
-    li = torch.from_numpy(np.searchsorted(universe, pairs.i)).to(device)
-    lj = torch.from_numpy(np.searchsorted(universe, pairs.j)).to(device)
-    y = torch.from_numpy(np.asarray(pairs.y, dtype=np.float32)).to(device)
+
+    def local(epoch_pairs: PairSet) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Pair rows as positions in the universe, on the device."""
+        return (
+            torch.from_numpy(np.searchsorted(universe, epoch_pairs.i)).to(device),
+            torch.from_numpy(np.searchsorted(universe, epoch_pairs.j)).to(device),
+            torch.from_numpy(np.asarray(epoch_pairs.y, dtype=np.float32)).to(device),
+        )
+
+    li, lj, y = local(pairs)
     params = LossParams(
         beta=config.beta, gumbel_beta=config.gumbel_beta, pos_weight=config.pos_weight
     )
@@ -237,6 +248,8 @@ def fit_set_boxes(
     best, best_epoch, best_state = -math.inf, 0, None
     last_epoch = 0
     for epoch in range(1, config.epochs + 1):
+        if sampler is not None:
+            li, lj, y = local(sampler(epoch))
         net.train()
         lo, hi = net.boxes_from_members(net.point(z), rows, members, n_train)
         loss = ours_loss(lo, hi, li, lj, y, params)

@@ -74,7 +74,7 @@ def bench_retrieval(
     )
     columns = (
         "system", "R@1 2+", "R@3 2+", "R@1 1", "sharer>holder", "unseen nDCG in",
-        "unseen nDCG contains", "val F1", "fidelity F1", "fidelity ρ", "fit s",
+        "unseen nDCG contains", "val F1", "fidelity F1", "fidelity ρ", "train s",
     )  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column == "system" else "right")

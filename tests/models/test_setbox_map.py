@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from models import ops, setbox_map
 from models.pairs import PairSet
 from models.setbox import LabelSets
-from models.setbox_map import SetBoxPlacer, closed_world_pairs, fit_set_map, set_map_config
+from models.setbox_map import (
+    EpochSampler,
+    SetBoxPlacer,
+    closed_world_pairs,
+    fit_set_map,
+    set_map_config,
+)
 
 
 def _toy() -> tuple[np.ndarray, LabelSets, PairSet]:
@@ -31,7 +37,7 @@ def _toy() -> tuple[np.ndarray, LabelSets, PairSet]:
 def test_small_closed_worlds_list_every_ordered_pair() -> None:
     _, sets, pairs = _toy()
     listed = closed_world_pairs(pairs, len(sets))
-    assert len(listed) == 6 * 5
+    assert listed is not None and len(listed) == 6 * 5
     assert set(zip(listed.i.tolist(), listed.j.tolist(), strict=True)) == {
         (a, b) for a in range(6) for b in range(6) if a != b
     }
@@ -40,16 +46,32 @@ def test_small_closed_worlds_list_every_ordered_pair() -> None:
     assert y[(1, 0)] == 1.0 and y[(0, 1)] == 0.5 and y[(0, 2)] == 0.0
 
 
-def test_large_closed_worlds_keep_positives_and_sample_negatives(
+def test_large_closed_worlds_are_sampled_afresh_each_epoch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, sets, pairs = _toy()
     monkeypatch.setattr(setbox_map, "MAX_LISTED_PAIRS", 10)
-    listed = closed_world_pairs(pairs, len(sets), seed=1)
-    keys = set(zip(listed.i.tolist(), listed.j.tolist(), strict=True))
-    assert {(1, 0), (3, 2), (5, 4)} <= keys  # every positive is kept
-    assert len(listed) <= len(pairs) + 10
-    assert (listed.i != listed.j).all()
+    assert closed_world_pairs(pairs, len(sets)) is None
+    monkeypatch.setattr(setbox_map, "SAMPLED_POSITIVES", 4)
+    sampler = EpochSampler(pairs, len(sets), seed=1)
+    first, second, again = sampler(1), sampler(2), EpochSampler(pairs, len(sets), seed=1)(1)
+    for sample in (first, second):
+        assert (sample.i != sample.j).all()
+        assert len(sample) <= 4 + 4 * 4
+        positives = [(i, j) for i, j, y in zip(sample.i, sample.j, sample.y, strict=True) if y]
+        listed = set(zip(pairs.i.tolist(), pairs.j.tolist(), strict=True))
+        assert set(positives) <= listed  # a target is never invented
+        assert len(set(positives)) >= 4  # the sampled positives, at least
+    np.testing.assert_array_equal(first.i, again.i)  # seeded per epoch
+    assert not np.array_equal(first.i, second.i)
+
+
+def test_a_sampled_fit_trains_within_the_universe(monkeypatch: pytest.MonkeyPatch) -> None:
+    emb, sets, pairs = _toy()
+    monkeypatch.setattr(setbox_map, "MAX_LISTED_PAIRS", 10)
+    model = fit_set_map(emb, sets, pairs, set_map_config(dim=2, epochs=20, device="cpu"))
+    lo, hi = model.boxes()
+    assert lo.shape == (6, 2) and (hi > lo).all()
 
 
 def _trained() -> SetBoxPlacer:
