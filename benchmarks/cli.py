@@ -140,10 +140,19 @@ def bench_targets(
     sizes: Annotated[str, typer.Option(help="Comma-separated numbers of datasets.")] = "1000,10000",
     cosine: Annotated[float, typer.Option(min=-1, max=1, help="Cosine threshold τ.")] = 0.9,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic label sets.")] = 0,
+    set_fit: Annotated[
+        str, typer.Option(help="Also time a label-set map fit at these dims ('' for none).")
+    ] = "2,5",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write rows here.")] = None,
 ) -> None:
-    """Time containment targets on synthetic Hub-like label sets (text and text+cosine)."""
+    """Time containment targets on synthetic Hub-like label sets (text and text+cosine), and
+    a label-set map fit on them."""
     from benchmarks.targets import run
+
+    try:
+        set_dims = tuple(int(d) for d in set_fit.split(",") if d.strip())
+    except ValueError as e:
+        raise typer.BadParameter(f"set-fit must be integers, got {set_fit!r}") from e
 
     try:
         counts = [int(s) for s in sizes.split(",") if s.strip()]
@@ -151,8 +160,8 @@ def bench_targets(
         raise typer.BadParameter(f"sizes must be integers, got {sizes!r}") from e
     if not counts or min(counts) < 1:
         raise typer.BadParameter(f"sizes must be positive, got {sizes!r}")
-    rows = run(counts, seed=seed, cosine=cosine)
-    table = Table(title=f"containment targets (τ = {cosine})")
+    rows = run(counts, seed=seed, cosine=cosine, set_dims=set_dims)
+    table = Table(title=f"containment targets (τ = {cosine}) and label-set map fits")
     for name in (
         "datasets",
         "unique labels",
@@ -161,6 +170,7 @@ def bench_targets(
         "text s",
         "pairs (+cosine)",
         "text+cosine s",
+        *(f"set fit {d}-D s (epochs, val F1)" for d in set_dims),
     ):
         table.add_column(name, justify="right")
     for r in rows:
@@ -172,6 +182,10 @@ def bench_targets(
             f"{r.text_s:.2f}",
             f"{r.cosine_pairs:,}",
             f"{r.cosine_s:.2f}",
+            *(
+                f"{r.set_fit_s[d]:.1f} ({r.set_epochs_run[d]}, {r.set_val_f1[d]:.2f})"
+                for d in set_dims
+            ),
         )
     console.print(table)
     if json_path is not None:
