@@ -165,15 +165,24 @@ class Placer:
     def _cosine_hits(
         self, loaded: LoadedMap, coverage: CoverageIndex, labels: Sequence[str], threshold: float
     ) -> list[list[int]]:
-        """Per label, the vocab indices of stored labels at cosine ≥ threshold with it."""
+        """Per label, the vocab indices of stored labels at cosine ≥ threshold with it.
+
+        Only `max_labels` of the labels (the `cap_labels` sample a dataset's features use)
+        are embedded: a list of 10,000 new labels would otherwise take MiniLM minutes. The
+        rest still match by text.
+        """
         embedder = self.label_embedder()
-        query = embedder.embed_labels(labels)
-        vocab = self._vocabulary(loaded, coverage, embedder)
+        sample = set(cap_labels(labels, self.max_labels))
+        positions = [i for i, label in enumerate(labels) if label in sample]
         hits: list[list[int]] = [[] for _ in labels]
+        if not positions:
+            return hits
+        query = embedder.embed_labels([labels[i] for i in positions])
+        vocab = self._vocabulary(loaded, coverage, embedder)
         for start in range(0, vocab.shape[0], _COSINE_BLOCK):
             rows, cols = np.nonzero(query @ vocab[start : start + _COSINE_BLOCK].T >= threshold)
             for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-                hits[r].append(start + c)
+                hits[positions[r]].append(start + c)
         return hits
 
     def _vocabulary(

@@ -197,3 +197,32 @@ def test_cli_place_reports_errors() -> None:
     assert result.exit_code == 1 and "not_found" in result.output
     result = CliRunner().invoke(app, ["place"])
     assert result.exit_code == 2 and "exactly one" in result.output
+
+
+def test_cosine_matches_show_both_names(client: TestClient, seeded_atlas: SeededAtlas) -> None:
+    # A pair of different class names that MiniLM matched when the map was trained: placing
+    # one finds the datasets that hold only the other, and says which name matched.
+    from models.coverage import MATCH_SEPARATOR
+    from models.targets import normalize_label
+
+    top = seeded_atlas.map_ids[max(seeded_atlas.map_ids)]
+    with session_scope(session_factory_for(seeded_atlas.settings.database_url)) as session:
+        matches = repository.get_map_label_matches(session, map_id=top)
+        sets = {s.dataset_id: s.labels for s in repository.get_label_sets(session)}
+    assert matches is not None
+    keys = {d: {normalize_label(x) for x in labels} for d, labels in sets.items()}
+    for a, b in matches.pairs:
+        holders = [
+            d for d in sets if normalize_label(b) in keys[d] and normalize_label(a) not in keys[d]
+        ]
+        if normalize_label(a) != normalize_label(b) and holders:
+            break
+    else:
+        pytest.skip("the seeded atlas has no cosine-only label match")
+    body = client.post("/api/place", json={"labels": [a], "k": 100}).json()
+    items = {it["id"]: it for it in body["contained_in"]}
+    for dataset in holders:
+        assert items[dataset]["measured"] is True, dataset
+        shown = items[dataset]["shared_labels"]
+        assert len(shown) == 1 and shown[0].startswith(f"{a}{MATCH_SEPARATOR}"), shown
+        assert normalize_label(shown[0].split(MATCH_SEPARATOR)[1]) in keys[dataset]
