@@ -186,6 +186,18 @@ class RelatedPublic(_Public):
     items: list[RelatedItem]
 
 
+class LabelPointsPublic(_Public):
+    """A dataset's classes as points of a label-set map: its box bounds them."""
+
+    map: MapRef
+    dataset: str
+    labels: list[str] = Field(
+        description="The classes drawn (at most `T2B_MAX_EMBEDDED_LABELS`, the sample its "
+        "box is built from)."
+    )
+    points: list[list[float]] = Field(description="One point per label, in the map's dims.")
+
+
 class PlaceRequest(BaseModel):
     """Either labels for an unseen dataset, or the id of a dataset in the database."""
 

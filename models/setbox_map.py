@@ -159,6 +159,22 @@ class SetBoxPlacer:
         lo, hi = self.net(table, index, torch.ones_like(index, dtype=torch.bool))
         return lo[0].numpy().astype(np.float64), hi[0].numpy().astype(np.float64)
 
+    @torch.no_grad()
+    def points(self, label_embeddings: np.ndarray) -> np.ndarray:
+        """`(k, d)` the points of `(k, E)` label embeddings: a dataset's box bounds its
+        labels' points (plus the margin).
+
+        Raises:
+            ValueError: on an empty set, a wrong width or non-finite values.
+        """
+        emb = np.asarray(label_embeddings, dtype=np.float32)
+        if emb.ndim != 2 or emb.shape[0] == 0 or emb.shape[1] != self.in_dim:
+            raise ValueError(f"expected a non-empty (k, {self.in_dim}) array, got {emb.shape}")
+        if not np.isfinite(emb).all():
+            raise ValueError("label embeddings hold NaN or inf")
+        out: np.ndarray = self.net.points(torch.from_numpy(emb)).numpy().astype(np.float64)
+        return out
+
     def to_bytes(self) -> bytes:
         """A checkpoint readable with `torch.load(..., weights_only=True)`."""
         payload: dict[str, Any] = {

@@ -144,6 +144,35 @@ class Placer:
             contains=contains,
         )
 
+    def label_points(
+        self, session: Session, *, map_id: int, dataset_id: str
+    ) -> schemas.LabelPointsPublic:
+        """A stored dataset's classes as points of a label-set map.
+
+        Raises:
+            NotFoundError: if the map or the dataset is unknown.
+            InvalidStateError: if the map is not drawn by the label-set model, or the dataset
+                has no labels.
+        """
+        loaded = self._store.get(map_id)
+        net = self._networks.get(session, loaded.record)
+        if not isinstance(net, SetBoxPlacer):
+            raise InvalidStateError(
+                f"map {map_id} is drawn by the vector model; only label-set maps place "
+                "classes as points"
+            )
+        labels = self._dataset_labels(session, dataset_id)
+        if not labels:
+            raise InvalidStateError(f"dataset {dataset_id!r} has no labels to draw")
+        shown = cap_labels(labels, self.max_labels)
+        points = net.points(self.label_embedder().embed_labels(shown))
+        return schemas.LabelPointsPublic(
+            map=map_ref(loaded.record),
+            dataset=dataset_id,
+            labels=shown,
+            points=[[round(float(v), _DECIMALS) for v in row] for row in points],
+        )
+
     def _coverage_query(
         self, loaded: LoadedMap, labels: Sequence[str] | None, row: int | None
     ) -> CoverageQuery | None:

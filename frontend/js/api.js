@@ -152,6 +152,16 @@ export function getDataset(id) {
 }
 
 /**
+ * `GET /api/maps/{mapId}/label-points/{id}`: a dataset's classes as points of a label-set map.
+ * @param {number} mapId - A label-set map.
+ * @param {string} id - The dataset id.
+ * @returns {Promise<{labels: string[], points: number[][]}>} LabelPointsPublic.
+ */
+export function getLabelPoints(mapId, id) {
+  return request(`api/maps/${encodeURIComponent(mapId)}/label-points/${encodeIdPath(id)}`);
+}
+
+/**
  * `GET /api/datasets/{id}/related`: ranked related datasets.
  * @param {string} id - The dataset id.
  * @param {{relation: string, direction: string, k?: number, map?: string|null}} params - Query.

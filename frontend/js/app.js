@@ -8,7 +8,7 @@
  * `app.state` and the URL query string.
  */
 
-import { getMapBoxes, listMaps, searchDatasets } from './api.js';
+import { getLabelPoints, getMapBoxes, listMaps, searchDatasets } from './api.js';
 import { buildModel, frameBox, frameCorners } from './boxes.js';
 import { byId, clear, el } from './dom.js';
 import { exportRelatedCsv } from './export.js';
@@ -49,6 +49,7 @@ const app = {
   selection: null,
   selectionToken: 0,
   placed: null,
+  labelPoints: null,
 };
 
 const view = createMapView(app, {
@@ -90,6 +91,7 @@ async function select(id, opts = {}) {
     if (token !== app.selectionToken) return;
     app.selection = { id, ...loaded };
     view.render();
+    showLabelPoints(id, token);
     const body = panel.openPanel(loaded.dataset.id, loaded.dataset.pretty_name || undefined);
     panel.renderDataset(
       body,
@@ -112,11 +114,32 @@ async function select(id, opts = {}) {
   }
 }
 
+/**
+ * On a map drawn by the label-set model, draw the selected dataset's classes as points
+ * inside its box (fetched after the panel: the lists come first).
+ * @param {string} id - The selected dataset.
+ * @param {number} token - The selection it belongs to.
+ */
+async function showLabelPoints(id, token) {
+  const model = app.model;
+  const map = model && model.map;
+  if (!map || !map.params || map.params.model !== 'set' || !model.indexById.has(id)) return;
+  try {
+    const points = await getLabelPoints(map.id, id);
+    if (token !== app.selectionToken || app.model !== model) return;
+    app.labelPoints = { mapId: map.id, id, labels: points.labels, points: points.points };
+    view.render();
+  } catch {
+    // Optional detail: the box and the lists are already shown.
+  }
+}
+
 /** Clear the selection (and a placed box) and close the panel. */
 function clearSelection() {
   app.selectionToken += 1;
   app.selection = null;
   app.placed = null;
+  app.labelPoints = null;
   app.state.dataset = null;
   writeLocation(app.state, true);
   panel.closePanel();

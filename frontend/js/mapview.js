@@ -91,7 +91,8 @@ function statusText(model, drawn, layers) {
 /**
  * Create the view over the page's shared object.
  * @param {{state: import('./state.js').PageState, model: object|null,
- *   placed: {box: object|null, mapId: number}|null}} app
+ *   placed: {box: object|null, mapId: number}|null,
+ *   labelPoints?: {mapId: number, id: string, labels: string[], points: number[][]}|null}} app
  *   The page (read on every draw; `app.state.view` is written on pan/zoom).
  * @param {MapViewHandlers} handlers - Callbacks.
  * @param {Promise<void>} [ready] - Settles once plotly.js has loaded; no Plotly call runs before.
@@ -141,6 +142,9 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
       visible.fading = boxesInRegion(model, visible.fading, drawnRegion);
     }
     const placed = app.placed && app.placed.mapId === model.map.id ? app.placed.box : null;
+    const points = app.labelPoints;
+    const labelPoints =
+      points && points.mapId === model.map.id && points.id === state.dataset ? points : null;
     const roles = handlers.roles();
     const gd = graph();
     const box = gd.getBoundingClientRect();
@@ -157,6 +161,7 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
       passes: (i) => passesFilters(model, i, state),
       roles,
       placed,
+      labelPoints,
       pixel: dataPerPixel(state.view || model.bounds, plotArea(gd, layout)),
     };
     const { traces, drawn, layers } = buildTraces(model, scene);

@@ -279,6 +279,7 @@ export function buildTraces(model, scene) {
     });
   }
   traces.push(placedTrace(scene.placed));
+  traces.push(labelPointsTrace(scene.labelPoints || null));
   traces.push(markerTrace(model, drawn, layers, scene));
   return { traces, drawn, layers };
 }
@@ -304,6 +305,31 @@ export function placedTrace(box) {
     hoverinfo: 'skip',
     showlegend: Boolean(box),
     meta: { kind: 'placed', count: box ? 1 : 0 },
+  };
+}
+
+/**
+ * The selected dataset's classes as points of a label-set map (its box bounds them), each
+ * named on hover; an empty trace when there are none. Class names come from the Hub, so
+ * they are escaped for Plotly's hover HTML.
+ * @param {{labels: string[], points: number[][]}|null} points - LabelPointsPublic.
+ * @returns {object} A Plotly trace.
+ */
+export function labelPointsTrace(points) {
+  const rows = points ? points.points : [];
+  const labels = points ? points.labels : [];
+  return {
+    type: 'scattergl',
+    mode: 'markers',
+    uid: traceUid('label-points'),
+    name: 'Its classes',
+    x: rows.map((p) => p[0]),
+    y: rows.map((p) => p[1]),
+    text: labels.map((label) => escapeHtml(label)),
+    hovertemplate: '%{text}<extra>class</extra>',
+    marker: { size: 5, color: PLACED_COLOR, symbol: 'diamond', line: { width: 0 } },
+    showlegend: rows.length > 0,
+    meta: { kind: 'label-points', count: rows.length },
   };
 }
 

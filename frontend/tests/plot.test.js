@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { buildModel, selectVisible } from '../js/boxes.js';
 import { MAX_GROUPS, ROLE_ORDER, colorGroups } from '../js/colors.js';
 import { PLOT_CONFIG, buildLayout, dataPerPixel, glPixelRatio, plotConfig } from '../js/layout.js';
-import { buildTraces, countRectangles, edgeRectangles, hoverText, rectangles } from '../js/plot.js';
+import {
+  buildTraces,
+  countRectangles,
+  edgeRectangles,
+  hoverText,
+  labelPointsTrace,
+  rectangles,
+} from '../js/plot.js';
 import { payload } from './fixtures.js';
 
 /**
@@ -67,13 +74,15 @@ test('the trace list keeps its length and order whatever is drawn', () => {
         ['owner/ds-1', 'container'],
       ]),
       placed: { lo: [0, 0], hi: [1, 1] },
+      labelPoints: { labels: ['a'], points: [[0.5, 0.5]] },
       passes: (i) => i !== 4,
       colors: colorGroups(model, 'size'),
     }),
   ).traces;
   // Faint layers (filtered, fading) are fills only; greyed, groups and roles add edges.
   const outlined = 1 + MAX_GROUPS + ROLE_ORDER.length;
-  assert.equal(plain.length, 3 + MAX_GROUPS + ROLE_ORDER.length + outlined + 2);
+  // Then the placed box, the selected dataset's class points and the centre markers.
+  assert.equal(plain.length, 3 + MAX_GROUPS + ROLE_ORDER.length + outlined + 3);
   assert.deepEqual(
     plain.map((t) => t.uid),
     busy.map((t) => t.uid),
@@ -240,4 +249,14 @@ test('dataPerPixel and the WebGL pixel ratio', () => {
   assert.equal(glPixelRatio(Number.NaN), 1);
   assert.equal(plotConfig(1).plotGlPixelRatio, 1);
   assert.equal(plotConfig(1).displaylogo, false);
+});
+
+test('labelPointsTrace draws a dataset’s classes with escaped names, or nothing', () => {
+  const trace = labelPointsTrace({ labels: ['cat', '<img src=x onerror=1>'], points: [[0, 1, 9], [2, 3, 9]] });
+  assert.deepEqual(trace.x, [0, 2]);
+  assert.deepEqual(trace.y, [1, 3]);
+  assert.equal(trace.text[1], '&lt;img src=x onerror=1&gt;');
+  assert.equal(trace.showlegend, true);
+  const empty = labelPointsTrace(null);
+  assert.deepEqual([empty.x, empty.showlegend, empty.meta.count], [[], false, 0]);
 });

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Header, Path, Response
 
 from backend import schemas
 from backend.api.concurrency import run_inline_if
+from backend.api.ids import checked_dataset_id
 from backend.db import repository
-from backend.deps import MapStoreDep, PayloadCacheDep, SessionDep
+from backend.deps import MapStoreDep, PayloadCacheDep, PlacerDep, SessionDep
 from backend.errors import NotFoundError
 from backend.serving import views
 from backend.serving.boxes_payload import BoxesPayload, etag_matches
@@ -43,6 +44,14 @@ def get_map(map_id: MapId, session: SessionDep) -> schemas.MapPublic:
     if record is None:
         raise NotFoundError(f"no map with id {map_id}")
     return views.map_public(record)
+
+
+@router.get("/{map_id}/label-points/{dataset_id:path}", response_model=schemas.LabelPointsPublic)
+def label_points(
+    map_id: MapId, dataset_id: str, session: SessionDep, placer: PlacerDep
+) -> schemas.LabelPointsPublic:
+    """A dataset's classes as points of a label-set map (409 for a vector map)."""
+    return placer.label_points(session, map_id=map_id, dataset_id=checked_dataset_id(dataset_id))
 
 
 @router.get(
