@@ -29,8 +29,10 @@ _FORMAT_VERSION = 1
 MAX_LISTED_PAIRS = 2_000_000
 # Per epoch of a sampled fit: at most this many positives (drawn uniformly from the listed
 # ones, so each dataset keeps its share of them), and this many random pairs per positive.
-SAMPLED_POSITIVES = 65_536
+SAMPLED_POSITIVES = 16_384
 _NEGATIVES_PER_POSITIVE = 4
+# Validation pairs read at each early-stopping check, at most.
+MAX_STOPPING_PAIRS = 200_000
 
 
 def set_map_config(dim: int, epochs: int, device: str = "auto", seed: int = 0) -> SetTrainConfig:
@@ -65,34 +67,57 @@ def closed_world_pairs(pairs: PairSet, n_rows: int) -> PairSet | None:
 
 class EpochSampler:
     """A fresh sample of a large closed world per epoch: up to `SAMPLED_POSITIVES` listed
-    positives, and `_NEGATIVES_PER_POSITIVE` uniformly random pairs of the universe per
-    positive (their targets looked up, so a random pair that is positive keeps its value).
-    Memory is bounded by the sample, never by the universe's pair count."""
+    positives (drawn uniformly, so each dataset keeps its share), and
+    `_NEGATIVES_PER_POSITIVE` uniformly random pairs of the universe per positive (their
+    targets looked up, so a random pair that is positive keeps its value). Memory is bounded
+    by the sample, never by the universe's pair count.
+
+    A call gives the epoch's pairs as positions in `pairs.universe(n_rows)`, the order
+    `fit_set_boxes` indexes its training boxes by, so no epoch searches the universe.
+    """
 
     def __init__(self, pairs: PairSet, n_rows: int, seed: int = 0) -> None:
-        self._pairs = pairs
         self._universe = pairs.universe(n_rows)
         self._lookup = PairLookup(pairs.i, pairs.j, pairs.y, n_rows)
+        self._pos_i = np.searchsorted(self._universe, pairs.i)
+        self._pos_j = np.searchsorted(self._universe, pairs.j)
+        self._pos_y = np.asarray(pairs.y, dtype=np.float32)
         self._seed = seed
 
-    def __call__(self, epoch: int) -> PairSet:
+    def __call__(self, epoch: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`(li, lj, y)`: universe positions of each pair's A and B, and its target."""
         rng = np.random.default_rng((self._seed, epoch))
-        listed = len(self._pairs)
+        listed = self._pos_i.size
         take = min(listed, SAMPLED_POSITIVES)
-        chosen = rng.choice(listed, size=take, replace=False) if take < listed else None
-        pi = self._pairs.i if chosen is None else self._pairs.i[chosen]
-        pj = self._pairs.j if chosen is None else self._pairs.j[chosen]
-        count = _NEGATIVES_PER_POSITIVE * max(take, 1)
+        # With replacement: an exact draw without it costs O(listed) per epoch.
+        chosen = rng.integers(0, listed, take) if take < listed else np.arange(listed)
         m = self._universe.size
-        ri = self._universe[rng.integers(0, m, count)]
-        rj = self._universe[rng.integers(0, m, count)]
+        count = _NEGATIVES_PER_POSITIVE * max(take, 1)
+        ri, rj = rng.integers(0, m, count), rng.integers(0, m, count)
         keep = ri != rj
         ri, rj = ri[keep], rj[keep]
-        i = np.concatenate([pi, ri])
-        j = np.concatenate([pj, rj])
-        y = np.concatenate([self._pairs.y if chosen is None else self._pairs.y[chosen],
-                            self._lookup(ri, rj)])  # fmt: skip
-        return PairSet(i, j, y)
+        y = self._lookup(self._universe[ri], self._universe[rj])
+        return (
+            np.concatenate([self._pos_i[chosen], ri]),
+            np.concatenate([self._pos_j[chosen], rj]),
+            np.concatenate([self._pos_y[chosen], y]),
+        )
+
+
+def stopping_pairs(val: PairSet, seed: int = 0) -> PairSet:
+    """At most `MAX_STOPPING_PAIRS` of the validation pairs for early stopping: every
+    positive, and a uniform sample of the rest (the AP it reads stays comparable from one
+    check to the next, and a check costs a bounded time)."""
+    if len(val) <= MAX_STOPPING_PAIRS:
+        return val
+    positive = np.flatnonzero(val.y > 0)
+    rest = np.flatnonzero(val.y <= 0)
+    room = max(0, MAX_STOPPING_PAIRS - positive.size)
+    rng = np.random.default_rng(seed)
+    keep = np.sort(
+        np.concatenate([positive, rng.choice(rest, size=min(room, rest.size), replace=False)])
+    )
+    return PairSet(val.i[keep], val.j[keep], val.y[keep])
 
 
 def fit_set_map(
@@ -109,7 +134,8 @@ def fit_set_map(
     listed = closed_world_pairs(train, len(sets))
     val_set = None
     if val is not None and len(val):
-        val_set = PairSet(val.i, val.j, (val.y > 0.5).astype(np.float32))
+        binary = PairSet(val.i, val.j, (val.y > 0.5).astype(np.float32))
+        val_set = stopping_pairs(binary, seed=config.seed)
     if listed is not None:
         return fit_set_boxes(emb, sets, listed, config, val=val_set, progress=progress)
     # Too many pairs to list: `train` fixes the universe, a sampler feeds each epoch.

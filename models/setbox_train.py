@@ -172,7 +172,7 @@ def fit_set_boxes(
     *,
     val: PairSet | None = None,
     progress: Callable[[int, int, float], None] | None = None,
-    sampler: Callable[[int], PairSet] | None = None,
+    sampler: Callable[[int], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
 ) -> TrainedSetBoxModel:
     """Train a label-set box network on supervised ordered pairs of label sets.
 
@@ -184,9 +184,10 @@ def fit_set_boxes(
         val: validation pairs with binary targets: early stopping on their AP, keeping the
             best weights.
         progress: called after each epoch as `progress(epoch, epochs, loss)` (1-based).
-        sampler: if set, `sampler(epoch)` gives each epoch's pairs (rows within `pairs`'
-            universe), and `pairs` only fixes that universe: how a closed world too large to
-            list is trained, a fresh sample per epoch.
+        sampler: if set, `sampler(epoch)` gives each epoch's pairs as `(li, lj, y)`, with
+            li and lj positions in `pairs.universe(len(sets))`, and `pairs` only fixes that
+            universe: how a closed world too large to list is trained, a fresh sample per
+            epoch.
 
     Raises:
         ValueError: on malformed inputs or no training pairs.
@@ -239,7 +240,8 @@ def fit_set_boxes(
             torch.from_numpy(np.asarray(epoch_pairs.y, dtype=np.float32)).to(device),
         )
 
-    li, lj, y = local(pairs)
+    # A sampled fit's pairs come per epoch; `pairs` then only fixes the universe.
+    li, lj, y = local(pairs if sampler is None else PairSet(pairs.i[:0], pairs.j[:0], pairs.y[:0]))
     params = LossParams(
         beta=config.beta, gumbel_beta=config.gumbel_beta, pos_weight=config.pos_weight
     )
@@ -249,7 +251,10 @@ def fit_set_boxes(
     last_epoch = 0
     for epoch in range(1, config.epochs + 1):
         if sampler is not None:
-            li, lj, y = local(sampler(epoch))
+            si, sj, sy = sampler(epoch)
+            li = torch.from_numpy(si).to(device)
+            lj = torch.from_numpy(sj).to(device)
+            y = torch.from_numpy(sy).to(device)
         net.train()
         lo, hi = net.boxes_from_members(net.point(z), rows, members, n_train)
         loss = ours_loss(lo, hi, li, lj, y, params)

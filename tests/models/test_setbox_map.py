@@ -17,6 +17,7 @@ from models.setbox_map import (
     closed_world_pairs,
     fit_set_map,
     set_map_config,
+    stopping_pairs,
 )
 
 
@@ -54,16 +55,32 @@ def test_large_closed_worlds_are_sampled_afresh_each_epoch(
     assert closed_world_pairs(pairs, len(sets)) is None
     monkeypatch.setattr(setbox_map, "SAMPLED_POSITIVES", 4)
     sampler = EpochSampler(pairs, len(sets), seed=1)
-    first, second, again = sampler(1), sampler(2), EpochSampler(pairs, len(sets), seed=1)(1)
-    for sample in (first, second):
-        assert (sample.i != sample.j).all()
-        assert len(sample) <= 4 + 4 * 4
-        positives = [(i, j) for i, j, y in zip(sample.i, sample.j, sample.y, strict=True) if y]
-        listed = set(zip(pairs.i.tolist(), pairs.j.tolist(), strict=True))
-        assert set(positives) <= listed  # a target is never invented
-        assert len(set(positives)) >= 4  # the sampled positives, at least
-    np.testing.assert_array_equal(first.i, again.i)  # seeded per epoch
-    assert not np.array_equal(first.i, second.i)
+    first, second = sampler(1), sampler(2)
+    again = EpochSampler(pairs, len(sets), seed=1)(1)
+    universe = pairs.universe(len(sets))
+    listed = dict(
+        zip(zip(pairs.i.tolist(), pairs.j.tolist(), strict=True), pairs.y.tolist(), strict=True)
+    )
+    for li, lj, y in (first, second):
+        i, j = universe[li], universe[lj]
+        assert (i != j).all()
+        assert len(y) <= 4 + 4 * 4
+        for a, b, target in zip(i.tolist(), j.tolist(), y.tolist(), strict=True):
+            assert target == pytest.approx(listed.get((a, b), 0.0))  # looked up, never invented
+        assert (y > 0).sum() >= 4  # the sampled positives, at least
+    np.testing.assert_array_equal(first[0], again[0])  # seeded per epoch
+    assert not np.array_equal(first[0], second[0])
+
+
+def test_early_stopping_reads_a_bounded_sample_with_every_positive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(setbox_map, "MAX_STOPPING_PAIRS", 5)
+    val = PairSet(np.arange(10), np.arange(10) + 1, np.array([1, 0, 0, 1, 0, 0, 0, 0, 0, 1.0]))
+    got = stopping_pairs(val)
+    assert len(got) == 5 and got.y.sum() == 3
+    monkeypatch.setattr(setbox_map, "MAX_STOPPING_PAIRS", 50)
+    assert stopping_pairs(val) is val
 
 
 def test_a_sampled_fit_trains_within_the_universe(monkeypatch: pytest.MonkeyPatch) -> None:
