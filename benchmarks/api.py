@@ -2,12 +2,14 @@
 
 Builds a 10k-dataset atlas (`benchmarks/api_db.py`: synthetic Hub-like label sets, synthetic
 published boxes), starts `task2box serve` as a subprocess, and measures `/healthz`,
-`/api/datasets/{id}/related` (random datasets, both directions) and `/api/maps/{id}/boxes`
-(gzip, as browsers ask) one after the other in the same run, with the same load tool.
+`/api/datasets/{id}/related` (random datasets, both directions), `POST /api/place` (random
+subsets of 4 classes of random datasets) and `/api/maps/{id}/boxes` (gzip, as browsers ask)
+one after the other in the same run, with the same load tool.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -30,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 _START_TIMEOUT_S = 180.0
 _WARMUP_S = 3.0
 _RELATED_PATHS = 4000
+_PLACE_BODIES = 500
+_PLACE_CLASSES = 4
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,15 @@ def _endpoints(atlas: BenchAtlas, seed: int) -> dict[str, tuple[list[str], dict[
         + ("contained_in" if i % 2 else "contains")
         for i in range(_RELATED_PATHS)
     ]
+    place = []
+    for _ in range(_PLACE_BODIES):
+        labels = list(rng.choice(atlas.label_sets))
+        body = {"labels": rng.sample(labels, min(_PLACE_CLASSES, len(labels))), "k": 10}
+        place.append(f"POST /api/place {json.dumps(body)}")
     return {
         "/healthz": (["/healthz"], {}),
         "/api/datasets/{id}/related": (related, {}),
+        "POST /api/place": (place, {}),
         "/api/maps/{id}/boxes": (
             [f"/api/maps/{atlas.picture_map}/boxes"],
             {"Accept-Encoding": "gzip"},
@@ -152,7 +162,13 @@ def run_api_bench(
     if reuse and db.exists():
         atlas = _reuse(db)
     else:
-        atlas = build_atlas(db, config.datasets, seed, neighbor_table=config.neighbor_table)
+        atlas = build_atlas(
+            db,
+            config.datasets,
+            seed,
+            neighbor_table=config.neighbor_table,
+            cache_dir=workdir / "data" / "cache",
+        )
     build_s = time.perf_counter() - started
     tool = config.tool if config.tool != "auto" else ("wrk" if wrk_available() else "python")
     results: list[LoadResult] = []
@@ -219,6 +235,7 @@ def _reuse(db: Path) -> BenchAtlas:
     with session_scope(make_session_factory(make_engine(url))) as session:
         maps = repository.get_published_map_ids(session, relation="containment")
         boxes = repository.get_map_boxes(session, map_id=maps[0][0])
+        label_sets = [s.labels for s in repository.get_label_sets(session)]
     assert boxes is not None
     return BenchAtlas(
         url=url,
@@ -226,4 +243,5 @@ def _reuse(db: Path) -> BenchAtlas:
         picture_map=maps[0][0],
         score_map=maps[-1][0],
         label_slots=int(boxes.num_labels.sum()),
+        label_sets=label_sets,
     )

@@ -20,16 +20,27 @@ import httpx
 
 REQUEST_TIMEOUT_S = 10.0
 
-# wrk picks a random path per request from a file (one path per line) and prints a JSON line
-# with its latency histogram's percentiles when done.
+# wrk picks a random request per call from a file, one per line: a path (GET), or
+# "POST <path> <one-line JSON body>", and prints a JSON line with its latency histogram's
+# percentiles when done.
 _WRK_SCRIPT = r"""
-local paths = {}
+local requests = {}
 init = function(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  for line in io.lines(args[1]) do
+    local path, body = line:match("^POST (%S+) (.*)$")
+    if path then
+      local headers = {}
+      for k, v in pairs(wrk.headers) do headers[k] = v end
+      headers["Content-Type"] = "application/json"
+      requests[#requests + 1] = wrk.format("POST", path, headers, body)
+    else
+      requests[#requests + 1] = wrk.format("GET", line, wrk.headers)
+    end
+  end
   math.randomseed(os.time() + (tonumber(tostring({}):sub(8)) or 0))
 end
 request = function()
-  return wrk.format("GET", paths[math.random(#paths)], wrk.headers)
+  return requests[math.random(#requests)]
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -75,7 +86,7 @@ def run_wrk(
     threads: int,
     headers: dict[str, str],
 ) -> LoadResult:
-    """`wrk` against random `paths` of one endpoint."""
+    """`wrk` against random `paths` of one endpoint (a path, or "POST <path> <json>")."""
     with tempfile.TemporaryDirectory(prefix="t2b-wrk-") as tmp:
         script = Path(tmp) / "paths.lua"
         script.write_text(_WRK_SCRIPT, encoding="utf-8")
@@ -136,8 +147,15 @@ async def _python_load(
             while time.perf_counter() < deadline and issued < max_requests:
                 issued += 1  # counted before the await: the cap is exact across workers
                 t0 = time.perf_counter()
+                line = random.choice(paths)
                 try:
-                    response = await client.get(random.choice(paths))
+                    if line.startswith("POST "):
+                        _, path, body = line.split(" ", 2)
+                        response = await client.post(
+                            path, content=body, headers={"Content-Type": "application/json"}
+                        )
+                    else:
+                        response = await client.get(line)
                     await response.aread()
                     ok = response.status_code < 300
                 except httpx.HTTPError:

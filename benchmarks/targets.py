@@ -81,8 +81,8 @@ def synthetic_label_sets(n: int, seed: int = 0) -> list[list[str]]:
     return sets
 
 
-def _embeddings(vocab: list[str], rng: np.random.Generator) -> np.ndarray:
-    # Random directions, with 5% of labels placed next to another label (near-synonyms).
+def synthetic_embeddings(vocab: list[str], rng: np.random.Generator) -> np.ndarray:
+    """Random 384-d directions, with 5% of labels placed next to another (near-synonyms)."""
     emb = rng.normal(size=(len(vocab), _EMBED_DIM)).astype(np.float32)
     twins = rng.choice(len(vocab), size=len(vocab) // 20, replace=False)
     partners = rng.integers(0, len(vocab), size=twins.size)
@@ -127,7 +127,7 @@ def run(
     for n in sizes:
         sets = synthetic_label_sets(n, seed)
         vocab = unique_labels(sets)
-        emb = _embeddings(vocab, np.random.default_rng(seed))
+        emb = synthetic_embeddings(vocab, np.random.default_rng(seed))
         t0 = time.perf_counter()
         text = containment_targets(sets)
         t1 = time.perf_counter()

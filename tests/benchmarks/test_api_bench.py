@@ -19,7 +19,8 @@ from tests.live_server import live_server
 @pytest.fixture(scope="module")
 def small_atlas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, BenchAtlas]:
     root = tmp_path_factory.mktemp("bench")
-    atlas = build_atlas(root / "atlas.db", n=300, seed=1)
+    # The embedding cache seeded where the server reads it: /place never runs MiniLM.
+    atlas = build_atlas(root / "atlas.db", n=300, seed=1, cache_dir=root / "data" / "cache")
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=atlas.url,
@@ -39,6 +40,10 @@ def test_the_atlas_has_published_maps_over_every_dataset(
     assert [dim for _, _, dim in published] == [2, 5]
     assert atlas.picture_map == published[0][0] and atlas.score_map == published[1][0]
     assert atlas.label_slots > 300
+    with session_scope(session_factory_for(settings.database_url)) as session:
+        matches = repository.get_map_label_matches(session, map_id=atlas.score_map)
+        assert matches is not None and matches.pairs  # near-synonyms match by cosine
+        assert repository.get_map_checkpoint(session, map_id=atlas.score_map)  # /place works
 
 
 def _check(result: LoadResult) -> None:
