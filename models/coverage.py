@@ -18,11 +18,12 @@ so the work is the number of (query label, dataset) matches, not the number of d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from models.opaque import is_opaque_key
 from models.targets import normalize_label
 
 # A matched label is shown as "query ~ stored" when only the cosine rule matched it.
@@ -37,6 +38,7 @@ class CoverageQuery:
     labels: tuple[str, ...]
     keys: tuple[str, ...]
     matches: tuple[np.ndarray, ...]
+    row: int | None = None  # the stored row it was made from (its corroborated pairs count)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -65,10 +67,17 @@ class CoverageIndex:
         label_sets: each row's labels; duplicates after normalization count once.
         label_pairs: label texts that match by cosine (either order); pairs naming a label
             no row holds are ignored.
+        opaque: normalized keys that never match on their own (`models.opaque`); they
+            still count in a set's size.
+        corroborated: row pairs (a, b) whose opaque keys do match each other.
     """
 
     def __init__(
-        self, label_sets: Sequence[Sequence[str]], label_pairs: Sequence[tuple[str, str]] = ()
+        self,
+        label_sets: Sequence[Sequence[str]],
+        label_pairs: Sequence[tuple[str, str]] = (),
+        opaque: Collection[str] = (),
+        corroborated: Sequence[tuple[int, int]] = (),
     ) -> None:
         key_ids: dict[str, int] = {}
         key_of_label: dict[str, int] = {}
@@ -104,7 +113,11 @@ class CoverageIndex:
         self._row_keys = keys
         self._row_texts = np.asarray(row_texts, dtype=np.int64)
         self._sizes = np.diff(self._row_ptr)
-        self._post_ptr, self._post_rows = _csr(keys, rows, n_keys)
+        self._hidden = np.zeros(n_keys, dtype=bool)
+        self._hidden[[key_ids[k] for k in opaque if k in key_ids]] = True
+        visible = ~self._hidden[keys]
+        # Postings hold visible keys only: an opaque key finds no row on its own.
+        self._post_ptr, self._post_rows = _csr(keys[visible], rows[visible], n_keys)
         src, dst = [np.arange(n_keys, dtype=np.int64)], [np.arange(n_keys, dtype=np.int64)]
         for a, b in label_pairs:
             ka, kb = key_ids.get(normalize_label(a), -1), key_ids.get(normalize_label(b), -1)
@@ -113,7 +126,15 @@ class CoverageIndex:
                 dst.append(np.array([kb, ka]))
         width = max(n_keys, 1)
         codes = np.unique(np.concatenate(src) * width + np.concatenate(dst))
-        self._syn_ptr, self._syn_keys = _csr(codes // width, codes % width, n_keys)
+        # Every match (for corroborated pairs), and those between visible keys (the rest).
+        self._all_ptr, self._all_keys = _csr(codes // width, codes % width, n_keys)
+        seen_codes = codes[~self._hidden[codes // width] & ~self._hidden[codes % width]]
+        self._syn_ptr, self._syn_keys = _csr(seen_codes // width, seen_codes % width, n_keys)
+        self._partners: dict[int, set[int]] = {}
+        for first, second in corroborated:
+            if first != second:
+                self._partners.setdefault(first, set()).add(second)
+                self._partners.setdefault(second, set()).add(first)
 
     def __len__(self) -> int:
         return self._n
@@ -130,6 +151,15 @@ class CoverageIndex:
     def _synonyms(self, key: int) -> np.ndarray:
         return self._syn_keys[self._syn_ptr[key] : self._syn_ptr[key + 1]]
 
+    def _all_synonyms(self, key: int) -> np.ndarray:
+        return self._all_keys[self._all_ptr[key] : self._all_ptr[key + 1]]
+
+    def is_opaque(self, row: int) -> bool:
+        """Whether most of a row's names are opaque (its counted coverage is then mostly
+        empty unless corroborated)."""
+        held = self._row_keys[self._row_ptr[row] : self._row_ptr[row + 1]]
+        return bool(held.size) and int(self._hidden[held].sum()) * 2 > held.size
+
     def row_query(self, row: int) -> CoverageQuery:
         """Row `row`'s own labels as a query (its coverage equals the training targets)."""
         lo, hi = self._row_ptr[row], self._row_ptr[row + 1]
@@ -138,6 +168,7 @@ class CoverageIndex:
             labels=labels,
             keys=tuple(normalize_label(label) for label in labels),
             matches=tuple(self._synonyms(key) for key in self._row_keys[lo:hi].tolist()),
+            row=row,
         )
 
     def label_query(
@@ -162,15 +193,20 @@ class CoverageIndex:
         for i, label in enumerate(labels):
             key = normalize_label(label)
             entry = found.get(key)
+            stored = self._key_ids.get(key)
+            # An opaque name matches nothing: a stored one when this atlas hides it, a new
+            # one by its form (it could only match by cosine).
+            silent = bool(self._hidden[stored]) if stored is not None else is_opaque_key(key)
             if entry is None:
-                stored = self._key_ids.get(key)
-                parts = [self._synonyms(stored)] if stored is not None else []
+                parts = [self._synonyms(stored)] if stored is not None and not silent else []
                 entry = found.setdefault(key, (label, parts))
             if cosine_hits is not None and len(cosine_hits[i]):
                 hits = np.asarray(cosine_hits[i], dtype=np.int64)
                 if hits.min() < 0 or hits.max() >= len(self._vocab):
                     raise ValueError(f"cosine_hits[{i}] has an index outside the vocab")
-                entry[1].append(self._vocab_keys[hits])
+                if not silent:
+                    matched = self._vocab_keys[hits]
+                    entry[1].append(matched[~self._hidden[matched]])
         return CoverageQuery(
             labels=tuple(label for label, _ in found.values()),
             keys=tuple(found),
@@ -221,13 +257,16 @@ class CoverageIndex:
         if held.size == 0:
             return []
         out: list[str] = []
+        corroborated = query.row is not None and row in self._partners.get(query.row, ())
         for label, key, matches in zip(query.labels, query.keys, query.matches, strict=True):
             if len(out) >= limit:
                 break
+            own = self._key_ids.get(key)
+            if corroborated and own is not None:
+                matches = self._all_synonyms(own)
             common = np.intersect1d(matches, held, assume_unique=True)
             if common.size == 0:
                 continue
-            own = self._key_ids.get(key)
             if own is not None and bool(np.any(common == own)):
                 out.append(label)
                 continue

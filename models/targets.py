@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,6 +219,8 @@ def containment_targets(
     embeddings: np.ndarray | None = None,
     cosine_threshold: float = 0.9,
     label_pairs: Sequence[tuple[str, str]] | None = None,
+    opaque: Collection[str] = (),
+    corroborated: Sequence[tuple[int, int]] = (),
 ) -> SparseTargets:
     """`y(A⊆B) = |{a ∈ A : a matches some b ∈ B}| / |A|` for every pair sharing a match.
 
@@ -231,6 +233,9 @@ def containment_targets(
         cosine_threshold: τ in [-1, 1].
         label_pairs: instead of vocab and embeddings, the label text pairs that match by
             cosine, as `cosine_label_pairs` returns them.
+        opaque: normalized keys that never match on their own (`models.opaque`); they still
+            count in |A|.
+        corroborated: dataset pairs (a, b) whose opaque keys do match (both directions).
 
     Returns:
         Sparse targets over dataset indices, pairs with y > 0 and A ≠ B only.
@@ -253,6 +258,18 @@ def containment_targets(
         label_pairs = cosine_label_pairs(vocab, embeddings, cosine_threshold)
     if label_pairs:
         pairs = _key_pairs(label_pairs, key_ids)
+    all_keys, all_ptr, all_pairs = keys, indptr, pairs
+    full_sizes = np.diff(indptr)  # every distinct key counts in |A|, opaque ones too
+    hidden = np.zeros(len(key_ids), dtype=bool)
+    hidden[[key_ids[k] for k in opaque if k in key_ids]] = True
+    if hidden.any():  # opaque keys neither match nor lend their cosine partners
+        owner = np.repeat(np.arange(n, dtype=np.int64), full_sizes)
+        visible = ~hidden[keys]
+        keys = keys[visible]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner[visible], minlength=n), out=indptr[1:])
+        kept = ~hidden[pairs[0]] & ~hidden[pairs[1]]
+        pairs = (pairs[0][kept], pairs[1][kept])
     exp_ptr, exp_ds = _expanded_postings(indptr, keys, len(key_ids), pairs)
     sizes = np.diff(indptr)
     rows_out: list[np.ndarray] = []
@@ -282,13 +299,59 @@ def containment_targets(
         a, c = a[keep], c[keep]
         rows_out.append(a)
         cols_out.append(c)
-        vals_out.append((counts[keep] / sizes[a]).astype(np.float32))
+        vals_out.append((counts[keep] / full_sizes[a]).astype(np.float32))
         start = stop
+    if corroborated:
+        extra = _corroborated(all_ptr, all_keys, all_pairs, corroborated)
+        rows_out.append(extra[0])
+        cols_out.append(extra[1])
+        vals_out.append(extra[2])
     if not rows_out:
         return SparseTargets(empty, empty, np.zeros(0, np.float32), n)
-    return SparseTargets(
+    return _last_wins(
         np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(vals_out), n
     )
+
+
+def _corroborated(
+    indptr: np.ndarray,
+    keys: np.ndarray,
+    pairs: tuple[np.ndarray, np.ndarray],
+    corroborated: Sequence[tuple[int, int]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`y` of both directions of each corroborated pair over *every* key (opaque ones
+    match there), by the same text-or-cosine rule."""
+    partners: dict[int, set[int]] = {}
+    for a, b in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
+        partners.setdefault(a, set()).add(b)
+    rows, cols, vals = [], [], []
+    for a, b in corroborated:
+        for x, y in ((a, b), (b, a)):
+            held_x = keys[indptr[x] : indptr[x + 1]].tolist()
+            held_y = set(keys[indptr[y] : indptr[y + 1]].tolist())
+            if not held_x or x == y:
+                continue
+            covered = sum(1 for k in held_x if k in held_y or partners.get(k, set()) & held_y)
+            if covered:
+                rows.append(x)
+                cols.append(y)
+                vals.append(covered / len(held_x))
+    return (
+        np.asarray(rows, dtype=np.int64),
+        np.asarray(cols, dtype=np.int64),
+        np.asarray(vals, dtype=np.float32),
+    )
+
+
+def _last_wins(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int) -> SparseTargets:
+    """Sparse targets with one value per pair: a later entry replaces an earlier one."""
+    codes = rows * n + cols
+    reversed_codes = codes[::-1]
+    _, first = np.unique(reversed_codes, return_index=True)
+    if first.size == codes.size:  # no pair listed twice: keep the original order
+        return SparseTargets(rows, cols, vals, n)
+    pick = np.sort(codes.size - 1 - first)
+    return SparseTargets(rows[pick], cols[pick], vals[pick], n)
 
 
 def _block_end(start: int, n: int, per_row: np.ndarray) -> int:
