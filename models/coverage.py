@@ -43,6 +43,33 @@ class CoverageQuery:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (query key, matching stored key) pair as `(stored keys, query key index)`,
+        computed once per query."""
+        cached: tuple[np.ndarray, np.ndarray] | None = self.__dict__.get("_flat")
+        if cached is None:
+            lengths = np.fromiter((m.size for m in self.matches), dtype=np.int64)
+            keys = np.concatenate(self.matches) if self.matches else np.zeros(0, np.int64)
+            owner = np.repeat(np.arange(len(self.matches), dtype=np.int64), lengths)
+            cached = (keys.astype(np.int64, copy=False), owner)
+            object.__setattr__(self, "_flat", cached)
+        return cached
+
+    def has_multiple_matches(self) -> bool:
+        """Whether some query key matches more than one stored key."""
+        return any(m.size > 1 for m in self.matches)
+
+    def owners_by_key(self) -> dict[int, list[int]]:
+        """Stored key → the indices of the query keys it matches, computed once per query."""
+        cached: dict[int, list[int]] | None = self.__dict__.get("_owners")
+        if cached is None:
+            cached = {}
+            for i, matches in enumerate(self.matches):
+                for key in matches.tolist():
+                    cached.setdefault(key, []).append(i)
+            object.__setattr__(self, "_owners", cached)
+        return cached
+
 
 @dataclass(frozen=True)
 class Coverage:
@@ -144,6 +171,11 @@ class CoverageIndex:
         """Every distinct stored label text, one per stored text (for cosine lookups)."""
         return self._vocab
 
+    def knows(self, label: str) -> bool:
+        """Whether some row holds a label with this one's normalized key (its cosine
+        partners among the stored labels are then known already)."""
+        return normalize_label(label) in self._key_ids
+
     def sizes(self) -> np.ndarray:
         """Distinct normalized labels per row."""
         return self._sizes
@@ -223,17 +255,34 @@ class CoverageIndex:
         reverse = np.zeros(n)
         if not len(query):
             return Coverage(forward, reverse)
-        per_key = [self._rows_holding(m) for m in query.matches]
-        # A key with several matching keys can find a row twice: count each row once.
-        hits = [
-            np.unique(r) if len(m) > 1 else r for r, m in zip(per_key, query.matches, strict=True)
-        ]
-        counts = np.bincount(np.concatenate(hits), minlength=n) if hits else np.zeros(n)
-        forward = counts / len(query)
-        matched = np.unique(np.concatenate(query.matches))
+        flat, owner = query.flat()
+        lengths = self._post_ptr[flat + 1] - self._post_ptr[flat]
+        rows = self._rows_holding(flat)
+        if query.has_multiple_matches():
+            # A key with several matching keys can find a row twice: count each row once.
+            rows = np.unique(np.repeat(owner, lengths) * n + rows) % n
+        forward = np.bincount(rows, minlength=n) / len(query)
+        matched = np.unique(flat)
         reverse_counts = np.bincount(self._rows_holding(matched), minlength=n)
         reverse = np.divide(reverse_counts, self._sizes, out=np.zeros(n), where=self._sizes > 0)
+        if query.row is not None:
+            for partner in self._partners.get(query.row, ()):
+                forward[partner] = self._pair_share(query.row, partner)
+                reverse[partner] = self._pair_share(partner, query.row)
         return Coverage(forward, reverse)
+
+    def _pair_share(self, a: int, b: int) -> float:
+        """y(a ⊆ b) over every key, opaque ones included (a corroborated pair)."""
+        held_a = self._row_keys[self._row_ptr[a] : self._row_ptr[a + 1]]
+        held_b = self._row_keys[self._row_ptr[b] : self._row_ptr[b + 1]]
+        if held_a.size == 0:
+            return 0.0
+        covered = sum(
+            1
+            for key in held_a.tolist()
+            if np.intersect1d(self._all_synonyms(key), held_b, assume_unique=True).size
+        )
+        return covered / held_a.size
 
     def _rows_holding(self, keys: np.ndarray) -> np.ndarray:
         """Rows holding each of `keys`, concatenated (a row once per key it holds)."""
@@ -256,21 +305,53 @@ class CoverageIndex:
         held = self._row_keys[lo:hi]
         if held.size == 0:
             return []
+        if query.row is not None and row in self._partners.get(query.row, ()):
+            return self._matched_slowly(query, row, limit)
+        # A list of related datasets asks this per item, and either side may hold hundreds
+        # of classes: walk the smaller one against a hash of the other.
+        by_key = query.owners_by_key()
+        held_list = held.tolist()
+        first_hit: dict[int, int] = {}  # query key index -> first matching position in row
+        if len(held_list) <= len(by_key):
+            for position, key in enumerate(held_list):
+                for i in by_key.get(key, ()):
+                    first_hit.setdefault(i, position)
+        else:
+            where = {key: position for position, key in enumerate(held_list)}
+            for key, owners in by_key.items():
+                at = where.get(key)
+                if at is not None:
+                    for i in owners:
+                        if i not in first_hit or at < first_hit[i]:
+                            first_hit[i] = at
         out: list[str] = []
-        corroborated = query.row is not None and row in self._partners.get(query.row, ())
-        for label, key, matches in zip(query.labels, query.keys, query.matches, strict=True):
+        held_set = set(held_list)
+        for i in sorted(first_hit)[:limit]:
+            label, own = query.labels[i], self._key_ids.get(query.keys[i])
+            if own is not None and own in held_set:
+                out.append(label)
+                continue
+            stored = self._vocab[int(self._row_texts[lo + first_hit[i]])]
+            out.append(f"{label}{MATCH_SEPARATOR}{stored}")
+        return out
+
+    def _matched_slowly(self, query: CoverageQuery, row: int, limit: int) -> list[str]:
+        """`matched` for a corroborated pair, where opaque names match too."""
+        lo, hi = self._row_ptr[row], self._row_ptr[row + 1]
+        held = self._row_keys[lo:hi]
+        out: list[str] = []
+        for label, key in zip(query.labels, query.keys, strict=True):
             if len(out) >= limit:
                 break
             own = self._key_ids.get(key)
-            if corroborated and own is not None:
-                matches = self._all_synonyms(own)
-            common = np.intersect1d(matches, held, assume_unique=True)
+            if own is None:
+                continue
+            common = np.intersect1d(self._all_synonyms(own), held, assume_unique=True)
             if common.size == 0:
                 continue
-            if own is not None and bool(np.any(common == own)):
+            if bool(np.any(common == own)):
                 out.append(label)
                 continue
-            # The stored text of the first matching key, in the row's label order.
             first = int(np.flatnonzero(np.isin(held, common))[0])
             stored = self._vocab[int(self._row_texts[lo + first])]
             out.append(f"{label}{MATCH_SEPARATOR}{stored}")

@@ -186,8 +186,9 @@ class MapNeighbors(Base):
 
 class MapLabelMatches(Base):
     """The label texts that matched by embedding cosine when a containment map was trained
-    (`models.targets.cosine_label_pairs`), so the server counts coverage by the very rule
-    the map was fitted to, without embedding the whole vocabulary again. JSON `[[a, b], ...]`,
+    (`models.targets.cosine_label_pairs`), and the dataset id pairs whose opaque class names
+    were corroborated (`models.opaque`), so the server counts coverage by the very rule the
+    map was fitted to, without embedding the whole vocabulary again. JSON `[[a, b], ...]`,
     each unordered pair once."""
 
     __tablename__ = "map_label_matches"
@@ -195,6 +196,7 @@ class MapLabelMatches(Base):
     map_id: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"), primary_key=True)
     threshold: Mapped[float] = mapped_column(Float)
     pairs: Mapped[list[list[str]]] = mapped_column(JSON)
+    corroborated: Mapped[list[list[str]]] = mapped_column(JSON)
 
 
 class TransferScore(Base):

@@ -41,8 +41,8 @@ class FittedMap:
         metrics: what the fit measured.
         params: record parameters the fit decided (which model won, the temperatures its
             containment is read with), merged into those the map was created with.
-        label_matches: `(τ, pairs)`, the cosine label matches of a containment map's
-            targets, kept so the server counts coverage by the same rule.
+        label_matches: the cosine label matches and corroborated dataset pairs of a
+            containment map's targets, kept so the server counts coverage by the same rule.
     """
 
     lo: np.ndarray
@@ -50,7 +50,7 @@ class FittedMap:
     network: MapNetwork
     metrics: dict[str, float]
     params: Mapping[str, Any] = field(default_factory=dict)
-    label_matches: tuple[float, Sequence[tuple[str, str]]] | None = None
+    label_matches: repository.LabelMatches | None = None
 
     @classmethod
     def from_vector(
@@ -81,9 +81,13 @@ def publish_fitted_map(
         if fitted.params:
             repository.update_map_params(session, map_id=map_id, params=fitted.params)
         if fitted.label_matches is not None:
-            threshold, pairs = fitted.label_matches
+            matches = fitted.label_matches
             repository.save_map_label_matches(
-                session, map_id=map_id, threshold=threshold, pairs=pairs
+                session,
+                map_id=map_id,
+                threshold=matches.threshold,
+                pairs=matches.pairs,
+                corroborated=matches.corroborated,
             )
         repository.save_map_boxes(
             session, map_id=map_id, dataset_ids=list(dataset_ids), lo=fitted.lo, hi=fitted.hi

@@ -5,7 +5,7 @@ Kept apart from `backend.jobs.train` (which orchestrates fits and publishing) so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +18,18 @@ from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
 from models.features import cap_labels
+from models.opaque import corroborated_pairs
 from models.setbox import LabelSets
 from models.targets import (
     SparseTargets,
     containment_targets,
     cosine_label_pairs,
+    normalize_label,
     unique_labels,
 )
+
+# Description text compared for corroboration: the opening of a card says what the data is.
+_DESCRIPTION_CHARS = 400
 
 
 def default_representer(settings: Settings, kind: str) -> Representer:
@@ -70,14 +75,54 @@ class LabelTargets:
 
 
 def containment_targets_for(
-    label_sets: Sequence[Sequence[str]], embedder: LabelTextEmbedder, cosine: float
+    label_sets: Sequence[Sequence[str]],
+    embedder: LabelTextEmbedder,
+    cosine: float,
+    *,
+    opaque: Collection[str] = (),
+    corroborated: Sequence[tuple[int, int]] = (),
 ) -> LabelTargets:
-    """Containment targets; labels also match by MiniLM cosine ≥ `cosine` (< 1)."""
-    if cosine >= 1.0:  # exact text matches only: no embeddings needed
-        return LabelTargets(containment_targets(label_sets), [])
-    vocab = unique_labels(label_sets)
-    pairs = cosine_label_pairs(vocab, embedder.embed_labels(vocab), cosine) if vocab else []
-    return LabelTargets(containment_targets(label_sets, label_pairs=pairs), pairs)
+    """Containment targets; labels also match by MiniLM cosine ≥ `cosine` (< 1), and opaque
+    names only within corroborated pairs (`models.opaque`)."""
+    pairs: list[tuple[str, str]] = []
+    if cosine < 1.0:  # at 1, exact text matches only: no embeddings needed
+        vocab = unique_labels(label_sets)
+        pairs = cosine_label_pairs(vocab, embedder.embed_labels(vocab), cosine) if vocab else []
+    targets = containment_targets(
+        label_sets, label_pairs=pairs, opaque=opaque, corroborated=corroborated
+    )
+    return LabelTargets(targets, pairs)
+
+
+def corroborated_datasets(
+    factory: SessionFactory,
+    ids: Sequence[str],
+    label_sets: Sequence[Sequence[str]],
+    opaque: Collection[str],
+    embedder: LabelTextEmbedder,
+) -> list[tuple[int, int]]:
+    """Row pairs of datasets holding opaque names whose name-and-description texts say they
+    are the same kind of data (`models.opaque.corroborated_pairs`)."""
+    hidden = set(opaque)
+    rows = [
+        i
+        for i, labels in enumerate(label_sets)
+        if any(normalize_label(label) in hidden for label in labels)
+    ]
+    if len(rows) < 2:
+        return []
+    with session_scope(factory) as session:
+        texts = {
+            t.id: t
+            for t in repository.get_dataset_texts(session, dataset_ids=[ids[i] for i in rows])
+        }
+    documents = []
+    for i in rows:
+        text = texts.get(ids[i])
+        name = (text.pretty_name if text else None) or ids[i]
+        description = (text.description if text else None) or ""
+        documents.append(f"{name}. {description[:_DESCRIPTION_CHARS]}".strip())
+    return corroborated_pairs(rows, embedder.embed_texts(documents))
 
 
 def label_set_inputs(

@@ -29,6 +29,7 @@ from backend.serving.labels import LabelIndex
 from backend.serving.neighbors import NeighborTable
 from backend.serving.ranking import BoxIndex
 from models.coverage import CoverageIndex
+from models.opaque import opaque_keys
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,14 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
     if record.relation == "containment":
         matches = repository.get_map_label_matches(session, map_id=record.id)
         pairs = matches.pairs if matches is not None else []
-        coverage = CoverageIndex(rows_labels, pairs)
+        corroborated = [
+            (index[a], index[b])
+            for a, b in (matches.corroborated if matches is not None else [])
+            if a in index and b in index
+        ]
+        coverage = CoverageIndex(
+            rows_labels, pairs, opaque=opaque_keys(rows_labels), corroborated=corroborated
+        )
         match_threshold = None if matches is None else matches.threshold
     stored = repository.get_map_neighbors(session, map_id=record.id)
     neighbors = None

@@ -196,12 +196,15 @@ class Placer:
     ) -> list[list[int]]:
         """Per label, the vocab indices of stored labels at cosine ≥ threshold with it.
 
-        Only `max_labels` of the labels (the `cap_labels` sample a dataset's features use)
-        are embedded: a list of 10,000 new labels would otherwise take MiniLM minutes. The
-        rest still match by text.
+        A label some stored dataset already holds is not searched: the map kept the cosine
+        partners of every stored label when it was trained. Of the new labels, only
+        `max_labels` (the `cap_labels` sample a dataset's features use) are embedded: a list
+        of 10,000 new labels would otherwise take MiniLM minutes. The rest still match by
+        text.
         """
         embedder = self.label_embedder()
-        sample = set(cap_labels(labels, self.max_labels))
+        new = [label for label in labels if not coverage.knows(label)]
+        sample = set(cap_labels(new, self.max_labels)) if new else set()
         positions = [i for i, label in enumerate(labels) if label in sample]
         hits: list[list[int]] = [[] for _ in labels]
         if not positions:

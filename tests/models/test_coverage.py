@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.coverage import MATCH_SEPARATOR, CoverageIndex
+from models.opaque import opaque_keys
 from models.targets import containment_targets, cosine_label_pairs, unique_labels
 
 # Variants that normalize alike ("Cat", "cats") and distinct words, so text matches, cosine
@@ -41,24 +42,42 @@ def _cosine_hits(
     label_sets=label_sets_strategy,
     seed=st.integers(0, 10_000),
     tau=st.sampled_from([0.8, 0.95, 1.0]),
+    hide=st.booleans(),
+    data=st.data(),
 )
 def test_coverage_equals_containment_targets(
-    label_sets: list[list[str]], seed: int, tau: float
+    label_sets: list[list[str]], seed: int, tau: float, hide: bool, data: st.DataObject
 ) -> None:
     vocab = unique_labels(label_sets)
     emb = _embeddings(vocab, seed) if vocab else np.zeros((0, 4))
     pairs = cosine_label_pairs(vocab, emb, tau) if vocab else []
-    dense = containment_targets(label_sets, label_pairs=pairs).to_dense()
-    if vocab:  # the pairs stand for the embeddings exactly
+    # Opaque names ("0", "1" here) match only within corroborated pairs of datasets.
+    opaque = opaque_keys(label_sets) if hide else set()
+    n_sets = len(label_sets)
+    corroborated = (
+        data.draw(
+            st.lists(st.tuples(st.integers(0, n_sets - 1), st.integers(0, n_sets - 1)), max_size=3)
+        )
+        if hide
+        else []
+    )
+    corroborated = [(a, b) for a, b in corroborated if a != b]
+    dense = containment_targets(
+        label_sets, label_pairs=pairs, opaque=opaque, corroborated=corroborated
+    ).to_dense()
+    if vocab and not hide:  # the pairs stand for the embeddings exactly
         direct = containment_targets(label_sets, vocab=vocab, embeddings=emb, cosine_threshold=tau)
         np.testing.assert_allclose(direct.to_dense(), dense)
-    index = CoverageIndex(label_sets, pairs)
+    index = CoverageIndex(label_sets, pairs, opaque=opaque, corroborated=corroborated)
     n = len(label_sets)
     for a in range(n):
         from_row = index.coverage(index.row_query(a))
         hits = _cosine_hits(vocab, emb, label_sets[a], tau) if label_sets[a] else []
         from_labels = index.coverage(index.label_query(label_sets[a], hits))
-        for got in (from_row, from_labels):
+        # A pasted list has no description to corroborate it: it matches like an
+        # uncorroborated dataset, so compare it only when nothing is corroborated.
+        partnered = any(a in pair for pair in corroborated)
+        for got in (from_row,) if partnered else (from_row, from_labels):
             others = np.arange(n) != a
             np.testing.assert_allclose(got.forward[others], dense[a, others], rtol=1e-6)
             np.testing.assert_allclose(got.reverse[others], dense[others, a], rtol=1e-6)
@@ -114,3 +133,21 @@ def test_cosine_hits_are_validated() -> None:
         index.label_query(["cat", "dog"], [[0]])
     with pytest.raises(ValueError, match="outside the vocab"):
         index.label_query(["cat"], [[5]])
+
+
+def test_opaque_names_never_match_alone() -> None:
+    sets = [["0", "1", "2", "3"], ["0", "1", "2", "3", "4", "5"], ["cat", "0"], ["cat", "dog"]]
+    index = CoverageIndex(sets, opaque=opaque_keys(sets))
+    coffee = index.coverage(index.row_query(0))
+    assert coffee.forward.tolist() == [0.0] * 4  # not even itself: digits say nothing
+    mixed = index.coverage(index.row_query(2))
+    assert mixed.forward.tolist() == [0.0, 0.0, 0.5, 0.5]  # "0" still counts in |A|
+    assert index.is_opaque(0) and not index.is_opaque(3)
+    pasted = index.coverage(index.label_query(["1", "2", "cat"]))
+    assert pasted.forward.tolist() == [0.0, 0.0, pytest.approx(1 / 3), pytest.approx(1 / 3)]
+    # A corroborated pair (same kind of data by its description) matches its digits.
+    copies = CoverageIndex(sets, opaque=opaque_keys(sets), corroborated=[(0, 1)])
+    got = copies.coverage(copies.row_query(0))
+    assert got.forward[1] == 1.0 and got.reverse[1] == pytest.approx(4 / 6)
+    assert copies.matched(copies.row_query(0), 1) == ["0", "1", "2", "3"]
+    assert copies.matched(copies.row_query(0), 2) == []

@@ -13,9 +13,15 @@ from backend.errors import InvalidStateError, NotFoundError
 
 
 def save_map_label_matches(
-    session: Session, *, map_id: int, threshold: float, pairs: Sequence[tuple[str, str]]
+    session: Session,
+    *,
+    map_id: int,
+    threshold: float,
+    pairs: Sequence[tuple[str, str]],
+    corroborated: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Writes a training map's label matches (replacing any written before), in one commit.
+    """Writes a training map's label matches (replacing any written before), in one commit:
+    the cosine label pairs, and the dataset id pairs whose opaque names were corroborated.
 
     Raises:
         NotFoundError: if the map is unknown.
@@ -31,16 +37,23 @@ def save_map_label_matches(
         )
     if not -1.0 <= threshold <= 1.0:
         raise ValueError(f"threshold must be in [-1, 1], got {threshold}")
-    stored: list[list[str]] = []
-    for pair in pairs:
-        if len(pair) != 2 or not all(isinstance(text, str) for text in pair):
-            raise ValueError(f"a label match is two label texts, got {pair!r}")
-        stored.append([pair[0], pair[1]])
+    stored = _checked(pairs, "a label match is two label texts")
+    datasets = _checked(corroborated, "a corroborated pair is two dataset ids")
     session.execute(delete(MapLabelMatches).where(MapLabelMatches.map_id == map_id))
     session.execute(
-        insert(MapLabelMatches), [{"map_id": map_id, "threshold": threshold, "pairs": stored}]
+        insert(MapLabelMatches),
+        [{"map_id": map_id, "threshold": threshold, "pairs": stored, "corroborated": datasets}],
     )
     session.commit()
+
+
+def _checked(pairs: Sequence[tuple[str, str]], what: str) -> list[list[str]]:
+    out: list[list[str]] = []
+    for pair in pairs:
+        if len(pair) != 2 or not all(isinstance(text, str) for text in pair):
+            raise ValueError(f"{what}, got {pair!r}")
+        out.append([pair[0], pair[1]])
+    return out
 
 
 def get_map_label_matches(session: Session, *, map_id: int) -> LabelMatches | None:
@@ -49,4 +62,8 @@ def get_map_label_matches(session: Session, *, map_id: int) -> LabelMatches | No
     row = session.execute(select(MapLabelMatches).where(MapLabelMatches.map_id == map_id)).scalar()
     if row is None:
         return None
-    return LabelMatches(threshold=row.threshold, pairs=[(a, b) for a, b in row.pairs])
+    return LabelMatches(
+        threshold=row.threshold,
+        pairs=[(a, b) for a, b in row.pairs],
+        corroborated=[(a, b) for a, b in row.corroborated],
+    )

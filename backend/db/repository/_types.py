@@ -145,6 +145,7 @@ class LabelMatches:
 
     threshold: float
     pairs: list[tuple[str, str]]
+    corroborated: list[tuple[str, str]] = field(default_factory=list)  # dataset ids
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from functools import partial
 import numpy as np
 
 from backend.config import Settings
+from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.jobs import train_data
 from backend.jobs.publish import FittedMap
@@ -40,6 +41,7 @@ from backend.jobs.train.common import (
 )
 from backend.jobs.train_inputs import (
     containment_targets_for,
+    corroborated_datasets,
     default_representer,
     label_set_inputs,
     load_training_data,
@@ -48,6 +50,7 @@ from backend.representations.base import Representer
 from backend.representations.label_text import LabelTextEmbedder
 from models.fidelity import map_fidelity
 from models.metrics import average_precision, best_f1
+from models.opaque import opaque_keys
 from models.setbox import LabelSets
 from models.setbox_map import SetBoxPlacer, fit_set_map, set_map_config
 from models.setbox_train import TrainedSetBoxModel
@@ -97,7 +100,15 @@ def train_containment(
     )
     reporter.step("containment targets")
     ids, x, label_sets = load_training_data(sessions, representer.kind)
-    counted = containment_targets_for(label_sets, embedder, settings.label_match_cosine)
+    opaque = opaque_keys(label_sets)
+    corroborated = corroborated_datasets(sessions, ids, label_sets, opaque, embedder)
+    counted = containment_targets_for(
+        label_sets,
+        embedder,
+        settings.label_match_cosine,
+        opaque=opaque,
+        corroborated=corroborated,
+    )
     targets = counted.targets
     sets = None
     if "set" in models:
@@ -126,9 +137,12 @@ def train_containment(
             x=x,
             params={"label_match_cosine": settings.label_match_cosine},
         )
-        inputs = _Inputs(
-            targets, sets, (settings.label_match_cosine, counted.label_pairs), set_epochs
+        matches = repository.LabelMatches(
+            threshold=settings.label_match_cosine,
+            pairs=counted.label_pairs,
+            corroborated=[(ids[a], ids[b]) for a, b in corroborated],
         )
+        inputs = _Inputs(targets, sets, matches, set_epochs)
         summary.maps.append(
             train_map(run, spec, partial(_fit, settings, spec, inputs, models, reporter))
         )
@@ -146,7 +160,7 @@ _MODELS: dict[str, tuple[str, ...]] = {
 class _Inputs:
     targets: SparseTargets
     sets: tuple[np.ndarray, LabelSets] | None  # label embeddings and each dataset's rows
-    label_matches: tuple[float, list[tuple[str, str]]]
+    label_matches: repository.LabelMatches
     set_epochs: int
 
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
 from models.coverage import MATCH_SEPARATOR
+from models.opaque import opaque_keys
 from models.scoring import containment_to_all
 from models.targets import containment_targets, shared_labels
 from tests.atlas_fixtures import SeededAtlas
@@ -43,12 +44,17 @@ def _labels(atlas: SeededAtlas, *ids: str) -> dict[str, tuple[str, ...]]:
 
 def _coverage(atlas: SeededAtlas, map_id: int, ids: list[str]) -> np.ndarray:
     """y(A ⊆ B) of every pair of the map's rows, as the training targets count it (with the
-    cosine pairs the map kept)."""
+    cosine pairs and corroborated datasets the map kept, opaque names hidden)."""
     with session_scope(session_factory_for(atlas.settings.database_url)) as session:
         sets = {s.dataset_id: s.labels for s in repository.get_label_sets(session)}
         matches = repository.get_map_label_matches(session, map_id=map_id)
     pairs = matches.pairs if matches is not None else []
-    return containment_targets([sets[i] for i in ids], label_pairs=pairs).to_dense()
+    row = {d: i for i, d in enumerate(ids)}
+    corroborated = [(row[a], row[b]) for a, b in (matches.corroborated if matches else [])]
+    label_sets = [sets[i] for i in ids]
+    return containment_targets(
+        label_sets, label_pairs=pairs, opaque=opaque_keys(label_sets), corroborated=corroborated
+    ).to_dense()
 
 
 def _expected_order(

@@ -4,7 +4,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-04
 
-The label pairs that matched by embedding cosine when each containment map was trained
+The label pairs that matched by embedding cosine when each containment map was trained, and
+the dataset pairs whose opaque class names were corroborated then
 (`backend.db.tables.MapLabelMatches`). Maps trained before this revision have none, and
 their coverage is counted from text matches alone.
 """
@@ -28,6 +29,7 @@ def upgrade() -> None:
         sa.Column("map_id", sa.Integer(), nullable=False),
         sa.Column("threshold", sa.Float(), nullable=False),
         sa.Column("pairs", sa.JSON(), nullable=False),
+        sa.Column("corroborated", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["map_id"],
             ["maps.id"],
