@@ -84,6 +84,12 @@ class DatasetPublic(DatasetSummary):
     labels_truncated: bool = Field(
         default=False, description="True when `labels` holds fewer than `num_labels` names."
     )
+    opaque_labels: bool = Field(
+        default=False,
+        description="True when most class names say nothing alone (numbers, single "
+        "characters, `LABEL_3`, synset ids): they are not counted as shared with another "
+        "dataset unless the two descriptions say they are the same kind of data.",
+    )
     sha: str | None = None
     last_modified: datetime | None = None
     crawled_at: datetime | None = None

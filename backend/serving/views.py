@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backend import schemas
 from backend.db import repository
+from models.opaque import has_opaque_labels
 
 HUB_DATASETS_URL = "https://huggingface.co/datasets/"
 
@@ -72,6 +73,7 @@ def dataset_public(
         splits=dict(detail.splits),
         labels=list(detail.labels),
         labels_truncated=detail.labels_truncated,
+        opaque_labels=has_opaque_labels(detail.labels),
         sha=detail.sha,
         last_modified=s.last_modified,
         crawled_at=s.crawled_at,

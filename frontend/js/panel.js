@@ -194,5 +194,12 @@ function labelsSection(dataset) {
         labels.map((l) => el('li', { text: l })),
       )
     : el('p', { className: 'muted', text: 'No labels recorded.' });
-  return section(title, [content]);
+  const note = dataset.opaque_labels
+    ? el('p', {
+        className: 'hint',
+        attrs: { 'data-testid': 'opaque-labels' },
+        text: 'These class names are numbers or codes, which say nothing on their own: they are not counted as shared with another dataset unless the two descriptions say they are the same kind of data.',
+      })
+    : null;
+  return section(title, [note, content]);
 }

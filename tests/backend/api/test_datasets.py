@@ -119,3 +119,8 @@ def test_skipped_datasets_are_listed_on_request_with_their_reason(client: TestCl
     assert reasons["fixture/loading-script"] == "script"
     gated = client.get("/api/datasets/ILSVRC/imagenet-1k").json()
     assert (gated["status"], gated["skip_reason"], gated["boxes"]) == ("skipped", "gated", {})
+
+
+def test_numbered_class_names_are_flagged(client: TestClient) -> None:
+    assert client.get("/api/datasets/ylecun/mnist").json()["opaque_labels"] is True
+    assert client.get("/api/datasets/uoft-cs/cifar10").json()["opaque_labels"] is False
