@@ -23,6 +23,9 @@ def bench_api(
     workers: Annotated[int, typer.Option(min=1, max=16, help="uvicorn worker processes.")] = 2,
     duration: Annotated[float, typer.Option(min=1, max=300, help="Seconds per endpoint.")] = 20,
     concurrency: Annotated[int, typer.Option(min=1, max=512, help="Concurrent clients.")] = 32,
+    place_concurrency: Annotated[
+        int, typer.Option(min=1, max=512, help="Concurrent clients of POST /api/place.")
+    ] = 4,
     tool: Annotated[str, typer.Option(help="auto (wrk if installed), wrk or python.")] = "auto",
     log_level: Annotated[str, typer.Option(help="Server T2B_LOG_LEVEL.")] = "INFO",
     wrk_threads: Annotated[
@@ -57,13 +60,15 @@ def bench_api(
         log_level=log_level.upper(),
         wrk_threads=wrk_threads,
         neighbor_table=neighbor_table,
+        place_concurrency=place_concurrency,
     )
     with tempfile.TemporaryDirectory(prefix="t2b-bench-api-") as tmp:
         report = run_api_bench(workdir or Path(tmp), config, reuse=reuse)
     results = report["results"]
     health = next(r for r in results if r["endpoint"] == "/healthz")
     table = Table(
-        title=f"API under {concurrency} clients, {workers} worker(s), {report['tool']} "
+        title=f"API under {concurrency} clients ({place_concurrency} for /place), "
+        f"{workers} worker(s), {report['tool']} "
         f"({wrk_threads} threads if wrk), "
         f"{datasets} datasets"
     )
@@ -86,10 +91,13 @@ def bench_api(
     sizes = report["boxes_bytes"]
     console.print(f"/boxes body: {sizes['plain']:,} bytes, {sizes['gzip']:,} gzipped")
     related = next(r for r in results if "related" in r["endpoint"])
+    place = next(r for r in results if "place" in r["endpoint"])
     ok_p99 = related["p99_ms"] <= _TARGET_P99_MS
+    ok_place = place["p99_ms"] <= _TARGET_P99_MS
     ok_ratio = related["rps"] >= _TARGET_RATIO * health["rps"]
     console.print(
         f"targets: related p99 ≤ {_TARGET_P99_MS:.0f} ms: {'met' if ok_p99 else 'MISSED'}; "
+        f"place p99 ≤ {_TARGET_P99_MS:.0f} ms: {'met' if ok_place else 'MISSED'}; "
         f"related ≥ {_TARGET_RATIO:.0%} of /healthz req/s: {'met' if ok_ratio else 'MISSED'}"
     )
     if json_path is not None:
