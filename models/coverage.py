@@ -18,6 +18,8 @@ so the work is the number of (query label, dataset) matches, not the number of d
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +28,8 @@ import numpy as np
 from models.opaque import is_opaque_key
 from models.targets import normalize_label
 
+# Recent row queries kept per index.
+_ROW_QUERY_CACHE = 4096
 # A matched label is shown as "query ~ stored" when only the cosine rule matched it.
 MATCH_SEPARATOR = " ~ "
 
@@ -132,6 +136,11 @@ class CoverageIndex:
         keys = np.asarray(row_keys, dtype=np.int64)
         self._n = n
         self._key_ids = key_ids
+        self._key_texts = list(key_ids)  # key id -> its normalized text (dicts keep order)
+        # Row queries are asked again and again (every /related of a dataset): keep the
+        # recent ones. Each holds views into the index, so the cache costs little.
+        self._row_queries: OrderedDict[int, CoverageQuery] = OrderedDict()
+        self._row_queries_lock = threading.Lock()
         self._vocab = tuple(vocab)
         self._vocab_keys = np.asarray([key_of_label[v] for v in vocab], dtype=np.int64)
         # Rows are stored in label order: a row's own query lists its classes as written.
@@ -194,14 +203,26 @@ class CoverageIndex:
 
     def row_query(self, row: int) -> CoverageQuery:
         """Row `row`'s own labels as a query (its coverage equals the training targets)."""
+        with self._row_queries_lock:
+            cached = self._row_queries.get(row)
+            if cached is not None:
+                self._row_queries.move_to_end(row)
+                return cached
         lo, hi = self._row_ptr[row], self._row_ptr[row + 1]
-        labels = tuple(self._vocab[i] for i in self._row_texts[lo:hi].tolist())
-        return CoverageQuery(
-            labels=labels,
-            keys=tuple(normalize_label(label) for label in labels),
-            matches=tuple(self._synonyms(key) for key in self._row_keys[lo:hi].tolist()),
+        keys = self._row_keys[lo:hi].tolist()
+        query = CoverageQuery(
+            labels=tuple(self._vocab[i] for i in self._row_texts[lo:hi].tolist()),
+            keys=tuple(self._key_texts[key] for key in keys),
+            matches=tuple(self._synonyms(key) for key in keys),
             row=row,
         )
+        query.flat()  # computed once, before the query is shared between threads
+        query.owners_by_key()
+        with self._row_queries_lock:
+            self._row_queries[row] = query
+            while len(self._row_queries) > _ROW_QUERY_CACHE:
+                self._row_queries.popitem(last=False)
+        return query
 
     def label_query(
         self, labels: Sequence[str], cosine_hits: Sequence[Sequence[int]] | None = None
