@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.metadata import version
@@ -31,6 +32,8 @@ _PROMPT = "a photo of a {}"
 # Longer labels add nothing to a 256-token encoder and cost time; the API caps them at 200 too.
 _MAX_LABEL_CHARS = 200
 _SEPARATORS = re.compile(r"[_\-\s]+")
+# Texts whose vectors an embedder keeps in memory (384 float32 each: 1.5 KB).
+_RECENT_TEXTS = 8192
 
 
 def model_version() -> str:
@@ -73,6 +76,11 @@ class LabelTextEmbedder:
         self._batch_size = batch_size
         self._version = model_version()
         self._encode_lock = threading.Lock()
+        # The texts a server embeds again and again (a pasted list's labels, a placed
+        # dataset's) are kept in memory too: a disk-cache round trip per request costs more
+        # than the rest of placing a box.
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @classmethod
     def from_cache_dir(cls, cache_dir: Path, device: str = "cpu") -> LabelTextEmbedder:
@@ -87,7 +95,11 @@ class LabelTextEmbedder:
         """`(len(texts), 384)` float32 unit vectors of the texts exactly as given."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        cached = self._cache.get_many(self._version, texts)
+        with self._recent_lock:
+            cached = {t: self._recent[t] for t in texts if t in self._recent}
+        if len(cached) < len(texts):
+            unknown = [t for t in texts if t not in cached]
+            cached.update(self._cache.get_many(self._version, unknown))
         missing = [t for t in dict.fromkeys(texts) if t not in cached]
         if missing:
             with self._encode_lock:
@@ -104,6 +116,13 @@ class LabelTextEmbedder:
             }
             self._cache.put_many(self._version, fresh)
             cached.update(fresh)
+        if len(texts) <= _RECENT_TEXTS // 4:  # a whole vocabulary would only flush it
+            with self._recent_lock:
+                for t in texts:
+                    self._recent[t] = cached[t]
+                    self._recent.move_to_end(t)
+                while len(self._recent) > _RECENT_TEXTS:
+                    self._recent.popitem(last=False)
         return np.stack([cached[t] for t in texts]).astype(np.float32, copy=False)
 
     def embed_labels(self, labels: Sequence[str]) -> np.ndarray:

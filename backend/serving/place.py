@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import torch
 from sqlalchemy.orm import Session
 
 from backend import schemas
@@ -99,6 +100,11 @@ class Placer:
         self._networks = networks or NetworkCache()
         self._vocab_lock = threading.Lock()
         self._vocabularies: OrderedDict[int, np.ndarray] = OrderedDict()
+        # A placement's forward pass is a few small matrix products: extra intra-op threads
+        # only add their wake-up cost, and the server runs requests side by side anyway.
+        # Process-wide; a train job sets its own count before each fit.
+        if settings.train_threads > 0:
+            torch.set_num_threads(1)
 
     def representer(self) -> LabelTextRepresenter:
         return LabelTextRepresenter(
