@@ -44,6 +44,7 @@ from backend.serving.ranking import rank
 from benchmarks.retrieval.data import load_records, meaningful
 from benchmarks.retrieval.metrics import holder_recall, ndcg, sharer_violation
 from models.coverage import CoverageIndex
+from models.opaque import opaque_keys
 from models.targets import cosine_label_pairs, normalize_label, unique_labels
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ def subset_queries(
 
 class Truth:
     """Counted coverage of any label list against a list of datasets, by the app's rule
-    (text, or MiniLM cosine ≥ τ)."""
+    (text, or MiniLM cosine ≥ τ; opaque names never on their own)."""
 
     def __init__(
         self, records: Sequence[DatasetRecord], embedder: LabelTextEmbedder, tau: float
