@@ -142,9 +142,10 @@ class Truth:
         self._embedder = embedder
         self._tau = tau
         self.ids = [r.id for r in records]
-        self.index = CoverageIndex(
-            sets, cosine_label_pairs(vocab, self._emb, tau) if tau < 1 else []
-        )
+        # The app's rule, opaque names included (a placed label list has no description to
+        # corroborate them with).
+        pairs = cosine_label_pairs(vocab, self._emb, tau) if tau < 1 else []
+        self.index = CoverageIndex(sets, pairs, opaque=opaque_keys(sets))
 
     def coverage(self, labels: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:
         """({id: y(Q ⊆ B)}, {id: y(B ⊆ Q)}) for the datasets sharing a class."""
