@@ -180,6 +180,18 @@ class CoverageIndex:
         """Every distinct stored label text, one per stored text (for cosine lookups)."""
         return self._vocab
 
+    def meaningful(self, labels: Sequence[str]) -> list[str]:
+        """The labels that are not opaque here (a stored name this atlas hides, or a new one
+        opaque by its form), in their order: what a label-set map places a dataset from."""
+        out = []
+        for label in labels:
+            key = normalize_label(label)
+            stored = self._key_ids.get(key)
+            hidden = bool(self._hidden[stored]) if stored is not None else is_opaque_key(key)
+            if not hidden:
+                out.append(label)
+        return out
+
     def knows(self, label: str) -> bool:
         """Whether some row holds a label with this one's normalized key (its cosine
         partners among the stored labels are then known already)."""

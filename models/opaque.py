@@ -43,6 +43,15 @@ MIN_DATASETS_FOR_SHARE = 200
 CORROBORATION_COSINE = 0.80
 # A dataset is flagged when more than this share of its distinct names is opaque.
 FLAG_SHARE = 0.5
+# Description text read for corroboration and for placing: a card's opening says what the
+# data is.
+DESCRIPTION_CHARS = 400
+
+
+def description_document(dataset_id: str, name: str | None, description: str | None) -> str:
+    """What a dataset is, in words: its name and the opening of its description (what
+    corroborates opaque names, and what places a dataset that has nothing but them)."""
+    return f"{name or dataset_id}. {(description or '')[:DESCRIPTION_CHARS]}".strip()
 
 
 def is_opaque_key(key: str) -> bool:

@@ -5,7 +5,7 @@ Kept apart from `backend.jobs.train` (which orchestrates fits and publishing) so
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,7 @@ from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
 from models.features import cap_labels
-from models.opaque import corroborated_pairs
+from models.opaque import corroborated_pairs, description_document
 from models.setbox import LabelSets
 from models.targets import (
     SparseTargets,
@@ -27,9 +27,6 @@ from models.targets import (
     normalize_label,
     unique_labels,
 )
-
-# Description text compared for corroboration: the opening of a card says what the data is.
-_DESCRIPTION_CHARS = 400
 
 
 def default_representer(settings: Settings, kind: str) -> Representer:
@@ -111,29 +108,63 @@ def corroborated_datasets(
     ]
     if len(rows) < 2:
         return []
-    with session_scope(factory) as session:
-        texts = {
-            t.id: t
-            for t in repository.get_dataset_texts(session, dataset_ids=[ids[i] for i in rows])
-        }
-    documents = []
-    for i in rows:
-        text = texts.get(ids[i])
-        name = (text.pretty_name if text else None) or ids[i]
-        description = (text.description if text else None) or ""
-        documents.append(f"{name}. {description[:_DESCRIPTION_CHARS]}".strip())
+    documents = documents_for(factory, ids)(rows)
     return corroborated_pairs(rows, embedder.embed_texts(documents))
 
 
 def label_set_inputs(
-    label_sets: Sequence[Sequence[str]], embedder: LabelTextEmbedder, max_labels: int
+    label_sets: Sequence[Sequence[str]],
+    embedder: LabelTextEmbedder,
+    max_labels: int,
+    *,
+    opaque: Collection[str] = (),
+    documents: Callable[[list[int]], list[str]] | None = None,
 ) -> tuple[np.ndarray, LabelSets]:
-    """What the label-set model trains on: the `(M, 384)` embeddings of every distinct
-    label, and each dataset's labels as rows of them, capped as the placer caps them
-    (`models.features.cap_labels`), so a stored dataset and the same labels placed anew
-    get the same box."""
-    capped = [cap_labels(labels, max_labels) for labels in label_sets]
+    """What the label-set model trains on: the `(M, 384)` embeddings of its points, and each
+    dataset's points as rows of them.
+
+    A dataset's points are its labels that are not opaque, capped as the placer caps them
+    (`models.features.cap_labels`), so a stored dataset and the same labels placed anew get
+    the same box. A dataset whose names are all opaque ("0".."9") is placed from its name
+    and description instead (`documents(rows)` gives those texts): every digit dataset
+    would otherwise be the very same box. Without `documents` it keeps its own labels.
+    """
+    hidden = set(opaque)
+    chosen = [[x for x in labels if normalize_label(x) not in hidden] for labels in label_sets]
+    bare = [i for i, labels in enumerate(chosen) if not labels and label_sets[i]]
+    docs = dict(zip(bare, documents(bare), strict=True)) if documents is not None and bare else {}
+    for i in bare:
+        if i not in docs:
+            chosen[i] = list(label_sets[i])
+    capped = [cap_labels(labels, max_labels) if labels else [] for labels in chosen]
     vocab = unique_labels(capped)
-    row = {label: i for i, label in enumerate(vocab)}
-    sets = LabelSets.from_lists([[row[label] for label in labels] for labels in capped])
-    return embedder.embed_labels(vocab), sets
+    doc_vocab = list(dict.fromkeys(docs.values()))
+    row = {label: k for k, label in enumerate(vocab)}
+    doc_row = {text: len(vocab) + k for k, text in enumerate(doc_vocab)}
+    points = [
+        [doc_row[docs[i]]] if i in docs else [row[label] for label in labels]
+        for i, labels in enumerate(capped)
+    ]
+    parts = [embedder.embed_labels(vocab)]
+    if doc_vocab:
+        parts.append(embedder.embed_texts(doc_vocab))
+    return np.concatenate(parts), LabelSets.from_lists(points)
+
+
+def documents_for(factory: SessionFactory, ids: Sequence[str]) -> Callable[[list[int]], list[str]]:
+    """`documents(rows)`: the `document_text` of the datasets at those rows of `ids`."""
+
+    def documents(rows: list[int]) -> list[str]:
+        with session_scope(factory) as session:
+            found = repository.get_dataset_texts(session, dataset_ids=[ids[i] for i in rows])
+        texts = {t.id: t for t in found}
+        return [
+            description_document(
+                ids[i],
+                texts[ids[i]].pretty_name if ids[i] in texts else None,
+                texts[ids[i]].description if ids[i] in texts else None,
+            )
+            for i in rows
+        ]
+
+    return documents

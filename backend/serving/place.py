@@ -28,6 +28,7 @@ from backend.serving.related import place_items
 from backend.serving.views import map_ref
 from models.coverage import CoverageIndex, CoverageQuery
 from models.features import cap_labels
+from models.opaque import description_document
 from models.setbox_map import SetBoxPlacer
 from models.targets import normalize_label
 
@@ -254,7 +255,7 @@ class Placer:
     def _box(self, session: Session, loaded: LoadedMap, features: _Features) -> schemas.BoxPublic:
         net = self._networks.get(session, loaded.record)
         if isinstance(net, SetBoxPlacer):
-            lo, hi = net.place(features.label_embeddings())
+            lo, hi = net.place(features.label_embeddings(loaded.coverage))
         else:
             x = features.vector(loaded.record.representation)
             boxes = net.boxes(x[None, :])
@@ -289,20 +290,40 @@ class _Features:
         self._labels = labels
         self._dataset_id = dataset_id
         self._vectors: dict[str, np.ndarray] = {}
-        self._label_embeddings: np.ndarray | None = None
+        self._label_embeddings: dict[tuple[str, ...], np.ndarray] = {}
 
-    def label_embeddings(self) -> np.ndarray:
-        """`(k, 384)` MiniLM embeddings of the labels (capped as training caps a dataset's
-        labels), what a label-set map places a dataset from."""
-        if self._label_embeddings is None:
-            if not self._labels:
-                raise InvalidStateError(
-                    f"dataset {self._dataset_id!r} has no labels; a label-set map places a "
-                    "dataset from its class names"
-                )
-            labels = cap_labels(self._labels, self._placer.max_labels)
-            self._label_embeddings = self._placer.label_embedder().embed_labels(labels)
-        return self._label_embeddings
+    def label_embeddings(self, coverage: CoverageIndex | None) -> np.ndarray:
+        """What a label-set map places the input from, as training did
+        (`backend.jobs.train_inputs.label_set_inputs`): the MiniLM embeddings of its labels
+        that are not opaque in that map, capped as training caps them; for a stored dataset
+        whose names are all opaque, its name and description. A pasted list of opaque names
+        only is placed from those names: there is nothing else to go by."""
+        if not self._labels:
+            raise InvalidStateError(
+                f"dataset {self._dataset_id!r} has no labels; a label-set map places a "
+                "dataset from its class names"
+            )
+        kept = coverage.meaningful(self._labels) if coverage is not None else list(self._labels)
+        key = tuple(kept)
+        found = self._label_embeddings.get(key)
+        if found is not None:
+            return found
+        embedder = self._placer.label_embedder()
+        if kept:
+            out = embedder.embed_labels(cap_labels(kept, self._placer.max_labels))
+        elif self._dataset_id is not None:
+            texts = repository.get_dataset_texts(self._session, dataset_ids=[self._dataset_id])
+            text = texts[0] if texts else None
+            document = description_document(
+                self._dataset_id,
+                text.pretty_name if text else None,
+                text.description if text else None,
+            )
+            out = embedder.embed_texts([document])
+        else:
+            out = embedder.embed_labels(cap_labels(self._labels, self._placer.max_labels))
+        self._label_embeddings[key] = out
+        return out
 
     def vector(self, kind: str) -> np.ndarray:
         if kind not in self._vectors:

@@ -43,6 +43,7 @@ from backend.jobs.train_inputs import (
     containment_targets_for,
     corroborated_datasets,
     default_representer,
+    documents_for,
     label_set_inputs,
     load_training_data,
 )
@@ -112,7 +113,13 @@ def train_containment(
     targets = counted.targets
     sets = None
     if "set" in models:
-        sets = label_set_inputs(label_sets, embedder, settings.max_embedded_labels)
+        sets = label_set_inputs(
+            label_sets,
+            embedder,
+            settings.max_embedded_labels,
+            opaque=opaque,
+            documents=documents_for(sessions, ids),
+        )
     summary = TrainSummary(
         relation=request.relation,
         representation=representer.kind,

@@ -11,7 +11,12 @@ import pytest
 
 from backend.catalog.loader import load_catalog
 from backend.representations.label_text import LabelTextEmbedder
-from models.opaque import corroborated_pairs, has_opaque_labels, opaque_keys
+from models.opaque import (
+    corroborated_pairs,
+    description_document,
+    has_opaque_labels,
+    opaque_keys,
+)
 from models.targets import containment_targets, normalize_label
 
 SHARED_HF = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "hf"
@@ -34,14 +39,14 @@ def real_targets() -> tuple[list[str], dict[tuple[str, str], float], list[list[s
         entry = json.loads(line)
         dataset = entry["hub_id_current"] or entry["id"]
         sets[dataset] = list(entry["labels"])
-        texts[dataset] = (
-            f"{entry.get('pretty_name') or dataset}. {(entry.get('description') or '')[:400]}"
+        texts[dataset] = description_document(
+            dataset, entry.get("pretty_name"), entry.get("description")
         )
     for record in load_catalog():  # CIFAR-10 and STL-10 come from the catalog
         if record.labels and record.id not in sets:
             sets[record.id] = list(record.labels)
-            texts[record.id] = (
-                f"{record.pretty_name or record.id}. {(record.description or '')[:400]}"
+            texts[record.id] = description_document(
+                record.id, record.pretty_name, record.description
             )
     ids = sorted(sets)
     label_sets = [sets[i] for i in ids]
