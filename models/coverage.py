@@ -77,10 +77,41 @@ class CoverageQuery:
 
 @dataclass(frozen=True)
 class Coverage:
-    """Both directions of one query against every row; 0 where nothing matches."""
+    """Both directions of one query, sparse: only the rows that share something (a query
+    touches a few hundred rows of ten thousand, and a request pays for every pass over all
+    of them)."""
 
-    forward: np.ndarray  # (n,) float64: y(Q ⊆ B_row)
-    reverse: np.ndarray  # (n,) float64: y(B_row ⊆ Q)
+    n: int
+    forward_rows: np.ndarray  # sorted rows with y(Q ⊆ B) > 0
+    forward_values: np.ndarray  # their y(Q ⊆ B)
+    reverse_rows: np.ndarray  # sorted rows with y(B ⊆ Q) > 0
+    reverse_values: np.ndarray  # their y(B ⊆ Q)
+
+    @property
+    def forward(self) -> np.ndarray:
+        """`(n,)` y(Q ⊆ B_row), 0 where nothing matches."""
+        out = np.zeros(self.n)
+        out[self.forward_rows] = self.forward_values
+        return out
+
+    @property
+    def reverse(self) -> np.ndarray:
+        """`(n,)` y(B_row ⊆ Q), 0 where nothing matches."""
+        out = np.zeros(self.n)
+        out[self.reverse_rows] = self.reverse_values
+        return out
+
+    def side(self, direction: str) -> tuple[np.ndarray, np.ndarray]:
+        """`(rows, values)` of "forward" or "reverse"."""
+        if direction == "forward":
+            return self.forward_rows, self.forward_values
+        return self.reverse_rows, self.reverse_values
+
+
+def _sorted_positive(values: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, values) of a row → value map, rows sorted, zero values left out."""
+    rows = np.asarray(sorted(r for r, v in values.items() if v > 0), dtype=np.int64)
+    return rows, np.asarray([values[r] for r in rows.tolist()], dtype=np.float64)
 
 
 def _csr(groups: np.ndarray, values: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
@@ -282,27 +313,37 @@ class CoverageIndex:
         )
 
     def coverage(self, query: CoverageQuery) -> Coverage:
-        """`y(Q ⊆ B)` and `y(B ⊆ Q)` for every row B."""
+        """`y(Q ⊆ B)` and `y(B ⊆ Q)` for every row B that shares a match."""
         n = self._n
-        forward = np.zeros(n)
-        reverse = np.zeros(n)
+        empty_rows, empty_values = np.zeros(0, dtype=np.int64), np.zeros(0)
         if not len(query):
-            return Coverage(forward, reverse)
+            return Coverage(n, empty_rows, empty_values, empty_rows, empty_values)
         flat, owner = query.flat()
         lengths = self._post_ptr[flat + 1] - self._post_ptr[flat]
         rows = self._rows_holding(flat)
         if query.has_multiple_matches():
             # A key with several matching keys can find a row twice: count each row once.
             rows = np.unique(np.repeat(owner, lengths) * n + rows) % n
-        forward = np.bincount(rows, minlength=n) / len(query)
-        matched = np.unique(flat)
-        reverse_counts = np.bincount(self._rows_holding(matched), minlength=n)
-        reverse = np.divide(reverse_counts, self._sizes, out=np.zeros(n), where=self._sizes > 0)
-        if query.row is not None:
-            for partner in self._partners.get(query.row, ()):
+        forward_rows, forward_counts = np.unique(rows, return_counts=True)
+        reverse_rows, reverse_counts = np.unique(
+            self._rows_holding(np.unique(flat)), return_counts=True
+        )
+        forward_values = forward_counts / len(query)
+        reverse_values = reverse_counts / self._sizes[reverse_rows]
+        if query.row is not None and query.row in self._partners:
+            forward = dict(zip(forward_rows.tolist(), forward_values.tolist(), strict=True))
+            reverse = dict(zip(reverse_rows.tolist(), reverse_values.tolist(), strict=True))
+            for partner in self._partners[query.row]:
                 forward[partner] = self._pair_share(query.row, partner)
                 reverse[partner] = self._pair_share(partner, query.row)
-        return Coverage(forward, reverse)
+            return Coverage(n, *_sorted_positive(forward), *_sorted_positive(reverse))
+        return Coverage(
+            n,
+            forward_rows.astype(np.int64, copy=False),
+            forward_values,
+            reverse_rows.astype(np.int64, copy=False),
+            reverse_values,
+        )
 
     def _pair_share(self, a: int, b: int) -> float:
         """y(a ⊆ b) over every key, opaque ones included (a corroborated pair)."""

@@ -36,7 +36,8 @@ def rank_measured_first(
     index: BoxIndex,
     lo_a: np.ndarray,
     hi_a: np.ndarray,
-    coverage: np.ndarray,
+    counted_rows: np.ndarray,
+    counted: np.ndarray,
     *,
     by: str,
     k: int,
@@ -48,37 +49,40 @@ def rank_measured_first(
     Args:
         index: the map's boxes.
         lo_a, hi_a: the query's box (a stored row's or a placed one).
-        coverage: `(n,)` counted coverage in the ranked direction; 0 where nothing matches.
+        counted_rows, counted: the rows that share a match and their counted coverage in the
+            ranked direction (every other row's is 0).
         by: "p_in" or "p_contains", the map's score used to break coverage ties.
         k: how many rows in all.
         exclude: the query's own row, never listed.
         rank_predicted: `rank_predicted(m)` gives the map's top m rows in the direction
             (the neighbour table or `rank`); measured rows are dropped from it.
     """
-    cov = np.array(coverage, dtype=np.float64, copy=True)
+    keep = counted > 0
     if exclude is not None:
-        cov[exclude] = 0.0
-    rows = np.flatnonzero(cov > 0)
+        keep &= counted_rows != exclude
+    rows, values = counted_rows[keep], counted[keep]
     if rows.size > k:
         # Only rows that can reach the top k: those at or above the k-th coverage (ties at
         # the cut are ordered by the map's score, so all of them are scored).
-        cut = np.partition(cov[rows], rows.size - k)[rows.size - k]
-        rows = rows[cov[rows] >= cut]
+        cut = np.partition(values, rows.size - k)[rows.size - k]
+        at_cut = values >= cut
+        rows, values = rows[at_cut], values[at_cut]
     p_in, p_contains = exact_scores(index, lo_a, hi_a, rows)
     score = p_in if by == "p_in" else p_contains
-    order = np.lexsort((rows, -score, -cov[rows]))[:k]
+    order = np.lexsort((rows, -score, -values))[:k]
     measured = Ranked(rows[order], p_in[order], p_contains[order], scored=int(rows.size))
     wanted = k - measured.rows.size
     if wanted <= 0:
         empty = np.zeros(0, dtype=np.int64)
         return MeasuredRanked(
-            measured, cov[measured.rows], Ranked(empty, np.zeros(0), np.zeros(0), scored=0)
+            measured, values[order], Ranked(empty, np.zeros(0), np.zeros(0), scored=0)
         )
     # Every row with coverage > 0 is in `measured` here (fewer than k exist), so the map's
     # top `wanted + |measured|` rows hold at least `wanted` others.
     ranked = rank_predicted(wanted + measured.rows.size)
-    keep = np.flatnonzero(cov[ranked.rows] <= 0)[:wanted]
+    shared = np.isin(ranked.rows, counted_rows[counted > 0])
+    others = np.flatnonzero(~shared)[:wanted]
     predicted = Ranked(
-        ranked.rows[keep], ranked.p_in[keep], ranked.p_contains[keep], scored=ranked.scored
+        ranked.rows[others], ranked.p_in[others], ranked.p_contains[others], scored=ranked.scored
     )
-    return MeasuredRanked(measured, cov[measured.rows], predicted)
+    return MeasuredRanked(measured, values[order], predicted)

@@ -249,12 +249,13 @@ def _measured_first(
     exclude: int | None,
     rank_map: Callable[[int], Ranked],
 ) -> MeasuredRanked:
-    counted = coverage.coverage(query)
+    counted_rows, counted = coverage.coverage(query).side("forward" if by == "p_in" else "reverse")
     return rank_measured_first(
         loaded.boxes,
         np.asarray(lo, dtype=np.float64),
         np.asarray(hi, dtype=np.float64),
-        counted.forward if by == "p_in" else counted.reverse,
+        counted_rows,
+        counted,
         by=by,
         k=k,
         exclude=exclude,
