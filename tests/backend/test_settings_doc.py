@@ -31,7 +31,7 @@ def test_the_table_has_a_row_per_setting_and_escapes_pipes() -> None:
     assert table[0] == "| Variable | Default | What it does |"
     assert len(table) == 2 + len(Settings.model_fields)
     row = next(r for r in table if r.startswith("| `T2B_MAP_DIMS`"))
-    assert "| `[2]` |" in row
+    assert "| `[2, 5]` |" in row
     assert next(r for r in table if r.startswith("| `T2B_ADMIN_TOKEN`")).split("|")[2].strip() == (
         "(unset)"
     )

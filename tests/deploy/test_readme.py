@@ -141,7 +141,12 @@ def test_the_curl_examples_answer(client: TestClient) -> None:
         answer = response.json()
         if split.path.endswith("/related"):
             assert answer["direction"] == "contained_in" and len(answer["items"]) == 3
-            assert answer["items"][0]["p_in"] == answer["items"][0]["score"]
+            first = answer["items"][0]
+            # Counted first: the score of a dataset sharing classes is the counted share.
+            assert first["measured"] is True and first["score"] == first["measured_score"]
+            assert first["shared_labels"]
+        elif split.path == "/api/datasets":
+            assert answer["items"] and all(it["matched_labels"] for it in answer["items"])
         else:
             assert set(answer) >= {"box", "contained_in", "contains", "map"}
             assert len(answer["contained_in"]) == 3
