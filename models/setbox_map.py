@@ -175,13 +175,8 @@ class SetBoxPlacer:
         Raises:
             ValueError: on an empty set, a wrong width or non-finite values.
         """
-        emb = np.asarray(label_embeddings, dtype=np.float32)
-        if emb.ndim != 2 or emb.shape[0] == 0 or emb.shape[1] != self.in_dim:
-            raise ValueError(f"expected a non-empty (k, {self.in_dim}) array, got {emb.shape}")
-        if not np.isfinite(emb).all():
-            raise ValueError("label embeddings hold NaN or inf")
-        table = torch.from_numpy(emb)
-        index = torch.arange(emb.shape[0])[None]
+        table = torch.from_numpy(self._checked(label_embeddings))
+        index = torch.arange(table.shape[0])[None]
         lo, hi = self.net(table, index, torch.ones_like(index, dtype=torch.bool))
         return lo[0].numpy().astype(np.float64), hi[0].numpy().astype(np.float64)
 
@@ -193,13 +188,17 @@ class SetBoxPlacer:
         Raises:
             ValueError: on an empty set, a wrong width or non-finite values.
         """
+        emb = torch.from_numpy(self._checked(label_embeddings))
+        out: np.ndarray = self.net.points(emb).numpy().astype(np.float64)
+        return out
+
+    def _checked(self, label_embeddings: np.ndarray) -> np.ndarray:
         emb = np.asarray(label_embeddings, dtype=np.float32)
         if emb.ndim != 2 or emb.shape[0] == 0 or emb.shape[1] != self.in_dim:
             raise ValueError(f"expected a non-empty (k, {self.in_dim}) array, got {emb.shape}")
         if not np.isfinite(emb).all():
             raise ValueError("label embeddings hold NaN or inf")
-        out: np.ndarray = self.net.points(torch.from_numpy(emb)).numpy().astype(np.float64)
-        return out
+        return emb
 
     def to_bytes(self) -> bytes:
         """A checkpoint readable with `torch.load(..., weights_only=True)`."""

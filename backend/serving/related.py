@@ -293,19 +293,8 @@ def measured_items(
                 measured_score=share,
             )
         )
-    predicted = result.predicted
-    for row, p_in, p_contains in zip(
-        predicted.rows.tolist(), predicted.p_in.tolist(), predicted.p_contains.tolist(), strict=True
-    ):
-        p_in, p_contains = round(p_in, _DECIMALS), round(p_contains, _DECIMALS)
-        out.append(
-            schemas.RelatedItem(
-                id=loaded.ids[row],
-                score=p_in if by == "p_in" else p_contains,
-                p_in=p_in,
-                p_contains=p_contains,
-                shared_labels=[],
-                measured=False,
-            )
-        )
+    # The predicted group shares no class: the map's items, as for any list.
+    out += items(
+        loaded, result.predicted, by=by, shared=lambda _row: [], measured=lambda _row: False
+    )
     return out
