@@ -1,4 +1,5 @@
-"""The box network: one shared MLP maps a feature vector to a box (DESIGN §1).
+"""The box network: one shared MLP maps a feature vector to a box, so an unseen dataset is
+placed by the same function that placed the seen ones.
 
 `hi = lo + softplus(width)`, so `hi > lo` always and sides are not capped (the paper's
 `sigmoid` capped every side at 1). Feature standardization lives in the module as buffers,

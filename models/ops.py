@@ -1,4 +1,5 @@
-"""Pure box math in log space (DESIGN §1), batched and broadcasting over leading dims.
+"""Pure box math in log space (volumes of small boxes underflow otherwise), batched and
+broadcasting over leading dims.
 
 A box is a pair of corners `lo < hi`, each `(..., d)`. Volumes are soft: a side `s` counts as
 `softplus_β(s) = log(1 + exp(β·s)) / β`, so an empty intersection still has a positive (tiny)

@@ -1,4 +1,4 @@
-"""`fit`: train a box network on supervised ordered pairs (DESIGN §1).
+"""`fit`: train a box network on supervised ordered pairs.
 
 Full-batch while the supervised pairs per epoch stay under `full_batch_max_pairs`, else
 sampled (positives + random + hard negatives) so an epoch costs O(edges). Only nodes that

@@ -1,6 +1,6 @@
 """Transfer relations as boxes: measured source→target scores → training targets and pairs.
 
-Box semantics (DESIGN §3 "transfer"): the transfer of a source s to a target t is read as
+Box semantics: the transfer of a source s to a target t is read as
 `P(s ⊆ t) = Vol(s ∩ t) / Vol(s)`, the share of the source's box that lies inside the
 target's. This is how the paper's code reads a source-by-target matrix (entry [i, j] is
 fitted by `Vol(i ∩ j) / Vol(i)`, and Taskonomy's matrices have sources as rows), and it is

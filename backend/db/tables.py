@@ -1,4 +1,4 @@
-"""The schema as SQLAlchemy 2 declarative tables (see DESIGN §4).
+"""The schema as SQLAlchemy 2 declarative tables; Alembic migrations create and change it.
 
 Vectors and box corners are stored as little-endian float32 bytes with their dimension beside
 them: compact, exact, and portable across SQLite and Postgres. Times are stored as naive UTC

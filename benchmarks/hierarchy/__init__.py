@@ -1,4 +1,5 @@
-"""The WordNet/ImageNet hierarchy benchmark (DESIGN §7): `task2box bench hierarchy`.
+"""The WordNet/ImageNet hierarchy benchmark (the paper's containment protocol):
+`task2box bench hierarchy`.
 
 Modules, in data-flow order:
 
