@@ -136,41 +136,31 @@ def related_for_dataset(
         ranked = loaded.neighbors.rank(boxes, a, by=by, k=m) if loaded.neighbors else None
         return ranked or rank(boxes, boxes.lo[a], boxes.hi[a], by=by, k=m, exclude=a)
 
-    if loaded.coverage is not None:
+    if loaded.coverage is not None:  # containment: counted classes first, then the map
         coverage = loaded.coverage
         query = coverage.row_query(a)
-        return schemas.RelatedPublic(
-            dataset=dataset_id,
-            relation=relation,
-            direction=direction,
-            map=map_ref(loaded.record),
-            items=measured_items(
-                loaded,
-                _measured_first(
-                    loaded, coverage, query, boxes.lo[a], boxes.hi[a], by, k, a, rank_map
-                ),
-                by=by,
-                coverage=coverage,
-                query=query,
-            ),
+        result = _measured_first(
+            loaded, coverage, query, boxes.lo[a], boxes.hi[a], by, k, a, rank_map
         )
-    ranked = rank_map(k)
-    a_measured = bool(loaded.measured[a])
-    # Transfer: per pair, was this very transfer measured (what the boxes were fitted to)?
-    measured_scores = measured_transfers(loaded, a, by)
+        listed = measured_items(loaded, result, by=by, coverage=coverage, query=query)
+    else:
+        a_measured = bool(loaded.measured[a])
+        listed = items(
+            loaded,
+            rank_map(k),
+            by=by,
+            shared=lambda b: loaded.labels.shared(a, b),
+            measured=lambda b: a_measured and bool(loaded.measured[b]),
+            # Transfer: per pair, was this very transfer measured (what the boxes were
+            # fitted to)?
+            measured_scores=measured_transfers(loaded, a, by),
+        )
     return schemas.RelatedPublic(
         dataset=dataset_id,
         relation=relation,
         direction=direction,
         map=map_ref(loaded.record),
-        items=items(
-            loaded,
-            ranked,
-            by=by,
-            shared=lambda b: loaded.labels.shared(a, b),
-            measured=lambda b: a_measured and bool(loaded.measured[b]),
-            measured_scores=measured_scores,
-        ),
+        items=listed,
     )
 
 
