@@ -152,6 +152,16 @@ class Settings(BaseSettings):
             "dataset's box is left unfitted in the published map."
         ),
     )
+    train_max_memory_gb: float = Field(
+        0.0,
+        ge=0.0,
+        le=65_536,
+        description=(
+            "A containment train job whose estimated peak memory is over this many GiB is "
+            "refused before it starts, with the settings to change; 0: 80% of the memory "
+            "this process may use (the machine's, or its container's limit)."
+        ),
+    )
     train_threads: int = Field(
         1,
         ge=0,

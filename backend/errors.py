@@ -42,6 +42,13 @@ class InvalidStateError(AtlasError, ValueError):
     code: ClassVar[str] = "invalid_state"
 
 
+class MemoryBudgetError(InvalidStateError):
+    """A train job whose estimated peak memory is over `T2B_TRAIN_MAX_MEMORY_GB`: refused
+    before it allocates, instead of being killed by the kernel halfway through a fit."""
+
+    code: ClassVar[str] = "memory_budget"
+
+
 class InvalidInputError(AtlasError, ValueError):
     """A request parameter that is well-typed but not acceptable (a direction of another
     relation, a malformed dataset id)."""

@@ -52,7 +52,8 @@ class BenchAtlas:
     label_sets: list[tuple[str, ...]]  # what `/place` bodies are drawn from
 
 
-def _records(n: int, seed: int) -> list[DatasetRecord]:
+def synthetic_records(n: int, seed: int) -> list[DatasetRecord]:
+    """`n` Hub-like dataset records (labels from `synthetic_label_sets`, Zipf downloads)."""
     rng = np.random.default_rng(seed)
     label_sets = synthetic_label_sets(n, seed)
     downloads = (1e6 / np.arange(1, n + 1) ** 1.1).astype(int)
@@ -138,7 +139,7 @@ def build_atlas(
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     migrate.upgrade(url)
-    records = _records(n, seed)
+    records = synthetic_records(n, seed)
     factory = make_session_factory(make_engine(url))
     now = datetime.now(UTC)
     for start in range(0, n, _BATCH):

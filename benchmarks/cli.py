@@ -192,6 +192,78 @@ def bench_targets(
         json_path.write_text(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
 
 
+def bench_scale(
+    datasets: Annotated[
+        str, typer.Option(help="Comma-separated atlas sizes, e.g. 1000,10000,20000.")
+    ] = "1000",
+    device: Annotated[str, typer.Option(help="Training device: cpu, cuda or auto.")] = "cpu",
+    dims: Annotated[str, typer.Option(help="Map dimensions, comma-separated.")] = "2,5",
+    map_model: Annotated[str, typer.Option(help="T2B_MAP_MODEL: auto, set or vector.")] = "auto",
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the atlases here (default: a temp dir).")
+    ] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
+) -> None:
+    """The real containment train job on Hub-like atlases: time and peak RSS per phase, each
+    map's validation F1, and held-out retrieval through `/api/place`'s code."""
+    import tempfile
+
+    from benchmarks.scale import ScaleConfig, run_scale_bench
+
+    try:
+        sizes = [int(s) for s in datasets.split(",") if s.strip()]
+        dim_values = tuple(int(d) for d in dims.split(",") if d.strip())
+    except ValueError as e:
+        raise typer.BadParameter(f"sizes and dims must be integers: {e}") from e
+    if not sizes or min(sizes) < 10:
+        raise typer.BadParameter(f"sizes must be at least 10, got {datasets!r}")
+    if map_model not in ("auto", "set", "vector"):
+        raise typer.BadParameter("map-model must be auto, set or vector")
+    reports = []
+    for n in sizes:
+        config = ScaleConfig(datasets=n, dims=dim_values, map_model=map_model, device=device)
+        with tempfile.TemporaryDirectory(prefix="t2b-bench-scale-") as tmp:
+            report = run_scale_bench((workdir or Path(tmp)) / f"n{n}", config)
+        reports.append(report)
+        _print_scale(report)
+        if json_path is not None:
+            json_path.write_text(json.dumps(reports, indent=2) + "\n", encoding="utf-8")
+
+
+def _print_scale(report: dict[str, object]) -> None:
+    title = (
+        f"scale: {report['datasets']:,} datasets, {report['positive_pairs']:,} positive pairs, "
+        f"{report['device']}: job {report['job_s']} s, peak RSS {report['peak_rss_gb']} GB"
+    )
+    phases = Table(title=title)
+    for name in ("phase", "s", "peak RSS GB"):
+        phases.add_column(name, justify="left" if name == "phase" else "right")
+    for row in report["phases"]:  # type: ignore[attr-defined]
+        phases.add_row(row["phase"], f"{row['seconds']:.1f}", f"{row['peak_rss_gb']:.2f}")
+    console.print(phases)
+    maps = Table(title="maps")
+    keys = ("dim", "status", "val_f1_vector", "val_f1_set", "val_f1", "fidelity_f1")
+    for name in keys:
+        maps.add_column(name, justify="right")
+    for row in report["maps"]:  # type: ignore[attr-defined]
+        maps.add_row(*(_cell(row.get(k)) for k in keys))
+    console.print(maps)
+    retrieval = Table(title="retrieval (Placer.place on the published maps)")
+    keys = ("map", "system", "recall@1_2plus", "sharer_above_holder",
+            "unseen_ndcg_contained_in", "unseen_ndcg_contains")  # fmt: skip
+    for name in keys:
+        retrieval.add_column(name, justify="left" if name in ("map", "system") else "right")
+    for row in report["retrieval"]:  # type: ignore[attr-defined]
+        retrieval.add_row(*(_cell(row.get(k)) for k in keys))
+    console.print(retrieval)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return "-" if value is None else str(value)
+
+
 # In the order `task2box bench --help` lists them.
 bench_app.command("api")(api_cli.bench_api)
 bench_app.command("hierarchy", context_settings=hierarchy_cli.CONTEXT_SETTINGS)(
@@ -203,3 +275,4 @@ bench_app.command("crawl")(bench_crawl)
 bench_app.command("page")(bench_page)
 bench_app.command("targets")(bench_targets)
 bench_app.command("retrieval")(retrieval_cli.bench_retrieval)
+bench_app.command("scale")(bench_scale)

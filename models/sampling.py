@@ -1,8 +1,9 @@
 """Which ordered pairs a training epoch sees.
 
 - `full_batch_pairs`: every supervised pair, every epoch (small N; O(N²) when closed-world).
-- `SampledPlan`: all positives + random negatives + hard negatives per epoch, so an epoch
-  costs O(edges), not O(N²): a closed world of 10,000 datasets has 10⁸ ordered pairs.
+- `SampledPlan`: positives (all, or a fresh uniform draw of them) + random negatives + hard
+  negatives per epoch, so an epoch costs O(edges) or O(draw), never O(N²): a closed world of
+  10,000 datasets has 10⁸ ordered pairs, and a Hub-like one tens of millions of positives.
 
 Indices here are *local*: positions in the training universe, not rows of the full `x`.
 """
@@ -75,6 +76,8 @@ class SampledPlan:
         hard_negatives_per_positive: hard negatives per positive pair and epoch.
         neighbors: closed-world: neighbours per node (by box centre) that hard negatives
             are drawn from.
+        positives_per_epoch: draw at most this many positives per epoch (uniformly, with
+            replacement: O(draw) per epoch whatever the number of positives); `None`: all.
     """
 
     def __init__(
@@ -88,8 +91,10 @@ class SampledPlan:
         negatives_per_positive: int,
         hard_negatives_per_positive: int,
         neighbors: int,
+        positives_per_epoch: int | None = None,
     ) -> None:
         self._n = n_local
+        self._draw = positives_per_epoch
         self._closed = closed_world
         self._k = negatives_per_positive
         self._h = hard_negatives_per_positive
@@ -102,8 +107,14 @@ class SampledPlan:
 
     @property
     def n_positive(self) -> int:
-        """Number of positive pairs (all seen every epoch)."""
+        """Number of positive pairs."""
         return len(self._pos)
+
+    @property
+    def positives_per_epoch(self) -> int:
+        """How many positives an epoch sees."""
+        n_pos = self.n_positive
+        return n_pos if self._draw is None else min(n_pos, self._draw)
 
     def refresh_hard_negatives(
         self,
@@ -122,7 +133,7 @@ class SampledPlan:
         """
         if self._h == 0:
             return
-        n_hard = self._h * max(1, self.n_positive)
+        n_hard = self._h * max(1, self.positives_per_epoch)
         if self._closed:
             a, b = _nearest_pairs((lo + hi) / 2, self._neighbors, rng, device)
             both_i, both_j = np.r_[a, b], np.r_[b, a]
@@ -138,10 +149,14 @@ class SampledPlan:
         self._hard = EpochPairs(self._pool.i[top], self._pool.j[top], self._pool.y[top])
 
     def epoch_pairs(self, rng: np.random.Generator) -> EpochPairs:
-        """All positives + `k` random negatives and `h` hard negatives per positive."""
-        n_pos = self.n_positive
+        """The epoch's positives + `k` random negatives and `h` hard negatives per positive."""
+        n_pos = self.positives_per_epoch
+        positives = self._pos
+        if n_pos < self.n_positive:
+            pick = rng.integers(0, self.n_positive, size=n_pos)
+            positives = EpochPairs(self._pos.i[pick], self._pos.j[pick], self._pos.y[pick])
         n_rand = max(self._k * n_pos, _MIN_RANDOM_NEGATIVES if self._k > 0 else 0)
-        parts = [self._pos, self._random_negatives(n_rand, rng)]
+        parts = [positives, self._random_negatives(n_rand, rng)]
         if self._hard is not None and len(self._hard):
             n_hard = min(len(self._hard), self._h * max(1, n_pos))
             pick = rng.choice(len(self._hard), size=n_hard, replace=False)

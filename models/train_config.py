@@ -41,6 +41,11 @@ class TrainConfig:
         hard_negative_neighbors: closed-world sampled mode: neighbours per node considered.
         hard_negative_refresh: sampled mode: epochs between hard-negative recomputations.
         batch_pairs: sampled mode: pairs per optimizer step.
+        positives_per_epoch: sampled mode: at most this many positives per epoch, drawn
+            afresh and uniformly (so each dataset keeps its share of them); the random and
+            hard negatives scale with the draw. `None`: every positive, every epoch. With a
+            draw, an epoch is one step and `epochs` is a step budget: what makes an atlas
+            with tens of millions of positive pairs trainable in minutes.
         patience: stop after this many epochs without a better validation metric
             (`None`: never stop early). Needs a validation set.
         min_epochs: a warm-up: validation checks before this epoch neither count as the
@@ -81,6 +86,7 @@ class TrainConfig:
     hard_negative_neighbors: int = 8
     hard_negative_refresh: int = 10
     batch_pairs: int = 2_097_152
+    positives_per_epoch: int | None = None
     patience: int | None = None
     min_epochs: int = 0
     eval_every: int = 10
@@ -114,6 +120,10 @@ class TrainConfig:
             (self.hard_negative_neighbors >= 1, "hard_negative_neighbors must be >= 1"),
             (self.hard_negative_refresh >= 1, "hard_negative_refresh must be >= 1"),
             (self.batch_pairs >= 1, f"batch_pairs must be >= 1, got {self.batch_pairs}"),
+            (
+                self.positives_per_epoch is None or self.positives_per_epoch >= 1,
+                f"positives_per_epoch must be >= 1 or None, got {self.positives_per_epoch}",
+            ),
             (self.patience is None or self.patience >= 1, "patience must be >= 1 or None"),
             (self.min_epochs >= 0, f"min_epochs must be >= 0, got {self.min_epochs}"),
             (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),

@@ -8,14 +8,15 @@ committed on its own, so an interrupted run keeps what it finished and the next 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from backend.db import repository
-from backend.representations.base import Representer
+from backend.representations.base import DescribedRepresenter, Representer
+from models.opaque import description_document
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,13 @@ def compute_representations(
         batch = stale[start : start + batch_size]
         with sessions() as session:
             label_sets = repository.get_label_sets(session, dataset_ids=batch)
-        vectors = representer.dataset_vectors([(s.dataset_id, s.labels) for s in label_sets])
+        pairs = [(s.dataset_id, s.labels) for s in label_sets]
+        if isinstance(representer, DescribedRepresenter):
+            with sessions() as session:
+                documents = _documents(session, representer, pairs)
+            vectors = representer.dataset_vectors(pairs, documents)
+        else:
+            vectors = representer.dataset_vectors(pairs)
         items = [
             repository.RepresentationIn(s.dataset_id, s.labels_hash or "", vector)
             for s, vector in zip(label_sets, vectors, strict=True)
@@ -92,3 +99,16 @@ def compute_representations(
         computed=len(stale),
         unchanged=len(hashes) - len(stale),
     )
+
+
+def _documents(
+    session: Session,
+    representer: DescribedRepresenter,
+    datasets: Sequence[tuple[str, Sequence[str]]],
+) -> dict[str, str]:
+    """The name-and-description texts of the datasets `representer` places by their text."""
+    wanted = [dataset_id for dataset_id, labels in datasets if representer.needs_document(labels)]
+    if not wanted:
+        return {}
+    found = repository.get_dataset_texts(session, dataset_ids=wanted)
+    return {t.id: description_document(t.id, t.pretty_name, t.description) for t in found}

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ import numpy as np
 
 from backend.representations.embedding_cache import EmbeddingCache
 from models.features import cap_labels, mean_var_vector
+from models.opaque import is_opaque_label
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -153,19 +154,34 @@ class LabelTextRepresenter:
 
     @property
     def version(self) -> str:
-        return f"{self._embedder.version};cap={self._max_labels}"
+        return f"{self._embedder.version};cap={self._max_labels};opaque=text"
 
-    def dataset_vectors(self, datasets: Sequence[tuple[str, Sequence[str]]]) -> list[np.ndarray]:
-        capped = [cap_labels(labels, self._max_labels) for _, labels in datasets]
-        for (dataset_id, _), labels in zip(datasets, capped, strict=True):
+    def needs_document(self, labels: Sequence[str]) -> bool:
+        """A dataset whose every class name is opaque (numbers, `class_k`, synset ids) is
+        represented by its name and description: MNIST, coffee-bean grades and a depth-of-
+        field dump would otherwise share one vector, and one box."""
+        return bool(labels) and all(is_opaque_label(label) for label in labels)
+
+    def dataset_vectors(
+        self,
+        datasets: Sequence[tuple[str, Sequence[str]]],
+        documents: Mapping[str, str] | None = None,
+    ) -> list[np.ndarray]:
+        documents = documents or {}
+        texts: list[list[str]] = []
+        for dataset_id, labels in datasets:
             if not labels:
                 raise ValueError(f"dataset {dataset_id!r} has no labels to embed")
+            document = documents.get(dataset_id)
+            if document and self.needs_document(labels):
+                texts.append([document])  # embedded as given, not as a class-name prompt
+            else:
+                texts.append([prompt_for(x) for x in cap_labels(labels, self._max_labels)])
         # One encoder call for the whole batch: labels shared across datasets are embedded once.
-        flat = [label for labels in capped for label in labels]
-        embeddings = self._embedder.embed_labels(flat)
+        embeddings = self._embedder.embed_texts([t for group in texts for t in group])
         vectors = []
         start = 0
-        for labels in capped:
-            vectors.append(mean_var_vector(embeddings[start : start + len(labels)]))
-            start += len(labels)
+        for group in texts:
+            vectors.append(mean_var_vector(embeddings[start : start + len(group)]))
+            start += len(group)
         return vectors

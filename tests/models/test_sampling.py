@@ -46,3 +46,36 @@ def test_closed_world_random_negatives_corrupt_one_side_and_are_labelled() -> No
     # had its container side replaced by another leaf.
     assert (pairs.j[neg] != 0).all() and (pairs.i[neg] != 0).all()
     assert neg.sum() >= 2 * (n - 1)
+
+
+def test_a_positive_draw_bounds_the_epoch_and_keeps_each_datasets_share() -> None:
+    # 20,000 positives: node k is inside k+1..k+m for a few nodes with many containers.
+    rng = np.random.default_rng(0)
+    n = 2_000
+    i = np.repeat(np.arange(200, dtype=np.int64), 100)
+    j = (i + 1 + np.tile(np.arange(100), 200)) % n
+    y = np.ones(i.size, dtype=np.float32)
+    plan = SampledPlan(
+        i,
+        j,
+        y,
+        n,
+        closed_world=True,
+        negatives_per_positive=4,
+        hard_negatives_per_positive=2,
+        neighbors=4,
+        positives_per_epoch=1_000,
+    )
+    centers = rng.normal(size=(n, 2)).astype(np.float32)
+    plan.refresh_hard_negatives(centers, centers + 1, beta=10.0, gumbel_beta=None, rng=rng)
+    counts = np.zeros(n)
+    for _ in range(40):
+        pairs = plan.epoch_pairs(rng)
+        # 1,000 positives, ~4,000 random pairs, at most 2,000 hard ones: never all 20,000.
+        assert len(pairs) <= 1_000 + 4_000 + 2_000
+        positive = pairs.y > 0
+        assert positive.sum() >= 1_000
+        counts += np.bincount(pairs.i[positive], minlength=n)
+    # Every container-side node holds 1/200 of the positives, and keeps it in the draws.
+    share = counts[:200] / counts[:200].sum()
+    np.testing.assert_allclose(share, 1 / 200, atol=0.5 / 200)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -151,8 +152,13 @@ class TrainReporter:
         start = self._at
         self._at = min(start + self._epochs, self._map_end)
 
+        began = time.monotonic()
+
         def report(epoch: int, epochs: int, loss: float) -> None:
             message = f"{label}: epoch {epoch}/{epochs}, loss {loss:.4g}"
+            if epoch < epochs:  # the rate so far; early stopping can only end it sooner
+                left = (time.monotonic() - began) / epoch * (epochs - epoch)
+                message += f", at most {_duration(left)} left"
             self._emit(self._represent_total + start + epoch, message)
 
         return report
@@ -175,6 +181,18 @@ class TrainReporter:
     def _emit(self, done: int, message: str) -> None:
         if self._progress is not None:
             self._progress(done, self._represent_total + self._epochs_total, message)
+
+
+def _duration(seconds: float) -> str:
+    """ "45 s", "3 min 20 s", "1 h 05 min": how a progress line says a time left."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 @dataclass(frozen=True)

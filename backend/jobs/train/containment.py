@@ -3,7 +3,14 @@
 A map's boxes are fitted to containment targets read from the datasets' label sets (labels
 also match by embedding cosine). A share of the datasets is held out to measure the map
 (validation F1 and AP) and to pick the best epoch; the map is then refit on every pair for
-that many epochs, so no dataset is left out of the published boxes.
+that many epochs, so no dataset is left out of the published boxes. A large atlas holds out
+only a few dozen datasets (validation pairs are bounded) and skips that refit
+(`models.budget.worth_refitting`); its networks place them as they place any new dataset.
+
+The vector network's trainer is chosen by the atlas's size (`models.budget`): full batch for
+a few hundred datasets, a draw of positives per step with a step budget beyond. Before any of
+it, the job estimates its peak memory and refuses when that is over the limit
+(`backend.jobs.train.memory`).
 
 Two networks can draw a map (`T2B_MAP_MODEL`): the vector model (a dataset's feature vector
 → its box) and the label-set model (`models.setbox_map`: the bounding box of its labels'
@@ -39,6 +46,7 @@ from backend.jobs.train.common import (
     TrainSummary,
     train_map,
 )
+from backend.jobs.train.memory import check_memory
 from backend.jobs.train_inputs import (
     containment_targets_for,
     corroborated_datasets,
@@ -49,13 +57,14 @@ from backend.jobs.train_inputs import (
 )
 from backend.representations.base import Representer
 from backend.representations.label_text import LabelTextEmbedder
+from models.budget import estimate_peak_bytes, sized_vector_config, worth_refitting
 from models.fidelity import map_fidelity
 from models.metrics import average_precision, best_f1
 from models.opaque import opaque_keys
 from models.setbox import LabelSets
 from models.setbox_map import SetBoxPlacer, fit_set_map, set_map_config
 from models.setbox_train import TrainedSetBoxModel
-from models.targets import SparseTargets
+from models.targets import SparseTargets, unique_labels
 from models.train import TrainConfig, fit
 
 log = logging.getLogger(__name__)
@@ -101,6 +110,9 @@ def train_containment(
     )
     reporter.step("containment targets")
     ids, x, label_sets = load_training_data(sessions, representer.kind)
+    what = f"containment maps of {len(ids):,} datasets"
+    n_labels = len(unique_labels(label_sets))
+    check_memory(settings, estimate_peak_bytes(len(ids), 0, n_labels), what)
     opaque = opaque_keys(label_sets)
     corroborated = corroborated_datasets(sessions, ids, label_sets, opaque, embedder)
     counted = containment_targets_for(
@@ -111,6 +123,7 @@ def train_containment(
         corroborated=corroborated,
     )
     targets = counted.targets
+    check_memory(settings, estimate_peak_bytes(len(ids), int(targets.values.size), n_labels), what)
     sets = None
     if "set" in models:
         sets = label_set_inputs(
@@ -128,9 +141,13 @@ def train_containment(
     )
     log.info("training on %d datasets, %d positive pairs", len(ids), targets.values.size)
     for dim in request.dims:
-        config = TrainConfig(
-            dim=dim, epochs=epochs, device=settings.device, val_metric="f1",
-            eval_every=min(10, epochs),
+        config = sized_vector_config(
+            TrainConfig(
+                dim=dim, epochs=epochs, device=settings.device, val_metric="f1",
+                eval_every=min(10, epochs),
+            ),
+            n_datasets=len(ids),
+            n_positive=int(targets.values.size),
         )  # fmt: skip
         spec = MapSpec(
             relation=request.relation,
@@ -217,6 +234,11 @@ def _fit(
     )
 
 
+def _refit(settings: Settings, split: train_data.Split, n_datasets: int) -> bool:
+    """Refit on every dataset only when the held-out ones are worth a second fit."""
+    return settings.train_refit and worth_refitting(n_datasets, int(split.val_nodes.size))
+
+
 def _validation_metrics(split: train_data.Split, p: np.ndarray) -> dict[str, float]:
     assert split.val is not None
     y = split.val.y
@@ -248,7 +270,7 @@ def _fit_vector(
     metrics |= _validation_metrics(split, model.predict_pairs(x, split.val.i, split.val.j))
 
     def published() -> FittedMap:
-        if not settings.train_refit:
+        if not _refit(settings, split, targets.n):
             return FittedMap.from_vector(model, x, metrics)
         refit = dataclasses.replace(config, epochs=max(1, model.best_epoch))
         again = fit(x, train_data.all_pairs(targets), refit,
@@ -286,7 +308,7 @@ def _fit_set(
     metrics |= _validation_metrics(split, model.predict_pairs(val.i, val.j))
 
     def published() -> FittedMap:
-        if not settings.train_refit:
+        if not _refit(settings, split, targets.n):
             return as_map(model)
         refit = dataclasses.replace(config, epochs=max(1, model.best_epoch), patience=None)
         again = fit_set_map(emb, sets, train_data.all_pairs(targets), refit,

@@ -98,3 +98,30 @@ def test_label_text_vectors_are_stored(sessions: SessionFactory, tmp_path: Path)
     )
     assert states["a/x"].model_version == rep.version and "cap=512" in rep.version
     assert states["a/x"].labels_hash == repo.labels_hash(("cat", "dog"))
+
+
+def test_datasets_named_only_by_numbers_are_represented_by_their_text(
+    sessions: SessionFactory, tmp_path: Path
+) -> None:
+    # Two real Hub shapes: digit classes of very different data. By their labels alone they
+    # are one vector (and one box); by their name and description they are not.
+    _save(
+        sessions,
+        dataset_record("a/coffee-beans", labels=("0", "1", "2", "3"), pretty_name="Coffee beans",
+                       description="Roasting degree of coffee bean photographs."),
+        dataset_record("b/mnist", labels=("0", "1", "2", "3"), pretty_name="MNIST",
+                       description="Handwritten digits, 28x28 grayscale."),
+        dataset_record("c/pets", labels=("cat", "dog")),
+    )  # fmt: skip
+    embedder = LabelTextEmbedder(EmbeddingCache(tmp_path / "e.sqlite"))
+    rep = LabelTextRepresenter(embedder, max_labels=512)
+    assert rep.needs_document(["0", "1"]) and not rep.needs_document(["0", "cat"])
+    _run(sessions, rep)
+    with session_scope(sessions) as s:
+        matrix = repo.load_representations(s, kind="label-text")
+    by_id = dict(zip(matrix.dataset_ids, matrix.vectors, strict=True))
+    coffee = embedder.embed_texts(["Coffee beans. Roasting degree of coffee bean photographs."])
+    np.testing.assert_allclose(by_id["a/coffee-beans"][:384], coffee[0], atol=1e-6)
+    assert not np.allclose(by_id["a/coffee-beans"], by_id["b/mnist"], atol=1e-3)
+    # Meaningful names are represented by their labels, as before.
+    np.testing.assert_allclose(by_id["c/pets"], embedder.dataset_vector(["cat", "dog"]), atol=1e-6)

@@ -12,7 +12,7 @@ from backend.db.engine import SessionFactory
 from backend.errors import TrainFailed
 from backend.jobs import train
 from backend.jobs.train import TrainRequest, TrainSummary, run_train
-from backend.jobs.train.common import MapOutcome, TrainCallbacks, TrainReporter
+from backend.jobs.train.common import MapOutcome, TrainCallbacks, TrainReporter, _duration
 from backend.representations.base import Representer
 from backend.representations.label_text import LabelTextEmbedder
 from tests.atlas_fixtures import settings_for
@@ -44,7 +44,10 @@ def test_the_counter_runs_through_representations_then_each_maps_budget() -> Non
     done = [c[0] for c in calls]
     assert done == sorted(done), calls  # never goes back
     assert {c[1] for c in calls} == {5 + 2 * 2 * 10}  # one total for the whole run
-    by_message = {c[2]: c[0] for c in calls}
+    # Every epoch but a fit's last says how long the fit has left at most.
+    fits = [c[2] for c in calls if c[2] and ": epoch " in c[2]]
+    assert all(("left" in m) != m.split(",")[0].endswith(("10/10", "3/3")) for m in fits)
+    by_message = {(c[2] or "").split(", at most")[0]: c[0] for c in calls}
     assert by_message["targets"] == 5  # after the representations, not back at 0
     assert by_message["2-D map: epoch 4/10, loss 0.5"] == 5 + 4
     assert by_message["2-D map: epoch 3/3, loss 0.25"] == 5 + 10 + 3  # the refit's slot
@@ -62,6 +65,14 @@ def test_a_single_fit_keeps_to_its_maps_budget() -> None:
     reporter.finish_fits()  # no refit: the second slot is skipped
     reporter.step("2-D transfer map: saving")
     assert [c[0] for c in calls] == [5, 10] and calls[-1][1] == 10
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0.4, "0 s"), (59.4, "59 s"), (200, "3 min 20 s"), (3900, "1 h 05 min")],
+)
+def test_time_left_is_said_in_units_a_person_reads(seconds: float, said: str) -> None:
+    assert _duration(seconds) == said
 
 
 def test_no_progress_callback_is_fine() -> None:

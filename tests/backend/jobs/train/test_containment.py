@@ -10,7 +10,7 @@ import pytest
 from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
-from backend.errors import InvalidInputError, InvalidStateError, TrainFailed
+from backend.errors import InvalidInputError, InvalidStateError, MemoryBudgetError, TrainFailed
 from backend.jobs.runner import JobCancelled
 from backend.jobs.train import TrainRequest, containment, run_train
 from models.errors import TrainingError
@@ -190,3 +190,19 @@ def test_a_vector_map_says_so(seeded_atlas: SeededAtlas, tmp_path: Path) -> None
     assert _maps(settings)[outcome.map_id].params["model"] == "vector"
     assert isinstance(_published_network(settings, outcome.map_id), TrainedBoxModel)
     assert "val_f1_set" not in outcome.metrics and "fidelity_f1" in outcome.metrics
+
+
+def test_a_fit_over_the_memory_limit_is_refused_before_any_map_exists(
+    seeded_atlas: SeededAtlas, tmp_path: Path
+) -> None:
+    settings = seeded_atlas.copy(tmp_path / "db").model_copy(update={"train_max_memory_gb": 0.01})
+    before = _maps(settings)
+    with pytest.raises(MemoryBudgetError) as refused:
+        run_train(settings, TrainRequest(dims=(2,), epochs=4))
+    message = str(refused.value)
+    assert "T2B_TRAIN_MAX_MEMORY_GB=0.01" in message and "GiB at its peak" in message
+    assert "task2box crawl --limit" in message and "T2B_LABEL_MATCH_COSINE=1" in message
+    assert _maps(settings) == before  # nothing created, nothing retired
+    # Under a limit the estimate fits in, the same run trains.
+    allowed = settings.model_copy(update={"train_max_memory_gb": 64.0})
+    assert run_train(allowed, TrainRequest(dims=(2,), epochs=4)).maps[0].status == "published"
