@@ -41,6 +41,9 @@ _SYNSET = re.compile(r"^n\d{8}$")
 COMMON_SHARE = 0.10
 MIN_DATASETS_FOR_SHARE = 200
 CORROBORATION_COSINE = 0.80
+# Each dataset is corroborated by at most this many others: its most similar texts.
+MAX_CORROBORATING = 10
+_BLOCK = 2048
 # A dataset is flagged when more than this share of its distinct names is opaque.
 FLAG_SHARE = 0.5
 # Description text read for corroboration and for placing: a card's opening says what the
@@ -95,7 +98,12 @@ def has_opaque_labels(labels: Iterable[str], opaque: set[str] | None = None) -> 
 def corroborated_pairs(
     rows: Sequence[int], text_embeddings: np.ndarray, threshold: float = CORROBORATION_COSINE
 ) -> list[tuple[int, int]]:
-    """Pairs (a, b), a < b, of `rows` whose texts' embeddings have cosine ≥ threshold.
+    """Pairs (a, b), a < b, of `rows` whose texts' embeddings have cosine ≥ threshold,
+    from each row's `MAX_CORROBORATING` most similar texts.
+
+    The bound keeps the pairs linear in the rows: at Hub scale thousands of digit datasets
+    with near-empty cards ("user/digits.") are all alike, and every pair of them would list
+    millions of corroborations, each a containment target.
 
     Args:
         rows: dataset rows that hold opaque names (only they need corroboration).
@@ -113,13 +121,24 @@ def corroborated_pairs(
     unit = text_embeddings / np.maximum(
         np.linalg.norm(text_embeddings, axis=1, keepdims=True), 1e-12
     )
-    out: list[tuple[int, int]] = []
-    block = 2048
-    for start in range(0, len(rows), block):
-        sims = unit[start : start + block] @ unit[start:].T
-        r, c = np.nonzero(sims >= threshold)
-        for i, j in zip(r.tolist(), c.tolist(), strict=True):
-            if start + i < start + j:
-                a, b = rows[start + i], rows[start + j]
-                out.append((min(a, b), max(a, b)))
-    return out
+    n = len(rows)
+    found_a: list[np.ndarray] = []
+    found_b: list[np.ndarray] = []
+    k = min(MAX_CORROBORATING, n - 1)
+    for start in range(0, n, _BLOCK):
+        sims = unit[start : start + _BLOCK] @ unit.T
+        own = np.arange(start, min(n, start + _BLOCK))
+        sims[own - start, own] = -np.inf  # not itself
+        if k <= 0:
+            break
+        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        close = np.take_along_axis(sims, nearest, axis=1) >= threshold
+        found_a.append(np.repeat(own, k)[close.ravel()])
+        found_b.append(nearest[close])
+    if not found_a:
+        return []
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    ids = np.asarray(rows, dtype=np.int64)
+    lo, hi = np.minimum(ids[a], ids[b]), np.maximum(ids[a], ids[b])
+    unique = np.unique(np.stack([lo, hi], axis=1), axis=0)
+    return [(int(x), int(y)) for x, y in unique.tolist()]

@@ -320,26 +320,45 @@ def _corroborated(
     corroborated: Sequence[tuple[int, int]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`y` of both directions of each corroborated pair over *every* key (opaque ones
-    match there), by the same text-or-cosine rule."""
-    partners: dict[int, set[int]] = {}
-    for a, b in zip(pairs[0].tolist(), pairs[1].tolist(), strict=True):
-        partners.setdefault(a, set()).add(b)
-    rows, cols, vals = [], [], []
-    for a, b in corroborated:
-        for x, y in ((a, b), (b, a)):
-            held_x = keys[indptr[x] : indptr[x + 1]].tolist()
-            held_y = set(keys[indptr[y] : indptr[y + 1]].tolist())
-            if not held_x or x == y:
-                continue
-            covered = sum(1 for k in held_x if k in held_y or partners.get(k, set()) & held_y)
-            if covered:
-                rows.append(x)
-                cols.append(y)
-                vals.append(covered / len(held_x))
+    match there), by the same text-or-cosine rule.
+
+    Grouped by the container: one boolean mask of the keys it holds or matches by cosine,
+    then every contained side is counted against it in one pass, so thousands of pairs
+    cost no Python loop per pair.
+    """
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    if not corroborated or keys.size == 0:
+        return empty
+    both = np.asarray(corroborated, dtype=np.int64).reshape(-1, 2)
+    contained = np.concatenate([both[:, 0], both[:, 1]])
+    container = np.concatenate([both[:, 1], both[:, 0]])
+    sizes = indptr[contained + 1] - indptr[contained]
+    keep = (contained != container) & (sizes > 0)
+    contained, container, sizes = contained[keep], container[keep], sizes[keep]
+    if contained.size == 0:
+        return empty
+    order = np.argsort(container, kind="stable")
+    contained, container, sizes = contained[order], container[order], sizes[order]
+    pair_a, pair_b = pairs
+    n_keys = int(max(keys.max(), pair_a.max(initial=-1), pair_b.max(initial=-1))) + 1
+    held = np.zeros(n_keys, dtype=bool)
+    covered = np.zeros(contained.size, dtype=np.int64)
+    bounds = np.flatnonzero(np.r_[True, container[1:] != container[:-1], True])
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        own = keys[indptr[container[lo]] : indptr[container[lo] + 1]]
+        held[:] = False
+        held[own] = True
+        reach = held.copy()
+        reach[pair_a[held[pair_b]]] = True  # a key matching one of the container's by cosine
+        xs, lengths = contained[lo:hi], sizes[lo:hi]
+        hits = reach[keys[_ranges(indptr[xs], lengths)]]
+        owner = np.repeat(np.arange(hi - lo), lengths)
+        covered[lo:hi] = np.bincount(owner, weights=hits, minlength=hi - lo).astype(np.int64)
+    found = covered > 0
     return (
-        np.asarray(rows, dtype=np.int64),
-        np.asarray(cols, dtype=np.int64),
-        np.asarray(vals, dtype=np.float32),
+        contained[found],
+        container[found],
+        (covered[found] / sizes[found]).astype(np.float32),
     )
 
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from models import opaque
 from models.opaque import (
+    MAX_CORROBORATING,
     corroborated_pairs,
     has_opaque_labels,
     is_opaque_label,
@@ -56,3 +57,19 @@ def test_corroborated_pairs_are_near_identical_texts() -> None:
     assert corroborated_pairs([], np.zeros((0, 2))) == []
     with pytest.raises(ValueError, match="text embeddings"):
         corroborated_pairs([1], emb)
+
+
+def test_corroboration_is_bounded_by_each_datasets_nearest_texts() -> None:
+    # 60 near-identical cards ("user/digits."): every pair is above the threshold, yet each
+    # dataset is corroborated by its most similar few, so the pairs stay linear in the rows.
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=16)
+    emb = base + 0.01 * rng.normal(size=(60, 16))
+    rows = list(range(100, 160))
+    pairs = corroborated_pairs(rows, emb)
+    assert all(a < b and a in rows and b in rows for a, b in pairs)
+    assert len(pairs) == len(set(pairs)) <= MAX_CORROBORATING * len(rows)
+    partners = np.bincount([r - 100 for pair in pairs for r in pair], minlength=60)
+    assert (partners >= MAX_CORROBORATING).all()  # everyone keeps its nearest ones
+    # Unlike texts are never paired, however few the rows.
+    assert corroborated_pairs([1, 2], np.eye(2, 16)) == []
