@@ -233,7 +233,8 @@ def bench_scale(
 def _print_scale(report: dict[str, object]) -> None:
     title = (
         f"scale: {report['datasets']:,} datasets, {report['positive_pairs']:,} positive pairs, "
-        f"{report['device']}: job {report['job_s']} s, peak RSS {report['peak_rss_gb']} GB"
+        f"{report['device']}: job {report['job_s']} s, peak RSS {report['peak_rss_gb']} GB "
+        f"(estimated {report['estimated_peak_gb']} GB)"
     )
     phases = Table(title=title)
     for name in ("phase", "s", "peak RSS GB"):

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from backend.representations.label_text import LabelTextEmbedder
 from benchmarks.api_db import seed_embeddings, synthetic_records
 from benchmarks.retrieval.metrics import holder_recall, ndcg, sharer_violation
 from benchmarks.retrieval.runner import Truth, _app_lists, _Fitted, subset_queries
+from models.budget import estimate_peak_bytes
 from models.targets import unique_labels
 
 _BATCH = 1000
@@ -156,6 +158,8 @@ def run_scale_bench(workdir: Path, config: ScaleConfig) -> dict[str, Any]:
     url = f"sqlite:///{db}"
     data_dir = workdir / "data"
     cache_dir = data_dir / "cache"
+    # A cold cache: texts a previous run encoded (card descriptions) would hide their cost.
+    shutil.rmtree(cache_dir, ignore_errors=True)
     cache_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     _store(url, stored)
@@ -192,6 +196,16 @@ def run_scale_bench(workdir: Path, config: ScaleConfig) -> dict[str, Any]:
         "build_s": round(build_s, 1),
         "job_s": round(job["seconds"], 1),
         "peak_rss_gb": round(job["peak_rss"] / 2**30, 2),
+        # What the job's memory guard estimated from the same counts (meant to be above).
+        "estimated_peak_gb": round(
+            estimate_peak_bytes(
+                config.datasets,
+                summary["positive_pairs"],
+                len(unique_labels([r.labels for r in stored])),
+            ).total
+            / 2**30,
+            2,
+        ),
         "phases": _phase_table(job),
         "maps": [
             {"dim": m["dim"], "status": m["status"], "error": m.get("error"), **m["metrics"]}

@@ -15,8 +15,9 @@ can answer them before it allocates anything:
   Everything a fit keeps grows with the positive pairs (targets, the held-out split, the
   sampler's copy and lookup), the datasets (features, boxes, neighbour tables) and the
   label vocabulary (embeddings, cosine matching); per-step work is bounded by the draw. The
-  coefficients are per-item costs of those structures with their transient copies, checked
-  against the peak RSS that `task2box bench scale` measures (`benchmarks/RESULTS.md`).
+  coefficients are per-item costs of those structures with their transient copies, rounded
+  up: the estimate is meant to sit above the peak RSS that `task2box bench scale` measures
+  (`benchmarks/RESULTS.md` has both), so a refused job would really not have fit.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ MIN_REFIT_SHARE = 0.02
 
 GIB = 1 << 30
 # The process before any fit: Python, torch, SQLAlchemy and the MiniLM text encoder.
-_BASE_BYTES = 900 * (1 << 20)
+_BASE_BYTES = 700 * (1 << 20)
 # Per positive pair: the counted targets (int64 row, int64 column, float32 value), the
 # held-out split's training copy, the sampler's positives, its hash lookup (keys and bitmap)
 # and the transient arrays that build them.
@@ -59,7 +60,7 @@ _BYTES_PER_POSITIVE = 160
 # Per dataset: its feature vector and transformed copies, label-set rows, boxes, and its
 # rows of the neighbour tables; plus the validation pairs, which grow as n (held-out rows
 # times every dataset).
-_BYTES_PER_DATASET = 48 * 1024
+_BYTES_PER_DATASET = 32 * 1024
 # Per distinct label: its 384-d embedding (and a normalized copy), its key, and the
 # label-set model's point features.
 _BYTES_PER_LABEL = 6 * 1024
