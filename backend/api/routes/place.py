@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from backend import schemas
+from backend.api.responses import json_response
 from backend.deps import PlacerDep, SessionDep
 
 router = APIRouter(prefix="/api", tags=["place"])
 
 
 @router.post("/place", response_model=schemas.PlacePublic)
-def place(
-    body: schemas.PlaceRequest, session: SessionDep, placer: PlacerDep
-) -> schemas.PlacePublic:
+def place(body: schemas.PlaceRequest, session: SessionDep, placer: PlacerDep) -> Response:
     """The predicted box of a label list (or a known dataset) and its related datasets."""
-    return placer.place(session, body)
+    # Serialized here, in the worker thread: returning the model would make FastAPI validate
+    # it again, in a second thread-pool hop, only to write the same bytes.
+    return json_response(placer.place(session, body))
