@@ -314,36 +314,43 @@ class CoverageIndex:
 
     def coverage(self, query: CoverageQuery) -> Coverage:
         """`y(Q ⊆ B)` and `y(B ⊆ Q)` for every row B that shares a match."""
-        n = self._n
-        empty_rows, empty_values = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return Coverage(self._n, *self.side(query, "forward"), *self.side(query, "reverse"))
+
+    def side(self, query: CoverageQuery, direction: str) -> tuple[np.ndarray, np.ndarray]:
+        """`(rows, values)` of one direction of `coverage(query)`, "forward" (`y(Q ⊆ B)`)
+        or "reverse" (`y(B ⊆ Q)`): a list ranked in one direction needs only that one.
+
+        Raises:
+            ValueError: on another direction.
+        """
+        if direction not in ("forward", "reverse"):
+            raise ValueError(f"direction must be 'forward' or 'reverse', got {direction!r}")
         if not len(query):
-            return Coverage(n, empty_rows, empty_values, empty_rows, empty_values)
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         flat, owner = query.flat()
-        lengths = self._post_ptr[flat + 1] - self._post_ptr[flat]
-        rows = self._rows_holding(flat)
-        if query.has_multiple_matches():
-            # A key with several matching keys can find a row twice: count each row once.
-            rows = np.unique(np.repeat(owner, lengths) * n + rows) % n
-        forward_rows, forward_counts = np.unique(rows, return_counts=True)
-        reverse_rows, reverse_counts = np.unique(
-            self._rows_holding(np.unique(flat)), return_counts=True
-        )
-        forward_values = forward_counts / len(query)
-        reverse_values = reverse_counts / self._sizes[reverse_rows]
-        if query.row is not None and query.row in self._partners:
-            forward = dict(zip(forward_rows.tolist(), forward_values.tolist(), strict=True))
-            reverse = dict(zip(reverse_rows.tolist(), reverse_values.tolist(), strict=True))
-            for partner in self._partners[query.row]:
-                forward[partner] = self._pair_share(query.row, partner)
-                reverse[partner] = self._pair_share(partner, query.row)
-            return Coverage(n, *_sorted_positive(forward), *_sorted_positive(reverse))
-        return Coverage(
-            n,
-            forward_rows.astype(np.int64, copy=False),
-            forward_values,
-            reverse_rows.astype(np.int64, copy=False),
-            reverse_values,
-        )
+        if direction == "forward":
+            rows = self._rows_holding(flat)
+            if query.has_multiple_matches():
+                # A key with several matching keys can find a row twice: count each row once.
+                lengths = self._post_ptr[flat + 1] - self._post_ptr[flat]
+                rows = np.unique(np.repeat(owner, lengths) * self._n + rows) % self._n
+            found, counts = np.unique(rows, return_counts=True)
+            values = counts / len(query)
+        else:
+            found, counts = np.unique(self._rows_holding(np.unique(flat)), return_counts=True)
+            values = counts / self._sizes[found]
+        row = query.row
+        partners = self._partners.get(row) if row is not None else None
+        if row is not None and partners:
+            shares = dict(zip(found.tolist(), values.tolist(), strict=True))
+            for partner in partners:
+                shares[partner] = (
+                    self._pair_share(row, partner)
+                    if direction == "forward"
+                    else self._pair_share(partner, row)
+                )
+            return _sorted_positive(shares)
+        return found.astype(np.int64, copy=False), values
 
     def _pair_share(self, a: int, b: int) -> float:
         """y(a ⊆ b) over every key, opaque ones included (a corroborated pair)."""

@@ -239,7 +239,8 @@ def _measured_first(
     exclude: int | None,
     rank_map: Callable[[int], Ranked],
 ) -> MeasuredRanked:
-    counted_rows, counted = coverage.coverage(query).side("forward" if by == "p_in" else "reverse")
+    # Only the ranked direction's coverage: the other one is another pass over the postings.
+    counted_rows, counted = coverage.side(query, "forward" if by == "p_in" else "reverse")
     return rank_measured_first(
         loaded.boxes,
         np.asarray(lo, dtype=np.float64),
