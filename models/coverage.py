@@ -167,6 +167,9 @@ class CoverageIndex:
         keys = np.asarray(row_keys, dtype=np.int64)
         self._n = n
         self._key_ids = key_ids
+        # Stored label text -> its key id: a query label written as some row writes it (the
+        # usual case) skips normalization, which costs more than the rest of its lookup.
+        self._label_keys = key_of_label
         self._key_texts = list(key_ids)  # key id -> its normalized text (dicts keep order)
         # Row queries are asked again and again (every /related of a dataset): keep the
         # recent ones. Each holds views into the index, so the cache costs little.
@@ -216,8 +219,7 @@ class CoverageIndex:
         opaque by its form), in their order: what a label-set map places a dataset from."""
         out = []
         for label in labels:
-            key = normalize_label(label)
-            stored = self._key_ids.get(key)
+            key, stored = self._key(label)
             hidden = bool(self._hidden[stored]) if stored is not None else is_opaque_key(key)
             if not hidden:
                 out.append(label)
@@ -226,7 +228,15 @@ class CoverageIndex:
     def knows(self, label: str) -> bool:
         """Whether some row holds a label with this one's normalized key (its cosine
         partners among the stored labels are then known already)."""
-        return normalize_label(label) in self._key_ids
+        return self._key(label)[1] is not None
+
+    def _key(self, label: str) -> tuple[str, int | None]:
+        """`label`'s normalized key and that key's id (None when no row holds it)."""
+        stored = self._label_keys.get(label)
+        if stored is not None:
+            return self._key_texts[stored], stored
+        key = normalize_label(label)
+        return key, self._key_ids.get(key)
 
     def sizes(self) -> np.ndarray:
         """Distinct normalized labels per row."""
@@ -287,9 +297,8 @@ class CoverageIndex:
             )
         found: dict[str, tuple[str, list[np.ndarray]]] = {}
         for i, label in enumerate(labels):
-            key = normalize_label(label)
+            key, stored = self._key(label)
             entry = found.get(key)
-            stored = self._key_ids.get(key)
             # An opaque name matches nothing: a stored one when this atlas hides it, a new
             # one by its form (it could only match by cosine).
             silent = bool(self._hidden[stored]) if stored is not None else is_opaque_key(key)
