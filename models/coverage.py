@@ -402,12 +402,15 @@ class CoverageIndex:
         by_key = query.owners_by_key()
         held_list = held.tolist()
         first_hit: dict[int, int] = {}  # query key index -> first matching position in row
+        held_keys: Collection[int]  # the row's keys, hashed once
         if len(held_list) <= len(by_key):
+            held_keys = set(held_list)
             for position, key in enumerate(held_list):
                 for i in by_key.get(key, ()):
                     first_hit.setdefault(i, position)
         else:
-            where = {key: position for position, key in enumerate(held_list)}
+            where = {key: position for position, key in enumerate(held_list)}  # keys distinct
+            held_keys = where.keys()
             for key, owners in by_key.items():
                 at = where.get(key)
                 if at is not None:
@@ -415,10 +418,9 @@ class CoverageIndex:
                         if i not in first_hit or at < first_hit[i]:
                             first_hit[i] = at
         out: list[str] = []
-        held_set = set(held_list)
         for i in sorted(first_hit)[:limit]:
             label, own = query.labels[i], self._key_ids.get(query.keys[i])
-            if own is not None and own in held_set:
+            if own is not None and own in held_keys:
                 out.append(label)
                 continue
             stored = self._vocab[int(self._row_texts[lo + first_hit[i]])]
