@@ -167,6 +167,9 @@ class CoverageIndex:
         keys = np.asarray(row_keys, dtype=np.int64)
         self._n = n
         self._key_ids = key_ids
+        # Stored label text -> its key id: a query label written as some row writes it (the
+        # usual case) skips normalization, which costs more than the rest of its lookup.
+        self._label_keys = key_of_label
         self._key_texts = list(key_ids)  # key id -> its normalized text (dicts keep order)
         # Row queries are asked again and again (every /related of a dataset): keep the
         # recent ones. Each holds views into the index, so the cache costs little.
@@ -216,8 +219,7 @@ class CoverageIndex:
         opaque by its form), in their order: what a label-set map places a dataset from."""
         out = []
         for label in labels:
-            key = normalize_label(label)
-            stored = self._key_ids.get(key)
+            key, stored = self._key(label)
             hidden = bool(self._hidden[stored]) if stored is not None else is_opaque_key(key)
             if not hidden:
                 out.append(label)
@@ -226,7 +228,15 @@ class CoverageIndex:
     def knows(self, label: str) -> bool:
         """Whether some row holds a label with this one's normalized key (its cosine
         partners among the stored labels are then known already)."""
-        return normalize_label(label) in self._key_ids
+        return self._key(label)[1] is not None
+
+    def _key(self, label: str) -> tuple[str, int | None]:
+        """`label`'s normalized key and that key's id (None when no row holds it)."""
+        stored = self._label_keys.get(label)
+        if stored is not None:
+            return self._key_texts[stored], stored
+        key = normalize_label(label)
+        return key, self._key_ids.get(key)
 
     def sizes(self) -> np.ndarray:
         """Distinct normalized labels per row."""
@@ -287,9 +297,8 @@ class CoverageIndex:
             )
         found: dict[str, tuple[str, list[np.ndarray]]] = {}
         for i, label in enumerate(labels):
-            key = normalize_label(label)
+            key, stored = self._key(label)
             entry = found.get(key)
-            stored = self._key_ids.get(key)
             # An opaque name matches nothing: a stored one when this atlas hides it, a new
             # one by its form (it could only match by cosine).
             silent = bool(self._hidden[stored]) if stored is not None else is_opaque_key(key)
@@ -314,36 +323,43 @@ class CoverageIndex:
 
     def coverage(self, query: CoverageQuery) -> Coverage:
         """`y(Q ⊆ B)` and `y(B ⊆ Q)` for every row B that shares a match."""
-        n = self._n
-        empty_rows, empty_values = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return Coverage(self._n, *self.side(query, "forward"), *self.side(query, "reverse"))
+
+    def side(self, query: CoverageQuery, direction: str) -> tuple[np.ndarray, np.ndarray]:
+        """`(rows, values)` of one direction of `coverage(query)`, "forward" (`y(Q ⊆ B)`)
+        or "reverse" (`y(B ⊆ Q)`): a list ranked in one direction needs only that one.
+
+        Raises:
+            ValueError: on another direction.
+        """
+        if direction not in ("forward", "reverse"):
+            raise ValueError(f"direction must be 'forward' or 'reverse', got {direction!r}")
         if not len(query):
-            return Coverage(n, empty_rows, empty_values, empty_rows, empty_values)
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         flat, owner = query.flat()
-        lengths = self._post_ptr[flat + 1] - self._post_ptr[flat]
-        rows = self._rows_holding(flat)
-        if query.has_multiple_matches():
-            # A key with several matching keys can find a row twice: count each row once.
-            rows = np.unique(np.repeat(owner, lengths) * n + rows) % n
-        forward_rows, forward_counts = np.unique(rows, return_counts=True)
-        reverse_rows, reverse_counts = np.unique(
-            self._rows_holding(np.unique(flat)), return_counts=True
-        )
-        forward_values = forward_counts / len(query)
-        reverse_values = reverse_counts / self._sizes[reverse_rows]
-        if query.row is not None and query.row in self._partners:
-            forward = dict(zip(forward_rows.tolist(), forward_values.tolist(), strict=True))
-            reverse = dict(zip(reverse_rows.tolist(), reverse_values.tolist(), strict=True))
-            for partner in self._partners[query.row]:
-                forward[partner] = self._pair_share(query.row, partner)
-                reverse[partner] = self._pair_share(partner, query.row)
-            return Coverage(n, *_sorted_positive(forward), *_sorted_positive(reverse))
-        return Coverage(
-            n,
-            forward_rows.astype(np.int64, copy=False),
-            forward_values,
-            reverse_rows.astype(np.int64, copy=False),
-            reverse_values,
-        )
+        if direction == "forward":
+            rows = self._rows_holding(flat)
+            if query.has_multiple_matches():
+                # A key with several matching keys can find a row twice: count each row once.
+                lengths = self._post_ptr[flat + 1] - self._post_ptr[flat]
+                rows = np.unique(np.repeat(owner, lengths) * self._n + rows) % self._n
+            found, counts = np.unique(rows, return_counts=True)
+            values = counts / len(query)
+        else:
+            found, counts = np.unique(self._rows_holding(np.unique(flat)), return_counts=True)
+            values = counts / self._sizes[found]
+        row = query.row
+        partners = self._partners.get(row) if row is not None else None
+        if row is not None and partners:
+            shares = dict(zip(found.tolist(), values.tolist(), strict=True))
+            for partner in partners:
+                shares[partner] = (
+                    self._pair_share(row, partner)
+                    if direction == "forward"
+                    else self._pair_share(partner, row)
+                )
+            return _sorted_positive(shares)
+        return found.astype(np.int64, copy=False), values
 
     def _pair_share(self, a: int, b: int) -> float:
         """y(a ⊆ b) over every key, opaque ones included (a corroborated pair)."""
@@ -386,12 +402,15 @@ class CoverageIndex:
         by_key = query.owners_by_key()
         held_list = held.tolist()
         first_hit: dict[int, int] = {}  # query key index -> first matching position in row
+        held_keys: Collection[int]  # the row's keys, hashed once
         if len(held_list) <= len(by_key):
+            held_keys = set(held_list)
             for position, key in enumerate(held_list):
                 for i in by_key.get(key, ()):
                     first_hit.setdefault(i, position)
         else:
-            where = {key: position for position, key in enumerate(held_list)}
+            where = {key: position for position, key in enumerate(held_list)}  # keys distinct
+            held_keys = where.keys()
             for key, owners in by_key.items():
                 at = where.get(key)
                 if at is not None:
@@ -399,10 +418,9 @@ class CoverageIndex:
                         if i not in first_hit or at < first_hit[i]:
                             first_hit[i] = at
         out: list[str] = []
-        held_set = set(held_list)
         for i in sorted(first_hit)[:limit]:
             label, own = query.labels[i], self._key_ids.get(query.keys[i])
-            if own is not None and own in held_set:
+            if own is not None and own in held_keys:
                 out.append(label)
                 continue
             stored = self._vocab[int(self._row_texts[lo + first_hit[i]])]

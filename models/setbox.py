@@ -203,6 +203,21 @@ class SetBoxNet(nn.Module):
         m = self.margin()
         return lo - m, hi + m
 
+    def single_box(self, emb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(d,)` corners of the box of one set holding every row of `(M, E)` `emb`, M ≥ 1.
+
+        What `forward` gives for a single set, with the same operations on the points (so
+        the same values), minus its index bookkeeping: a served placement is one tiny set,
+        where each extra tensor op costs about as much as the matrix products.
+        """
+        if self.config.temperature is not None:
+            index = torch.arange(emb.shape[0], device=emb.device)[None]
+            lo, hi = self(emb, index, torch.ones_like(index, dtype=torch.bool))
+            return lo[0], hi[0]
+        points = self.points(emb)
+        m = self.margin()
+        return points.amin(dim=0) - m, points.amax(dim=0) + m
+
     def forward(
         self, emb: torch.Tensor, index: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -171,19 +171,17 @@ class SetBoxPlacer:
     def in_dim(self) -> int:
         return self.net.config.in_dim
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def place(self, label_embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The `(d,)` corners of the box of a `(k, E)` set of label embeddings, k ≥ 1.
 
         Raises:
             ValueError: on an empty set, a wrong width or non-finite values.
         """
-        table = torch.from_numpy(self._checked(label_embeddings))
-        index = torch.arange(table.shape[0])[None]
-        lo, hi = self.net(table, index, torch.ones_like(index, dtype=torch.bool))
-        return lo[0].numpy().astype(np.float64), hi[0].numpy().astype(np.float64)
+        lo, hi = self.net.single_box(torch.from_numpy(self._checked(label_embeddings)))
+        return lo.numpy().astype(np.float64), hi.numpy().astype(np.float64)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def points(self, label_embeddings: np.ndarray) -> np.ndarray:
         """`(k, d)` the points of `(k, E)` label embeddings: a dataset's box bounds its
         labels' points (plus the margin).

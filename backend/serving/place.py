@@ -137,9 +137,14 @@ class Placer:
             if str(drawn.id) not in boxes:
                 boxes[str(drawn.id)] = self._box(session, drawn, features)
         lo, hi = np.asarray(box.lo), np.asarray(box.hi)
-        keys = None if labels is None else [normalize_label(label) for label in labels]
         exclude = None if dataset_id is None else scoring.index.get(dataset_id)
         query = self._coverage_query(scoring, labels, exclude)
+        # The normalized keys only serve a map without coverage (its shared labels).
+        keys = (
+            None
+            if labels is None or (scoring.coverage is not None and query is not None)
+            else [normalize_label(label) for label in labels]
+        )
         contained_in, contains = place_items(
             scoring, lo, hi, k=request.k, query=query, labels=labels, keys=keys, exclude=exclude
         )

@@ -150,6 +150,13 @@ def rank(
     return _select(index, lo_a, hi_a, side_log_a, upper, by=by, k=k, exclude=exclude)
 
 
+def upper_log_intersection(index: BoxIndex, lo_a: np.ndarray, hi_a: np.ndarray) -> np.ndarray:
+    """`(n,)` the upper bounds of log Vol(A∩B) that `rank` computes for box A (float64
+    corners) against every box B: the same for both directions, so a caller ranking A both
+    ways computes it once and hands `rank_bounded` a copy per direction."""
+    return _upper_log_intersection(index, lo_a, hi_a, log_softplus(hi_a - lo_a, index.beta))
+
+
 def upper_log_intersections(index: BoxIndex, rows: np.ndarray) -> np.ndarray:
     """`(len(rows), n)` upper bounds of log Vol(A∩B) for the boxes A = `rows` against every
     box B: the bound `rank` computes for one box, for a block of boxes at once."""

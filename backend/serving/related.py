@@ -19,7 +19,7 @@ from backend.db.engine import session_scope
 from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore
 from backend.serving.measured import MeasuredRanked, rank_measured_first
-from backend.serving.ranking import Ranked, rank
+from backend.serving.ranking import Ranked, rank, rank_bounded, upper_log_intersection
 from backend.serving.views import map_ref
 from models.coverage import CoverageIndex, CoverageQuery
 
@@ -196,10 +196,18 @@ def place_items(
     """
     if loaded.coverage is not None and query is not None:
         coverage = loaded.coverage
+        lo64, hi64 = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        # The bound `rank` scans every box with does not depend on the direction: when both
+        # lists need the map's predictions, it is computed once (`rank_bounded` overwrites
+        # what it is given, so each direction gets a copy).
+        bound: list[np.ndarray] = []
 
         def measured_direction(by: str) -> list[schemas.RelatedItem]:
             def rank_map(m: int) -> Ranked:
-                return rank(loaded.boxes, lo, hi, by=by, k=m, exclude=exclude)
+                if not bound:
+                    bound.append(upper_log_intersection(loaded.boxes, lo64, hi64))
+                upper = bound[0].copy()
+                return rank_bounded(loaded.boxes, lo64, hi64, upper, by=by, k=m, exclude=exclude)
 
             result = _measured_first(loaded, coverage, query, lo, hi, by, k, exclude, rank_map)
             return measured_items(loaded, result, by=by, coverage=coverage, query=query)
@@ -239,7 +247,8 @@ def _measured_first(
     exclude: int | None,
     rank_map: Callable[[int], Ranked],
 ) -> MeasuredRanked:
-    counted_rows, counted = coverage.coverage(query).side("forward" if by == "p_in" else "reverse")
+    # Only the ranked direction's coverage: the other one is another pass over the postings.
+    counted_rows, counted = coverage.side(query, "forward" if by == "p_in" else "reverse")
     return rank_measured_first(
         loaded.boxes,
         np.asarray(lo, dtype=np.float64),

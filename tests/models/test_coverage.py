@@ -151,3 +151,17 @@ def test_opaque_names_never_match_alone() -> None:
     assert got.forward[1] == 1.0 and got.reverse[1] == pytest.approx(4 / 6)
     assert copies.matched(copies.row_query(0), 1) == ["0", "1", "2", "3"]
     assert copies.matched(copies.row_query(0), 2) == []
+
+
+def test_one_side_is_that_side_of_the_coverage() -> None:
+    sets = [["0", "1", "2", "3"], ["0", "1", "2", "3", "4", "5"], ["cat", "0"], ["cat", "dog"]]
+    index = CoverageIndex(sets, opaque=opaque_keys(sets), corroborated=[(0, 1)])
+    for query in (index.row_query(0), index.row_query(3), index.label_query(["cat", "1"])):
+        both = index.coverage(query)
+        for direction in ("forward", "reverse"):
+            rows, values = index.side(query, direction)
+            expected_rows, expected_values = both.side(direction)
+            assert rows.tolist() == expected_rows.tolist()
+            assert values.tolist() == expected_values.tolist()
+    with pytest.raises(ValueError, match="direction"):
+        index.side(index.row_query(0), "sideways")

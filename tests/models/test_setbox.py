@@ -91,6 +91,23 @@ def test_hard_boxes_are_the_bounding_box_plus_the_margin() -> None:
     torch.testing.assert_close(hi[0], pts.max(dim=0).values + m)
 
 
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(0, _M - 1), min_size=1, max_size=_M, unique=True),
+    st.integers(1, 5),
+    st.sampled_from([None, 0.1]),
+    st.integers(0, 10_000),
+)
+def test_a_single_box_is_exactly_what_forward_gives(
+    labels: list[int], dim: int, temperature: float | None, seed: int
+) -> None:
+    net, emb = _net(dim, temperature, seed), _emb(seed)
+    lo, hi = _boxes(net, emb[labels], LabelSets.from_lists([list(range(len(labels)))]))
+    with torch.inference_mode():
+        lo_one, hi_one = net.single_box(emb[labels])
+    assert torch.equal(lo_one, lo[0]) and torch.equal(hi_one, hi[0])
+
+
 @pytest.mark.parametrize(
     ("index", "mask", "message"),
     [

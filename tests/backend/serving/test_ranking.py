@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.serving.ranking import BoxIndex, rank
+from backend.serving.ranking import BoxIndex, rank, rank_bounded, upper_log_intersection
 from models.scoring import containment_to_all
 
 
@@ -83,6 +83,22 @@ def test_rank_scores_few_boxes_on_a_large_map() -> None:
             assert got.scored < 2_000  # the bound pruned the rest
             rows, _, _ = _brute(index, lo[a], hi[a], by, 10, a)
             assert got.rows.tolist() == rows
+
+
+def test_one_bound_serves_both_directions() -> None:
+    rng = np.random.default_rng(1)
+    lo, hi = _boxes(rng, 3_000, 5, duplicates=True)
+    index = BoxIndex.build(lo, hi, 10.0, 0.05)
+    for a in range(10):
+        qa = rng.normal(0, 2, size=5)
+        qb = qa + rng.lognormal(0, 1, size=5)
+        bound = upper_log_intersection(index, qa, qb)
+        for by in ("p_in", "p_contains"):
+            got = rank_bounded(index, qa, qb, bound.copy(), by=by, k=25, exclude=a)
+            want = rank(index, qa, qb, by=by, k=25, exclude=a)
+            assert got.rows.tolist() == want.rows.tolist() and got.scored == want.scored
+            np.testing.assert_array_equal(got.p_in, want.p_in)
+            np.testing.assert_array_equal(got.p_contains, want.p_contains)
 
 
 def test_rank_rejects_bad_arguments() -> None:
