@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
@@ -46,3 +48,22 @@ def select_device(preference: str = "auto") -> torch.device:
             "use device='auto'/'cpu'"
         )
     return torch.device(preference)
+
+
+_thread_state = threading.local()
+
+
+def use_threads(threads: int) -> None:
+    """Sets torch's intra-op CPU threads for the work the *calling* thread does next.
+
+    With torch's OpenMP backend the count is kept per OS thread: a thread-pool worker (where
+    the server places a dataset, or runs a train job) starts with the default, one per core,
+    whatever another thread set, and `torch.get_num_threads()` reports the last value set
+    anywhere rather than what this thread will use. So the count is set in each thread that
+    computes, once per thread and value (the call is not free on a hot path).
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    if getattr(_thread_state, "threads", None) != threads:
+        torch.set_num_threads(threads)
+        _thread_state.threads = threads

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import torch
+from models.device import use_threads
 
 
 def use_train_threads(threads: int) -> None:
-    """Sets torch's intra-op CPU threads (process-wide) for the fits that follow; 0 leaves
-    torch's default. See `Settings.train_threads` for why one is the default."""
-    if threads > 0 and torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
+    """Sets torch's intra-op CPU threads for the fits the calling thread runs next; 0 leaves
+    torch's default. See `Settings.train_threads` for why one is the default, and
+    `models.device.use_threads` for why it is set in the thread that fits."""
+    if threads > 0:
+        use_threads(threads)

@@ -12,7 +12,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import torch
 from sqlalchemy.orm import Session
 
 from backend import schemas
@@ -27,6 +26,7 @@ from backend.serving.map_store import LoadedMap, MapStore
 from backend.serving.related import place_items
 from backend.serving.views import map_ref
 from models.coverage import CoverageIndex, CoverageQuery
+from models.device import use_threads
 from models.features import cap_labels
 from models.opaque import description_document
 from models.setbox_map import SetBoxPlacer
@@ -101,11 +101,6 @@ class Placer:
         self._networks = networks or NetworkCache()
         self._vocab_lock = threading.Lock()
         self._vocabularies: OrderedDict[int, np.ndarray] = OrderedDict()
-        # A placement's forward pass is a few small matrix products: extra intra-op threads
-        # only add their wake-up cost, and the server runs requests side by side anyway.
-        # Process-wide; a train job sets its own count before each fit.
-        if settings.train_threads > 0:
-            torch.set_num_threads(1)
 
     def representer(self) -> LabelTextRepresenter:
         return LabelTextRepresenter(
@@ -120,6 +115,10 @@ class Placer:
             NotFoundError: if the dataset or the named map is unknown.
             InvalidStateError: if a map has no network, or labels cannot give its features.
         """
+        # A placement's forward pass is a few small matrix products: extra intra-op threads
+        # only add their wake-up cost (and the server runs requests side by side anyway), and
+        # one thread gives the same digits on every host, from the API and the CLI alike.
+        use_threads(1)
         scoring = self._store.scoring_map(request.relation, request.map)
         dataset_id = request.dataset_id
         labels = list(request.labels) if request.labels is not None else None
@@ -166,6 +165,7 @@ class Placer:
             InvalidStateError: if the map is not drawn by the label-set model, or the dataset
                 has no labels.
         """
+        use_threads(1)  # as `place`
         loaded = self._store.get(map_id)
         net = self._networks.get(session, loaded.record)
         if not isinstance(net, SetBoxPlacer):

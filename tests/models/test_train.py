@@ -314,3 +314,43 @@ def test_eval_mode_reproduces_the_boxes_training_fitted(
         lo_train, _ = net(feats)
         net.eval()
     torch.testing.assert_close(lo_eval, lo_train, atol=1e-4, rtol=1e-4)
+
+
+def test_use_threads_sets_the_count_in_the_calling_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With OpenMP the count is per OS thread: a worker keeps the default unless it sets its
+    # own (`torch.get_num_threads()` would say 1 there all the same), so `use_threads` acts
+    # in each thread, once per thread and value.
+    import threading
+
+    from models import device
+
+    calls: list[tuple[int, int]] = []
+    real = torch.set_num_threads
+    monkeypatch.setattr(
+        device.torch, "set_num_threads",
+        lambda n: (calls.append((threading.get_ident(), n)), real(n))[1],
+    )  # fmt: skip
+
+    def work() -> None:
+        device.use_threads(1)
+        device.use_threads(1)  # already set in this thread: no second call
+
+    monkeypatch.setattr(device._thread_state, "threads", None, raising=False)  # a fresh main
+    work()
+    barrier = threading.Barrier(2)  # both alive at once: two distinct OS threads
+
+    def worker() -> None:
+        barrier.wait()
+        work()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert len(calls) == 3 and len({ident for ident, _ in calls}) == 3
+    assert {n for _, n in calls} == {1}
+    with pytest.raises(ValueError, match="threads"):
+        device.use_threads(0)
