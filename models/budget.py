@@ -4,12 +4,13 @@ Two questions, both answered from counts alone (datasets, positive pairs, labels
 can answer them before it allocates anything:
 
 - **Which trainer** (`sized_vector_config`). A small closed world is trained full batch: every
-  ordered pair, every epoch. A large one is trained on a fresh draw of positives per epoch
-  (each dataset keeps its share of them), with random and hard negatives scaled to the draw,
-  for a step budget instead of the paper's epoch count, with early stopping on validation.
-  A Hub-like atlas of 10,000 datasets has tens of millions of positive pairs: all of them per
-  epoch, times six negatives each, is hundreds of millions of pairs an epoch, and days of
-  fitting; a fixed draw makes a step cost the same at any size.
+  ordered pair, every epoch. A large one is trained in steps: each step picks a random
+  subgraph of datasets, draws positives among them (every pair has the same chance, so each
+  dataset keeps its share), adds random and hard negatives scaled to the draw, and runs for a
+  step budget instead of the paper's epoch count, with early stopping on validation. A
+  Hub-like atlas of 10,000 datasets has millions of positive pairs: all of them per epoch,
+  times six negatives each, is hundreds of millions of pairs an epoch and days of fitting;
+  a step over a fixed subgraph costs the same at any size.
 - **How much memory** (`estimate_peak_bytes`). The job compares it with its limit and refuses
   with the settings to change, instead of being killed by the kernel halfway through.
   Everything a fit keeps grows with the positive pairs (targets, the held-out split, the
@@ -38,6 +39,9 @@ FULL_BATCH_MAX_PAIRS = MAX_LISTED_PAIRS
 STEP_BUDGET = 400
 # ...and it stops when this many steps pass without a better validation score.
 SAMPLED_PATIENCE = 100
+# A sampled step draws its pairs among this many random datasets: its forward and backward
+# pass, most of its cost, is then the same at 5,000 datasets or 50,000.
+SAMPLED_NODES = 4_096
 # Steps between validation checks of a sampled fit.
 SAMPLED_EVAL_EVERY = 10
 # A sampled fit projects the features onto this many principal directions first: the
@@ -80,6 +84,7 @@ def sized_vector_config(config: TrainConfig, n_datasets: int, n_positive: int) -
         config,
         full_batch_max_pairs=limit,
         positives_per_epoch=SAMPLED_POSITIVES,
+        nodes_per_epoch=SAMPLED_NODES,
         epochs=min(config.epochs, STEP_BUDGET),
         patience=SAMPLED_PATIENCE if config.patience is None else config.patience,
         eval_every=min(config.eval_every, SAMPLED_EVAL_EVERY),

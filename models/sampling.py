@@ -37,6 +37,10 @@ class EpochPairs:
     def __len__(self) -> int:
         return int(self.i.shape[0])
 
+    def where(self, index: np.ndarray) -> EpochPairs:
+        """The pairs at `index` (a boolean mask or positions)."""
+        return EpochPairs(self.i[index], self.j[index], self.y[index])
+
     def batches(self, batch_pairs: int, rng: np.random.Generator) -> list[EpochPairs]:
         """Shuffle and split into batches of at most `batch_pairs` pairs."""
         if len(self) <= batch_pairs:
@@ -78,6 +82,10 @@ class SampledPlan:
             are drawn from.
         positives_per_epoch: draw at most this many positives per epoch (uniformly, with
             replacement: O(draw) per epoch whatever the number of positives); `None`: all.
+        nodes_per_epoch: closed world: draw each epoch's pairs among this many nodes picked
+            at random (a random subgraph: every pair is in it with the same chance, so each
+            dataset keeps its share), so a step's forward and backward pass covers at most
+            that many nodes whatever the universe's size; `None`: every node.
     """
 
     def __init__(
@@ -92,9 +100,11 @@ class SampledPlan:
         hard_negatives_per_positive: int,
         neighbors: int,
         positives_per_epoch: int | None = None,
+        nodes_per_epoch: int | None = None,
     ) -> None:
         self._n = n_local
         self._draw = positives_per_epoch
+        self._nodes = nodes_per_epoch if closed_world and nodes_per_epoch else None
         self._closed = closed_world
         self._k = negatives_per_positive
         self._h = hard_negatives_per_positive
@@ -149,42 +159,63 @@ class SampledPlan:
         self._hard = EpochPairs(self._pool.i[top], self._pool.j[top], self._pool.y[top])
 
     def epoch_pairs(self, rng: np.random.Generator) -> EpochPairs:
-        """The epoch's positives + `k` random negatives and `h` hard negatives per positive."""
-        n_pos = self.positives_per_epoch
-        positives = self._pos
-        if n_pos < self.n_positive:
-            pick = rng.integers(0, self.n_positive, size=n_pos)
-            positives = EpochPairs(self._pos.i[pick], self._pos.j[pick], self._pos.y[pick])
+        """The epoch's positives + `k` random negatives and `h` hard negatives per positive,
+        all among the epoch's nodes (every node, or a random subgraph of them)."""
+        positives, hard, pool = self._pos, self._hard, None
+        if self._nodes is not None and self._nodes < self._n:
+            pool = rng.choice(self._n, size=self._nodes, replace=False)
+            member = np.zeros(self._n, dtype=bool)
+            member[pool] = True
+            positives = positives.where(member[positives.i] & member[positives.j])
+            if hard is not None:
+                hard = hard.where(member[hard.i] & member[hard.j])
+        n_pos = len(positives) if self._draw is None else min(len(positives), self._draw)
+        drawn = positives
+        if n_pos < len(positives):
+            drawn = positives.where(rng.integers(0, len(positives), size=n_pos))
         n_rand = max(self._k * n_pos, _MIN_RANDOM_NEGATIVES if self._k > 0 else 0)
-        parts = [positives, self._random_negatives(n_rand, rng)]
-        if self._hard is not None and len(self._hard):
-            n_hard = min(len(self._hard), self._h * max(1, n_pos))
-            pick = rng.choice(len(self._hard), size=n_hard, replace=False)
-            parts.append(EpochPairs(self._hard.i[pick], self._hard.j[pick], self._hard.y[pick]))
+        parts = [drawn, self._random_negatives(n_rand, rng, positives, pool)]
+        if hard is not None and len(hard):
+            n_hard = min(len(hard), self._h * max(1, n_pos))
+            parts.append(hard.where(rng.choice(len(hard), size=n_hard, replace=False)))
         return EpochPairs(
             np.concatenate([p.i for p in parts]),
             np.concatenate([p.j for p in parts]),
             np.concatenate([p.y for p in parts]),
         )
 
-    def _random_negatives(self, count: int, rng: np.random.Generator) -> EpochPairs:
+    def _random_negatives(
+        self,
+        count: int,
+        rng: np.random.Generator,
+        positives: EpochPairs,
+        pool: np.ndarray | None,
+    ) -> EpochPairs:
+        """`count` random pairs (closed world: `positives` with one side replaced by a node
+        of `pool`, or of the universe when it is None), their targets looked up."""
         if count == 0:
             return EpochPairs(*(np.zeros(0, np.int64),) * 2, np.zeros(0, np.float32))
         if not self._closed:
             if len(self._pool) == 0:
                 return EpochPairs(*(np.zeros(0, np.int64),) * 2, np.zeros(0, np.float32))
             pick = rng.integers(0, len(self._pool), size=min(count, len(self._pool)))
-            return EpochPairs(self._pool.i[pick], self._pool.j[pick], self._pool.y[pick])
-        if self.n_positive:
+            return self._pool.where(pick)
+
+        def nodes(size: int) -> np.ndarray:
+            if pool is None:
+                return rng.integers(0, self._n, size=size)
+            return pool[rng.integers(0, pool.size, size=size)]
+
+        if len(positives):
             # Corrupt one side of a positive: negatives follow the positives' node frequency.
-            src = rng.integers(0, self.n_positive, size=count)
+            src = rng.integers(0, len(positives), size=count)
             swap_i = rng.random(count, dtype=np.float32) < 0.5
-            noise = rng.integers(0, self._n, size=count)
+            noise = nodes(count)
             # `where`, not masked assignment: one pass each, no boolean-index gathers.
-            i = np.where(swap_i, noise, self._pos.i[src])
-            j = np.where(swap_i, self._pos.j[src], noise)
+            i = np.where(swap_i, noise, positives.i[src])
+            j = np.where(swap_i, positives.j[src], noise)
         else:
-            i, j = rng.integers(0, self._n, size=count), rng.integers(0, self._n, size=count)
+            i, j = nodes(count), nodes(count)
         keep = i != j
         i, j = i[keep], j[keep]
         return EpochPairs(i, j, self._lookup(i, j))

@@ -168,6 +168,7 @@ def _loop(
             hard_negatives_per_positive=config.hard_negatives_per_positive,
             neighbors=config.hard_negative_neighbors,
             positives_per_epoch=config.positives_per_epoch,
+            nodes_per_epoch=config.nodes_per_epoch,
         )
     history: list[dict[str, float | int | None]] = []
     best_metric, best_epoch = -math.inf, config.epochs

@@ -87,6 +87,7 @@ class TrainConfig:
     hard_negative_refresh: int = 10
     batch_pairs: int = 2_097_152
     positives_per_epoch: int | None = None
+    nodes_per_epoch: int | None = None
     patience: int | None = None
     min_epochs: int = 0
     eval_every: int = 10
@@ -120,6 +121,10 @@ class TrainConfig:
             (self.hard_negative_neighbors >= 1, "hard_negative_neighbors must be >= 1"),
             (self.hard_negative_refresh >= 1, "hard_negative_refresh must be >= 1"),
             (self.batch_pairs >= 1, f"batch_pairs must be >= 1, got {self.batch_pairs}"),
+            (
+                self.nodes_per_epoch is None or self.nodes_per_epoch >= 2,
+                f"nodes_per_epoch must be >= 2 or None, got {self.nodes_per_epoch}",
+            ),
             (
                 self.positives_per_epoch is None or self.positives_per_epoch >= 1,
                 f"positives_per_epoch must be >= 1 or None, got {self.positives_per_epoch}",

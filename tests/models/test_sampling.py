@@ -79,3 +79,31 @@ def test_a_positive_draw_bounds_the_epoch_and_keeps_each_datasets_share() -> Non
     # Every container-side node holds 1/200 of the positives, and keeps it in the draws.
     share = counts[:200] / counts[:200].sum()
     np.testing.assert_allclose(share, 1 / 200, atol=0.5 / 200)
+
+
+def test_a_subgraph_epoch_touches_at_most_its_nodes() -> None:
+    rng = np.random.default_rng(3)
+    n = 3_000
+    i = rng.integers(0, n, size=60_000)
+    j = rng.integers(0, n, size=60_000)
+    keep = i != j
+    i, j = i[keep], j[keep]
+    y = np.ones(i.size, dtype=np.float32)
+    plan = SampledPlan(
+        i, j, y, n, closed_world=True, negatives_per_positive=4,
+        hard_negatives_per_positive=2, neighbors=4, positives_per_epoch=500,
+        nodes_per_epoch=400,
+    )  # fmt: skip
+    centers = rng.normal(size=(n, 2)).astype(np.float32)
+    plan.refresh_hard_negatives(centers, centers + 1, beta=10.0, gumbel_beta=None, rng=rng)
+    lookup = PairLookup(i, j, y, n)
+    touched = np.zeros(n)
+    for _ in range(30):
+        pairs = plan.epoch_pairs(rng)
+        nodes = np.union1d(pairs.i, pairs.j)
+        assert nodes.size <= 400 and not (pairs.i == pairs.j).any()
+        np.testing.assert_array_equal(pairs.y, lookup(pairs.i, pairs.j))  # targets stay true
+        assert (pairs.y > 0).sum() >= 500  # the draw, and random pairs that are positive
+        touched[nodes] += 1
+    # Over epochs, the subgraphs wander over the whole universe.
+    assert (touched > 0).mean() > 0.95
