@@ -1,3 +1,4 @@
+// @ts-nocheck
 /**
  * Wiring: events → state → API → map view and panel.
  *

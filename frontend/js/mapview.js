@@ -1,3 +1,4 @@
+// @ts-nocheck
 /**
  * The map view: turns page state into Plotly calls, and Plotly events into callbacks.
  *

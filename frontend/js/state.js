@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The page's shareable state and its URL query-string form. encode/decode are pure; the two
  * small functions at the end touch `window.location`/`history`.
@@ -84,9 +85,9 @@ export function decodeState(search) {
   const params = new URLSearchParams(search);
   const state = defaultState();
   const dataset = params.get('dataset');
-  if (isDatasetId(dataset)) state.dataset = dataset;
+  if (dataset !== null && isDatasetId(dataset)) state.dataset = dataset;
   const relation = params.get('relation');
-  if (RELATIONS.includes(relation)) state.relation = relation;
+  if (relation !== null && RELATIONS.includes(relation)) state.relation = relation;
   const map = params.get('map');
   if (map !== null && MAP_ID_PATTERN.test(map)) state.map = map;
   state.view = parseView(params.get('view'));
@@ -98,7 +99,7 @@ export function decodeState(search) {
   const top = parseCount(params.get('top'));
   if (top !== null) state.top = Math.min(MAX_TOP, Math.max(MIN_TOP, top));
   const color = params.get('color');
-  if (COLOR_MODES.includes(color)) state.color = color;
+  if (color !== null && COLOR_MODES.includes(color)) state.color = color;
   return state;
 }
 
