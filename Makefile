@@ -1,5 +1,6 @@
 # One entry point for people and CI. `make run` sets up and serves the app;
 # `make test` sets up and runs the whole suite (lint, types, unit, API, crawler, browser).
+# `make lint` also type-checks the page's JSDoc with the TypeScript frontend/package.json pins.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -32,6 +33,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	scripts/check-page-types.sh
 
 test: $(STAMP) browser lint
 	$(PY) -m pytest

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * One fetch wrapper per REST endpoint (backend/schemas.py is the contract).
  *
@@ -11,7 +12,10 @@ import { encodeIdPath } from './ids.js';
 export const REQUEST_TIMEOUT_MS = 20000;
 export const SEARCH_LIMIT = 8;
 
-/** An API call that failed: HTTP status (0 for network errors), machine code, message. */
+/**
+ * An API call that failed: HTTP status (0 for network errors), machine code, message. The
+ * code 'aborted' means the caller cancelled it (a superseded request): not a failure to show.
+ */
 export class ApiError extends Error {
   /**
    * @param {number} status - HTTP status, or 0 when no response arrived.
@@ -24,6 +28,39 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
+}
+
+/**
+ * Whether an error is a request its caller cancelled (nothing to show anyone).
+ * @param {unknown} err - What a call rejected with.
+ * @returns {boolean} True for an ApiError with the code 'aborted'.
+ */
+export function isAborted(err) {
+  return err instanceof ApiError && err.code === 'aborted';
+}
+
+/**
+ * One request of a kind in flight at a time: each `next()` aborts the signal it handed out
+ * before, so a superseded request rejects with the code 'aborted' instead of racing the newer
+ * one to the screen.
+ * @returns {{next: () => AbortSignal, cancel: () => void}} `next` gives the new request's
+ *   signal; `cancel` aborts the one in flight without starting another.
+ */
+export function latestOnly() {
+  /** @type {AbortController|null} */
+  let current = null;
+  const cancel = () => {
+    if (current) current.abort();
+    current = null;
+  };
+  return {
+    next: () => {
+      cancel();
+      current = new AbortController();
+      return current.signal;
+    },
+    cancel,
+  };
 }
 
 /**
@@ -53,18 +90,17 @@ async function request(path, options = {}) {
     REQUEST_TIMEOUT_MS,
   );
   const outer = options.signal;
-  const onAbort = () => controller.abort(outer.reason);
+  const onAbort = () => controller.abort(outer && outer.reason);
   if (outer) {
     if (outer.aborted) controller.abort(outer.reason);
     else outer.addEventListener('abort', onAbort, { once: true });
   }
-  const init = {
-    method: options.method || 'GET',
-    headers: { Accept: 'application/json' },
-    signal: controller.signal,
-  };
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json' };
+  /** @type {RequestInit} */
+  const init = { method: options.method || 'GET', headers, signal: controller.signal };
   if (options.body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
+    headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(options.body);
   }
   let response;
@@ -74,7 +110,7 @@ async function request(path, options = {}) {
     if (outer && outer.aborted) throw new ApiError(0, 'aborted', 'request cancelled');
     if (controller.signal.aborted)
       throw new ApiError(0, 'timeout', `no answer from ${path} within ${REQUEST_TIMEOUT_MS / 1000} s`);
-    throw new ApiError(0, 'network', `cannot reach the server (${err && err.message ? err.message : err})`);
+    throw new ApiError(0, 'network', `cannot reach the server (${err instanceof Error ? err.message : err})`);
   } finally {
     clearTimeout(timer);
     if (outer) outer.removeEventListener('abort', onAbort);
@@ -83,6 +119,8 @@ async function request(path, options = {}) {
   try {
     body = await response.json();
   } catch {
+    // Cancelled while the body was still arriving: that is no bad JSON.
+    if (outer && outer.aborted) throw new ApiError(0, 'aborted', 'request cancelled');
     body = null;
   }
   if (!response.ok) {
@@ -97,7 +135,7 @@ async function request(path, options = {}) {
 
 /**
  * `GET /healthz`: database reachable, published map per relation.
- * @returns {Promise<object>} HealthPublic.
+ * @returns {Promise<import('./schemas.js').HealthPublic>} HealthPublic.
  */
 export function getHealth() {
   return request('healthz');
@@ -105,7 +143,7 @@ export function getHealth() {
 
 /**
  * `GET /api/maps`.
- * @returns {Promise<{items: object[]}>} MapsPublic.
+ * @returns {Promise<import('./schemas.js').MapsPublic>} MapsPublic.
  */
 export function listMaps() {
   return request('api/maps');
@@ -113,8 +151,8 @@ export function listMaps() {
 
 /**
  * `GET /api/maps/{map_id}/boxes`: the compact column form of every box.
- * @param {string} mapId - The map.
- * @returns {Promise<object>} MapBoxesPublic.
+ * @param {string|number} mapId - The map.
+ * @returns {Promise<import('./schemas.js').MapBoxesPublic>} MapBoxesPublic.
  */
 export function getMapBoxes(mapId) {
   return request(`api/maps/${encodeURIComponent(mapId)}/boxes`);
@@ -126,7 +164,7 @@ export function getMapBoxes(mapId) {
  *   maxClasses?: number, minExamples?: number, limit?: number, offset?: number}} params -
  *   Query (`label`: a class name).
  * @param {AbortSignal} [signal] - Cancels a superseded search.
- * @returns {Promise<object>} DatasetsPublic.
+ * @returns {Promise<import('./schemas.js').DatasetsPublic>} DatasetsPublic.
  */
 export function searchDatasets(params, signal) {
   const query = buildQuery({
@@ -145,42 +183,45 @@ export function searchDatasets(params, signal) {
 /**
  * `GET /api/datasets/{id}`: metadata, labels and its boxes.
  * @param {string} id - The dataset id.
- * @returns {Promise<object>} DatasetPublic.
+ * @param {AbortSignal} [signal] - Cancels it when another dataset is selected.
+ * @returns {Promise<import('./schemas.js').DatasetPublic>} DatasetPublic.
  */
-export function getDataset(id) {
-  return request(`api/datasets/${encodeIdPath(id)}`);
+export function getDataset(id, signal) {
+  return request(`api/datasets/${encodeIdPath(id)}`, { signal });
 }
 
 /**
  * `GET /api/maps/{mapId}/label-points/{id}`: a dataset's classes as points of a label-set map.
  * @param {number} mapId - A label-set map.
  * @param {string} id - The dataset id.
- * @returns {Promise<{labels: string[], points: number[][]}>} LabelPointsPublic.
+ * @param {AbortSignal} [signal] - Cancels it when another dataset is selected.
+ * @returns {Promise<import('./schemas.js').LabelPointsPublic>} LabelPointsPublic.
  */
-export function getLabelPoints(mapId, id) {
-  return request(`api/maps/${encodeURIComponent(mapId)}/label-points/${encodeIdPath(id)}`);
+export function getLabelPoints(mapId, id, signal) {
+  return request(`api/maps/${encodeURIComponent(mapId)}/label-points/${encodeIdPath(id)}`, { signal });
 }
 
 /**
  * `GET /api/datasets/{id}/related`: ranked related datasets.
  * @param {string} id - The dataset id.
  * @param {{relation: string, direction: string, k?: number, map?: string|null}} params - Query.
- * @returns {Promise<object>} RelatedPublic.
+ * @param {AbortSignal} [signal] - Cancels it when another dataset is selected.
+ * @returns {Promise<import('./schemas.js').RelatedPublic>} RelatedPublic.
  */
-export function getRelated(id, params) {
+export function getRelated(id, params, signal) {
   const query = buildQuery({
     relation: params.relation,
     direction: params.direction,
     k: params.k,
     map: params.map,
   });
-  return request(`api/datasets/${encodeIdPath(id)}/related${query}`);
+  return request(`api/datasets/${encodeIdPath(id)}/related${query}`, { signal });
 }
 
 /**
  * `POST /api/place`: the predicted box of an unseen label set and its related datasets.
  * @param {{labels: string[], relation?: string, k?: number}} body - PlaceRequest.
- * @returns {Promise<object>} PlacePublic.
+ * @returns {Promise<import('./schemas.js').PlacePublic>} PlacePublic.
  */
 export function placeDataset(body) {
   return request('api/place', { method: 'POST', body });
@@ -189,7 +230,7 @@ export function placeDataset(body) {
 /**
  * `GET /api/jobs?status=`: background jobs.
  * @param {string} [status] - e.g. 'running'.
- * @returns {Promise<{items: object[]}>} JobsPublic.
+ * @returns {Promise<import('./schemas.js').JobsPublic>} JobsPublic.
  */
 export function listJobs(status) {
   return request(`api/jobs${buildQuery({ status })}`);
@@ -198,7 +239,7 @@ export function listJobs(status) {
 /**
  * `GET /api/jobs/{id}`: one job's progress.
  * @param {number} id - The job id.
- * @returns {Promise<object>} JobPublic.
+ * @returns {Promise<import('./schemas.js').JobPublic>} JobPublic.
  */
 export function getJob(id) {
   return request(`api/jobs/${encodeURIComponent(String(id))}`);

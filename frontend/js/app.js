@@ -1,14 +1,15 @@
+// @ts-check
 /**
  * Wiring: events → state → API → map view and panel.
  *
  * Plotly is the global `window.Plotly` from vendor/plotly.min.js (served from the plotly
  * wheel). That script is deferred and this module async (index.html), so this module usually
  * starts first: it fetches the map while plotly.js downloads and runs, and the map view waits
- * for `plotlyReady` before its first draw. Everything a link should carry lives in
- * `app.state` and the URL query string.
+ * for `plotlyReady` before its first draw. The page lives in one store (state.js), the only
+ * writer of its state and of the URL; this module turns events into changes of it.
  */
 
-import { getLabelPoints, getMapBoxes, listMaps, searchDatasets } from './api.js';
+import { ApiError, getLabelPoints, getMapBoxes, latestOnly, listMaps, searchDatasets } from './api.js';
 import { buildModel, frameBox, frameCorners } from './boxes.js';
 import { byId, clear, el } from './dom.js';
 import { exportRelatedCsv } from './export.js';
@@ -18,12 +19,13 @@ import { createMapView } from './mapview.js';
 import { mapChoices, mapLabel, pickMap } from './maps.js';
 import { emptyMapText, hideNotice, showNotice } from './notice.js';
 import * as panel from './panel.js';
+import { plotly } from './plotly.js';
 import { renderLasso, renderPlaced } from './related.js';
 import { bindPlace } from './place.js';
 import { BOXES_LOADED_MARK, takePrefetched } from './prefetch.js';
 import { bindSearch } from './search.js';
 import { HIGHLIGHT_K, fetchSelection } from './selection.js';
-import { RELATIONS, readLocation, writeLocation } from './state.js';
+import { RELATIONS, createStore, initialPage, readLocation } from './state.js';
 
 const NARROW_QUERY = '(max-width: 760px)';
 const START_MARK = 'atlas:start';
@@ -31,44 +33,54 @@ const START_MARK = 'atlas:start';
 /**
  * Settles once the deferred plotly.min.js has run (or failed): deferred scripts run before
  * DOMContentLoaded, and this async module may start before or after that event.
+ * @type {Promise<void>}
  */
 const plotlyReady = new Promise((resolve) => {
   // readyState turns 'interactive' before deferred scripts run, so only 'complete' (or plotly
   // itself) proves they have; `load` covers a plotly.js that failed after DOMContentLoaded.
-  if (window.Plotly || document.readyState === 'complete') resolve();
+  if (plotly() || document.readyState === 'complete') resolve();
   else {
     document.addEventListener('DOMContentLoaded', () => resolve(), { once: true });
     window.addEventListener('load', () => resolve(), { once: true });
   }
 });
 
-const app = {
-  state: readLocation(),
-  maps: [],
-  model: null,
-  selection: null,
-  selectionToken: 0,
-  placed: null,
-  labelPoints: null,
-};
+const store = createStore(initialPage(readLocation()));
+// Selecting another dataset aborts the requests of the one still loading.
+const selections = latestOnly();
 
-const view = createMapView(app, {
-  click: (id) => select(id, { push: true }),
-  lasso: (ids) =>
-    renderLasso(panel.openPanel(`${ids.length} datasets in the lasso`), ids, {
-      select: (id) => select(id, { push: true, focus: true }),
-    }),
-  roles: currentRoles,
-}, plotlyReady);
+const view = createMapView(
+  store,
+  {
+    click: (id) => select(id, { push: true }),
+    lasso: (ids) =>
+      renderLasso(panel.openPanel(`${ids.length} datasets in the lasso`), ids, {
+        select: (id) => select(id, { push: true, focus: true }),
+      }),
+    roles: currentRoles,
+  },
+  plotlyReady,
+);
 
 /**
  * Which boxes to highlight: the selection's related boxes, else those of a placed label set.
  * @returns {Map<string, string>} Dataset id → role.
  */
 function currentRoles() {
-  if (app.selection && app.selection.id === app.state.dataset) return app.selection.roles;
-  if (app.placed && !app.state.dataset) return app.placed.roles;
+  const { selection, placed, state } = store.get();
+  if (selection && selection.id === state.dataset) return selection.roles;
+  if (placed && !state.dataset) return placed.roles;
   return new Map();
+}
+
+/**
+ * Frame a dataset's box on the drawn map, when it is there.
+ * @param {string} id - The dataset.
+ */
+function zoomTo(id) {
+  const { model } = store.get();
+  const index = model ? model.indexById.get(id) : undefined;
+  if (model && index !== undefined) view.moveView(frameBox(model, index));
 }
 
 /**
@@ -78,38 +90,39 @@ function currentRoles() {
  *   zoom the map to it; move keyboard focus to the panel.
  */
 async function select(id, opts = {}) {
-  const token = ++app.selectionToken;
-  app.state.dataset = id;
-  writeLocation(app.state, Boolean(opts.push));
+  const signal = selections.next();
+  store.set({ state: { dataset: id } }, { push: Boolean(opts.push) });
   panel.showLoading(id);
-  const model = app.model;
-  const index = model ? model.indexById.get(id) : undefined;
-  if (opts.zoom && index !== undefined) view.moveView(frameBox(model, index));
+  const { model, maps, state } = store.get();
+  const onMap = model ? model.indexById.has(id) : false;
+  if (opts.zoom) zoomTo(id);
   try {
-    const mapped = new Set(RELATIONS.filter((r) => mapChoices(app.maps, r).length > 0));
-    const loaded = await fetchSelection(id, app.state.relation, mapped);
-    if (token !== app.selectionToken) return;
-    app.selection = { id, ...loaded };
-    view.render();
-    showLabelPoints(id, token);
+    const mapped = new Set(RELATIONS.filter((r) => mapChoices(maps, r).length > 0));
+    const loaded = await fetchSelection(id, state.relation, mapped, signal);
+    if (signal.aborted) return;
+    store.set({ selection: { id, ...loaded } });
+    showLabelPoints(id, signal);
     const body = panel.openPanel(loaded.dataset.id, loaded.dataset.pretty_name || undefined);
     panel.renderDataset(
       body,
       loaded.dataset,
       loaded.lists,
-      { onMap: index !== undefined, mapLabel: model ? mapLabel(model.map) : 'this map' },
+      { onMap, mapLabel: model ? mapLabel(model.map) : 'this map' },
       {
         select: (other) => select(other, { push: true, zoom: true, focus: true }),
-        zoom: () => view.moveView(frameBox(app.model, app.model.indexById.get(id))),
+        zoom: () => zoomTo(id),
         exportCsv: () => exportRelatedCsv(id, loaded.lists),
       },
     );
     if (opts.focus) panel.focusPanel();
   } catch (err) {
-    if (token !== app.selectionToken) return;
+    // A superseded selection was aborted on purpose: nothing went wrong.
+    if (signal.aborted) return;
+    const status = err instanceof ApiError ? err.status : 0;
+    const message = err instanceof Error ? err.message : String(err);
     panel.showError(
       id,
-      err.status === 404 ? `No dataset “${id}” in the database.` : `Could not load it: ${err.message}`,
+      status === 404 ? `No dataset “${id}” in the database.` : `Could not load it: ${message}`,
     );
   }
 }
@@ -118,17 +131,16 @@ async function select(id, opts = {}) {
  * On a map drawn by the label-set model, draw the selected dataset's classes as points
  * inside its box (fetched after the panel: the lists come first).
  * @param {string} id - The selected dataset.
- * @param {number} token - The selection it belongs to.
+ * @param {AbortSignal} signal - The selection's; aborted when another one starts.
  */
-async function showLabelPoints(id, token) {
-  const model = app.model;
+async function showLabelPoints(id, signal) {
+  const { model } = store.get();
   const map = model && model.map;
-  if (!map || !map.params || map.params.model !== 'set' || !model.indexById.has(id)) return;
+  if (!model || !map || !map.params || map.params.model !== 'set' || !model.indexById.has(id)) return;
   try {
-    const points = await getLabelPoints(map.id, id);
-    if (token !== app.selectionToken || app.model !== model) return;
-    app.labelPoints = { mapId: map.id, id, labels: points.labels, points: points.points };
-    view.render();
+    const points = await getLabelPoints(map.id, id, signal);
+    if (signal.aborted || store.get().model !== model) return;
+    store.set({ labelPoints: { mapId: map.id, id, labels: points.labels, points: points.points } });
   } catch {
     // Optional detail: the box and the lists are already shown.
   }
@@ -136,33 +148,36 @@ async function showLabelPoints(id, token) {
 
 /** Clear the selection (and a placed box) and close the panel. */
 function clearSelection() {
-  app.selectionToken += 1;
-  app.selection = null;
-  app.placed = null;
-  app.labelPoints = null;
-  app.state.dataset = null;
-  writeLocation(app.state, true);
+  selections.cancel();
+  store.set(
+    { selection: null, placed: null, labelPoints: null, state: { dataset: null } },
+    { push: true },
+  );
   panel.closePanel();
-  view.render();
 }
 
 /**
  * Show a placed label set: its dashed box, its related boxes highlighted, and their lists.
- * @param {object} result - PlacePublic.
+ * @param {import('./schemas.js').PlacePublic} result - The API's answer.
  * @param {string[]} labels - The labels sent.
  */
 function onPlaced(result, labels) {
+  /** @type {Map<string, string>} */
   const roles = new Map();
   for (const item of result.contained_in.slice(0, HIGHLIGHT_K)) roles.set(item.id, 'container');
   for (const item of result.contains.slice(0, HIGHLIGHT_K))
     if (!roles.has(item.id)) roles.set(item.id, 'contained');
-  const box = app.model ? placedBoxIn(result, app.model.map.id) : null;
-  app.placed = { result, labels, roles, box, mapId: app.model ? app.model.map.id : null };
-  app.selectionToken += 1;
-  app.selection = null;
-  app.state.dataset = null;
-  writeLocation(app.state, true);
-  const drawn = box !== null;
+  const { model } = store.get();
+  const box = model ? placedBoxIn(result, model.map.id) : null;
+  selections.cancel();
+  store.set(
+    {
+      placed: { result, labels, roles, box, mapId: model ? model.map.id : null },
+      selection: null,
+      state: { dataset: null },
+    },
+    { push: true },
+  );
   const body = panel.openPanel(
     'Your dataset',
     `${labels.length.toLocaleString('en-US')} labels · predicted box`,
@@ -170,20 +185,19 @@ function onPlaced(result, labels) {
   renderPlaced(
     body,
     result,
-    { labels: labels.length, drawn, mapLabel: app.model ? mapLabel(app.model.map) : 'none' },
+    { labels: labels.length, drawn: box !== null, mapLabel: model ? mapLabel(model.map) : 'none' },
     {
       select: (id) => select(id, { push: true, zoom: true, focus: true }),
     },
   );
-  if (drawn) view.moveView(frameCorners(app.model, box));
-  else view.render();
+  if (model && box) view.moveView(frameCorners(model, box));
   panel.focusPanel();
 }
 
 /**
  * The predicted box in the map on screen: `boxes` holds it per published map; `box` is the
  * one of the map that gave the scores.
- * @param {object} result - PlacePublic.
+ * @param {import('./schemas.js').PlacePublic} result - The API's answer.
  * @param {number} mapId - The drawn map.
  * @returns {{lo: number[], hi: number[]}|null} The box, or null when not predicted there.
  */
@@ -193,11 +207,12 @@ function placedBoxIn(result, mapId) {
   return result.map.id === mapId ? result.box : null;
 }
 
-/** Fill the map menu and the relation toggle from state. */
+/** Fill the map menu and the relation toggle from the page. */
 function syncMapMenu() {
+  const { maps, model, state } = store.get();
   const menu = /** @type {HTMLSelectElement} */ (byId('map-select'));
   clear(menu);
-  const choices = mapChoices(app.maps, app.state.relation);
+  const choices = mapChoices(maps, state.relation);
   for (const m of choices)
     menu.append(
       el('option', {
@@ -207,9 +222,11 @@ function syncMapMenu() {
     );
   if (!choices.length) menu.append(el('option', { text: 'none trained', attrs: { value: '' } }));
   menu.disabled = choices.length < 2;
-  menu.value = app.model ? app.model.map.id : '';
-  for (const input of document.querySelectorAll('input[name="relation"]'))
-    input.checked = input.value === app.state.relation;
+  menu.value = model ? String(model.map.id) : '';
+  for (const input of document.querySelectorAll('input[name="relation"]')) {
+    const radio = /** @type {HTMLInputElement} */ (input);
+    radio.checked = radio.value === state.relation;
+  }
 }
 
 /**
@@ -217,49 +234,52 @@ function syncMapMenu() {
  * @returns {Promise<void>} Settles when shown.
  */
 async function showEmpty() {
-  app.model = null;
+  store.set({ model: null });
   syncMapMenu();
-  writeLocation(app.state, false);
   await view.clear();
   const total = await searchDatasets({ limit: 1 }).then(
     (r) => r.total,
     () => null,
   );
-  const { title, paragraphs } = emptyMapText(app.state.relation, total);
+  const { state } = store.get();
+  const { title, paragraphs } = emptyMapText(state.relation, total);
   showNotice(title, paragraphs);
   byId('map-status').textContent = '';
   // The panel stays useful without a map: refresh its lists for the new relation.
-  if (app.state.dataset) await select(app.state.dataset, {});
+  if (state.dataset) await select(state.dataset, {});
 }
 
 /** Load the map list and draw the map the state asks for (or an empty state). */
 async function showMap() {
   try {
     const early = await takePrefetched(); // the first call gets what prefetch.js loaded
-    app.maps = (early ? early.maps : await listMaps()).items;
-    const map = pickMap(app.maps, app.state.relation, app.state.map);
+    store.set({ maps: (early ? early.maps : await listMaps()).items });
+    const { maps, state } = store.get();
+    const map = pickMap(maps, state.relation, state.map);
     if (!map) {
       await showEmpty();
       return;
     }
-    if (app.state.map && app.state.map !== String(map.id)) app.state.map = null;
-    if (early && early.model && early.model.map.id === map.id) app.model = early.model;
-    else if (!app.model || app.model.map.id !== map.id) {
+    if (state.map && state.map !== String(map.id)) store.set({ state: { map: null } });
+    let { model } = store.get();
+    if (early && early.model && early.model.map.id === map.id) model = early.model;
+    else if (!model || model.map.id !== map.id) {
       showNotice('Loading the map…', []);
-      app.model = buildModel(await getMapBoxes(map.id));
+      model = buildModel(await getMapBoxes(map.id));
       performance.mark(BOXES_LOADED_MARK);
     }
     hideNotice();
+    store.set({ model });
     syncMapMenu();
-    syncFilters(app.state, app.model);
-    writeLocation(app.state, false);
+    syncFilters(store.get().state, model);
     view.render();
-    if (app.state.dataset && (!app.selection || app.selection.id !== app.state.dataset)) {
-      await select(app.state.dataset, { zoom: !app.state.view });
+    const { selection, state: now } = store.get();
+    if (now.dataset && (!selection || selection.id !== now.dataset)) {
+      await select(now.dataset, { zoom: !now.view });
     }
   } catch (err) {
     showNotice('The map could not be loaded', [
-      err.message,
+      err instanceof Error ? err.message : String(err),
       'Check that the server is running (`task2box serve`), then reload.',
     ]);
   }
@@ -270,32 +290,31 @@ async function showMap() {
  * @param {Partial<import('./state.js').PageState>} patch - Changed fields.
  */
 function onFilterChange(patch) {
-  Object.assign(app.state, patch);
-  writeLocation(app.state, false);
-  if (app.model) syncFilters(app.state, app.model);
-  view.render();
+  store.set({ state: patch });
+  const { model, state } = store.get();
+  if (model) syncFilters(state, model);
 }
 
 /** Wire the relation toggle, the map menu and the browser's back/forward. */
 function bindNavigation() {
   for (const input of document.querySelectorAll('input[name="relation"]')) {
-    input.addEventListener('change', () => {
-      Object.assign(app.state, { relation: input.value, map: null, view: null });
-      app.selection = null;
+    const radio = /** @type {HTMLInputElement} */ (input);
+    radio.addEventListener('change', () => {
+      store.set({ state: { relation: radio.value, map: null, view: null }, selection: null });
       showMap();
     });
   }
-  byId('map-select').addEventListener('change', (event) => {
-    Object.assign(app.state, { map: event.target.value || null, view: null });
+  const menu = /** @type {HTMLSelectElement} */ (byId('map-select'));
+  menu.addEventListener('change', () => {
+    store.set({ state: { map: menu.value || null, view: null } });
     showMap();
   });
   window.addEventListener('popstate', () => {
-    app.state = readLocation();
-    view.moveView(app.state.view);
-    if (!app.state.dataset) {
-      app.selection = null;
-      panel.closePanel();
-    }
+    const state = readLocation();
+    if (!state.dataset) selections.cancel();
+    store.set({ state, ...(state.dataset ? {} : { selection: null }) });
+    view.moveView(state.view);
+    if (!state.dataset) panel.closePanel();
     showMap();
   });
 }
@@ -305,14 +324,15 @@ function init() {
   plotlyReady.then(() => {
     // plotly.js is loaded and has run by now; benchmarks/page.py reads this mark.
     performance.mark(START_MARK);
-    if (!window.Plotly)
+    if (!plotly())
       showNotice('Plotly did not load', ['The page needs vendor/plotly.min.js from the server.']);
   });
   // On a phone the controls start folded so the map gets the screen.
-  if (window.matchMedia(NARROW_QUERY).matches) byId('controls').open = false;
+  if (window.matchMedia(NARROW_QUERY).matches)
+    /** @type {HTMLDetailsElement} */ (byId('controls')).open = false;
   bindFilters(onFilterChange);
   bindSearch((id) => select(id, { push: true, zoom: true, focus: true }));
-  bindPlace(() => app.state.relation, onPlaced);
+  bindPlace(() => store.get().state.relation, onPlaced);
   bindNavigation();
   byId('panel-close').addEventListener('click', clearSelection);
   document.addEventListener('keydown', (event) => {
@@ -321,7 +341,7 @@ function init() {
   });
   watchJobs((job) => {
     if (job.kind === 'train' && job.status === 'succeeded') {
-      app.model = null;
+      store.set({ model: null });
       showMap();
     }
   });

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The map's boxes as typed columns, plus the "which boxes to draw" rules. Pure; no DOM.
  *
@@ -29,7 +30,7 @@ export const MAX_DRAWN = 50000;
 
 /**
  * @typedef {object} BoxModel
- * @property {object} map - The map's metadata (MapPublic).
+ * @property {import('./schemas.js').MapPublic} map - The map's metadata.
  * @property {number} n - Number of boxes.
  * @property {string[]} ids
  * @property {Float64Array} x0 @property {Float64Array} x1
@@ -46,7 +47,7 @@ export const MAX_DRAWN = 50000;
 
 /**
  * Turn the API's column payload into a model the plot can index quickly.
- * @param {object} payload - A MapBoxesPublic JSON object.
+ * @param {import('./schemas.js').MapBoxesPublic} payload - The API's boxes of one map.
  * @returns {BoxModel} The model.
  * @throws {Error} When columns are missing, misaligned or not at least 2-D.
  */
@@ -57,7 +58,8 @@ export function buildModel(payload) {
   const n = payload.ids.length;
   const columns = ['lo', 'hi', 'num_labels', 'num_examples', 'downloads', 'license', 'measured'];
   for (const name of columns) {
-    if (!Array.isArray(payload[name]) || payload[name].length !== n) {
+    const column = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (payload))[name];
+    if (!Array.isArray(column) || column.length !== n) {
       throw new Error(`map boxes column '${name}' must hold ${n} entries`);
     }
   }
@@ -79,12 +81,12 @@ export function buildModel(payload) {
   }
   const names = Array.isArray(payload.licenses) ? payload.licenses : [];
   const license = payload.license.map((k) =>
-    Number.isInteger(k) && k >= 0 && k < names.length ? String(names[k]) : null,
+    typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < names.length ? String(names[k]) : null,
   );
   const downloads = payload.downloads.map((d) => (Number.isFinite(d) ? d : 0));
   const ids = payload.ids.map(String);
   return {
-    map: payload.map || {},
+    map: payload.map || /** @type {import('./schemas.js').MapPublic} */ ({}),
     n,
     ids,
     x0,
@@ -246,12 +248,13 @@ export function passesFilters(model, i, filters) {
     const want = filters.license === UNKNOWN_LICENSE ? null : filters.license;
     if (model.license[i] !== want) return false;
   }
-  const classes = model.numLabels[i];
+  // The comparisons are JavaScript's own on a possible null, as they always were.
+  const classes = /** @type {number} */ (model.numLabels[i]);
   if (filters.minClasses !== null && filters.minClasses !== undefined && !(classes >= filters.minClasses))
     return false;
   if (filters.maxClasses !== null && filters.maxClasses !== undefined && !(classes <= filters.maxClasses))
     return false;
-  const size = model.numExamples[i];
+  const size = /** @type {number} */ (model.numExamples[i]);
   if (filters.minExamples !== null && filters.minExamples !== undefined && !(size >= filters.minExamples))
     return false;
   return true;

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Colour groups for the boxes (by license, size or number of classes) and the colours of
  * the selection roles. Pure; no DOM.
@@ -30,6 +31,7 @@ export const COLOR_MODES = ['license', 'size', 'classes'];
  * Selection roles, drawn above everything else, in this priority order. Containers are
  * large and nest, so their fill is light: ten stacked would otherwise hide what is inside.
  */
+/** @type {Record<string, {label: string, color: string, fill: number, width: number}>} */
 export const ROLE_STYLES = {
   selected: { label: 'Selected dataset', color: '#111827', fill: 0.06, width: 2.5 },
   container: { label: 'Contains the selected', color: '#D55E00', fill: 0.07, width: 1.6 },
@@ -38,6 +40,7 @@ export const ROLE_STYLES = {
 };
 export const ROLE_ORDER = ['selected', 'container', 'contained', 'source'];
 
+/** @type {Bins} */
 const SIZE_BINS = [
   [1_000, '< 1k examples'],
   [10_000, '1k–10k examples'],
@@ -45,6 +48,7 @@ const SIZE_BINS = [
   [1_000_000, '100k–1M examples'],
   [Infinity, '≥ 1M examples'],
 ];
+/** @type {Bins} */
 const CLASS_BINS = [
   [10, '≤ 10 classes'],
   [100, '11–100 classes'],
@@ -58,6 +62,8 @@ const CLASS_BINS = [
  * @property {string} label - Legend text (may hold Hub text: escape before Plotly).
  * @property {string} color - CSS hex colour.
  */
+
+/** @typedef {Array<[number, string]>} Bins - Upper bounds and their labels. */
 
 /**
  * Split boxes into colour groups.
@@ -93,7 +99,7 @@ function licenseGroups(model) {
   const groupOf = new Int32Array(model.n);
   for (let i = 0; i < model.n; i += 1) {
     const name = model.license[i];
-    groupOf[i] = name === null ? unknown : position.has(name) ? position.get(name) : other;
+    groupOf[i] = name === null ? unknown : (position.get(name) ?? other);
   }
   return { groups, groupOf };
 }
@@ -116,7 +122,7 @@ function binnedGroups(values, bins, unknownLabel) {
   const groupOf = new Int32Array(values.length);
   for (let i = 0; i < values.length; i += 1) {
     const v = values[i];
-    groupOf[i] = Number.isFinite(v) ? binIndex(v, bins) : unknown;
+    groupOf[i] = typeof v === 'number' && Number.isFinite(v) ? binIndex(v, bins) : unknown;
   }
   return { groups, groupOf };
 }

@@ -1,8 +1,9 @@
+// @ts-check
 /**
  * CSV for the related-datasets export. Pure; no DOM.
  *
  * Cells are quoted per RFC 4180, and text that a spreadsheet would run as a formula
- * (starting with = + - @, tab or carriage return) is prefixed with a single quote, as OWASP
+ * (starting with = + - or an at sign, tab or carriage return: FORMULA_PREFIXES) is prefixed with a single quote, as OWASP
  * advises against CSV injection: ids and labels come from strangers on the Hub.
  */
 
@@ -49,11 +50,11 @@ export function toCsv(header, rows) {
 /**
  * The rows of the selection's related lists, one per (direction, item).
  * @param {string} selected - The selected dataset id.
- * @param {Array<{relation: string, direction: string, map: {id: string}, items: object[]}>} lists
- *   RelatedPublic responses.
+ * @param {import('./schemas.js').RelatedPublic[]} lists - The loaded lists.
  * @returns {string} The CSV document.
  */
 export function relatedToCsv(selected, lists) {
+  /** @type {unknown[][]} */
   const rows = [];
   for (const list of lists) {
     list.items.forEach((item, k) => {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The one way this page builds DOM: elements and text nodes. Data only ever becomes
  * `textContent` or a vetted attribute; nothing here parses HTML.
@@ -38,9 +39,9 @@ export function el(tag, props = {}, children = []) {
 
 /**
  * Append children; strings become text nodes, falsy entries are skipped.
- * @param {Node} parent - The parent.
+ * @param {Element|DocumentFragment} parent - The parent.
  * @param {Array<Node|string|null|false|undefined>} children - What to add.
- * @returns {Node} The parent.
+ * @returns {Element|DocumentFragment} The parent.
  */
 export function append(parent, children) {
   for (const child of children) {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Downloads made in the page: the CSV of the selection's related lists. (PNG export is
  * Plotly's own modebar button.)
@@ -29,6 +30,6 @@ export function downloadText(filename, text, type) {
  * @param {import('./selection.js').ListResult[]} lists - Loaded lists (missing ones skipped).
  */
 export function exportRelatedCsv(selected, lists) {
-  const loaded = lists.filter((l) => l.data).map((l) => l.data);
+  const loaded = lists.flatMap((l) => (l.data ? [l.data] : []));
   downloadText(csvFileName(selected), relatedToCsv(selected, loaded), 'text/csv;charset=utf-8');
 }

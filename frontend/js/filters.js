@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Filter and display controls: license, number of classes, size, how many boxes, colour.
  *
@@ -45,7 +46,9 @@ export function bindFilters(onChange) {
   const minExamples = /** @type {HTMLSelectElement} */ (byId('filter-min-examples'));
   const top = /** @type {HTMLInputElement} */ (byId('top-n'));
   const color = /** @type {HTMLSelectElement} */ (byId('color-by'));
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let timer;
+  /** @param {() => void} fn - Runs once the input has been still. */
   const later = (fn) => {
     clearTimeout(timer);
     timer = setTimeout(fn, INPUT_DEBOUNCE_MS);
@@ -88,7 +91,7 @@ export function syncFilters(state, model) {
     state.maxClasses === null ? '' : String(state.maxClasses);
   const minExamples = /** @type {HTMLSelectElement} */ (byId('filter-min-examples'));
   minExamples.value = state.minExamples === null ? '' : String(state.minExamples);
-  if (minExamples.value !== (state.minExamples === null ? '' : String(state.minExamples))) {
+  if (state.minExamples !== null && minExamples.value !== String(state.minExamples)) {
     minExamples.append(
       el('option', {
         text: `≥ ${state.minExamples.toLocaleString('en-US')}`,

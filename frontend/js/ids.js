@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Dataset ids: validation and the Hub link. Pure; no DOM.
  *

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A progress bar while a crawl or train job runs, by polling the jobs endpoints.
  *
@@ -6,7 +7,7 @@
  * the server has no jobs endpoint (404) or refuses it (401/403).
  */
 
-import { getJob, listJobs } from './api.js';
+import { ApiError, getJob, listJobs } from './api.js';
 import { byId } from './dom.js';
 import { formatCount } from './text.js';
 
@@ -16,8 +17,7 @@ const STOP_STATUSES = [401, 403, 404, 405];
 
 /**
  * The bar's text for a job.
- * @param {{kind: string, status: string, progress: number, total: number|null,
- *   message: string|null}} job - JobPublic.
+ * @param {import('./schemas.js').JobPublic} job - The job.
  * @returns {string} e.g. "Training a map: 340 / 1,000 (epoch 340)".
  */
 export function jobText(job) {
@@ -37,15 +37,18 @@ export function jobText(job) {
 
 /**
  * Start polling.
- * @param {(job: object) => void} onFinished - Called once per job that ends while watched.
+ * @param {(job: import('./schemas.js').JobPublic) => void} onFinished - Called once per job that ends while watched.
  */
 export function watchJobs(onFinished) {
   const bar = byId('job-bar');
   const text = byId('job-text');
   const progress = /** @type {HTMLProgressElement} */ (byId('job-progress'));
+  /** @type {number|null} */
   let watching = null;
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let timer;
 
+  /** @param {import('./schemas.js').JobPublic} job - The running job. */
   const show = (job) => {
     bar.hidden = false;
     text.textContent = jobText(job);
@@ -56,6 +59,7 @@ export function watchJobs(onFinished) {
       progress.removeAttribute('value');
     }
   };
+  /** @param {number} ms - Delay before the next poll. */
   const schedule = (ms) => {
     clearTimeout(timer);
     timer = setTimeout(tick, ms);
@@ -84,7 +88,7 @@ export function watchJobs(onFinished) {
         }
       }
     } catch (err) {
-      if (STOP_STATUSES.includes(err.status)) {
+      if (err instanceof ApiError && STOP_STATUSES.includes(err.status)) {
         bar.hidden = true;
         return;
       }

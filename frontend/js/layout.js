@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Pure Plotly layout and config for the map: axes, view ranges, legend, modebar. No DOM.
  */
@@ -50,6 +51,7 @@ export function plotConfig(devicePixelRatio) {
  * @returns {{x: number, y: number}} Data units per pixel (0 for a degenerate area).
  */
 export function dataPerPixel(view, area) {
+  /** @type {(span: number, px: number) => number} */
   const per = (span, px) => (px > 0 && Number.isFinite(span) ? Math.abs(span) / px : 0);
   return { x: per(view.x1 - view.x0, area.width), y: per(view.y1 - view.y0, area.height) };
 }
@@ -61,7 +63,8 @@ export function dataPerPixel(view, area) {
  *   width?: number, height?: number}} opts The ranges to show (null: the whole map), the
  *   legend's title, a key that changes whenever the page (not the user) moves the view, and
  *   the figure size (a narrow figure drops the legend and axis titles).
- * @returns {object} A Plotly layout.
+ * @returns {{margin: {l: number, r: number, t: number, b: number}} & Record<string, unknown>}
+ *   A Plotly layout.
  */
 export function buildLayout(model, opts) {
   const view = opts.view || model.bounds;
@@ -69,6 +72,7 @@ export function buildLayout(model, opts) {
   // On a phone-sized plot the legend and axis titles would take half of it; the panel's
   // coloured headings name the highlights there instead.
   const compact = (opts.width || 1000) < COMPACT_WIDTH_PX;
+  /** @type {(k: number, range: number[]) => object} */
   const axis = (k, range) => ({
     title: {
       text: compact ? '' : `Box dimension ${k}${dim > 2 ? ` of ${dim}` : ''}`,

@@ -1,6 +1,9 @@
+// @ts-check
 /**
  * Which map to draw, and how to name it. Pure; no DOM.
  */
+
+/** @typedef {import('./schemas.js').MapPublic} MapPublic */
 
 /** Maps whose boxes can be drawn and browsed. */
 export const DRAWABLE_STATUSES = ['published', 'ready', 'retired'];
@@ -8,11 +11,12 @@ export const DRAWABLE_STATUSES = ['published', 'ready', 'retired'];
 /**
  * The maps offered in the map menu for a relation: drawable, at least 2-D, the published
  * one first, then newest first.
- * @param {object[]} maps - MapPublic items.
+ * @param {MapPublic[]} maps - The API's maps.
  * @param {string} relation - 'containment' or 'transfer'.
- * @returns {object[]} The choices.
+ * @returns {MapPublic[]} The choices.
  */
 export function mapChoices(maps, relation) {
+  /** @param {MapPublic} m - A map. @returns {number} 0 for the published one. */
   const rank = (m) => (m.status === 'published' ? 0 : 1);
   return maps
     .filter((m) => m.relation === relation && DRAWABLE_STATUSES.includes(m.status) && m.dim >= 2)
@@ -25,11 +29,11 @@ export function mapChoices(maps, relation) {
 /**
  * The map to draw: the one asked for (URL) when it exists for the relation, else the
  * relation's published 2-D map, else its first choice.
- * @param {object[]} maps - MapPublic items.
+ * @param {MapPublic[]} maps - The API's maps.
  * @param {string} relation - The page's relation.
  * @param {string|number|null} requested - A map id from the URL or the menu (ids are
  *   integers in the API and strings in URLs and menus, so they are compared as text).
- * @returns {object|null} The map, or null when the relation has none.
+ * @returns {MapPublic|null} The map, or null when the relation has none.
  */
 export function pickMap(maps, relation, requested) {
   const choices = mapChoices(maps, relation);
@@ -47,7 +51,7 @@ export function pickMap(maps, relation, requested) {
 
 /**
  * A short human name for a map.
- * @param {object} map - MapPublic.
+ * @param {MapPublic} map - The map.
  * @returns {string} e.g. "containment · 2-D · label-text · published".
  */
 export function mapLabel(map) {
@@ -58,7 +62,7 @@ export function mapLabel(map) {
  * How far to trust the picture: the map's fidelity, i.e. how well its boxes agree with the
  * containment counted from class names (F1 at 0.5 and Spearman ρ over dataset pairs), and
  * which network drew it. Empty for maps without the figure (transfer maps, older maps).
- * @param {{params?: object, metrics?: object}} map - MapPublic.
+ * @param {{params?: Record<string, unknown>, metrics?: Record<string, number>}} map - MapPublic.
  * @returns {string} e.g. "label-set boxes agree with the counted classes: F1 0.91, ρ 0.78".
  */
 export function mapTrust(map) {

@@ -1,5 +1,8 @@
+// @ts-check
 /**
- * The map view: turns page state into Plotly calls, and Plotly events into callbacks.
+ * The map view: turns the page (store.js state) into Plotly calls, and Plotly events into
+ * callbacks. It redraws when a change it draws arrives from the store; the viewport it writes
+ * back through the store, as pan and zoom move it.
  *
  * Every Plotly call goes through one queue, so a resize never lands in the middle of a
  * react (Plotly breaks when two overlap). The graph gets an explicit size instead of
@@ -21,7 +24,7 @@ import { mapLabel, mapTrust } from './maps.js';
 import { showNotice } from './notice.js';
 import { buildLayout, dataPerPixel, plotConfig } from './layout.js';
 import { buildTraces } from './plot.js';
-import { writeLocation } from './state.js';
+import { plotly } from './plotly.js';
 import { attachWheelZoom } from './wheelzoom.js';
 
 // Plotly reports a wheel zoom 50 ms after the last wheel event; waiting this much longer before
@@ -34,7 +37,12 @@ const RESIZE_SETTLE_MS = 60;
 const MIN_PLOT_PX = 200;
 /** User Timing mark set after the first draw; benchmarks/page.py reads it. */
 export const FIRST_RENDER_MARK = 'atlas:first-render';
+/** @type {Record<string, string>} */
 const LEGEND_TITLES = { license: 'Colour: license', size: 'Colour: size', classes: 'Colour: classes' };
+/** The state fields the drawing depends on; the view is the map view's own business. */
+const DRAWN_STATE = /** @type {const} */ (['license', 'minClasses', 'maxClasses', 'minExamples', 'top', 'color']);
+/** The loaded page fields the drawing depends on. */
+const DRAWN_PAGE = /** @type {const} */ (['model', 'selection', 'placed', 'labelPoints']);
 
 /**
  * @typedef {object} MapViewHandlers
@@ -44,10 +52,24 @@ const LEGEND_TITLES = { license: 'Colour: license', size: 'Colour: size', classe
  */
 
 /**
- * @returns {HTMLElement & {on?: Function, layout?: any}} The Plotly graph div.
+ * @returns {import('./plotly.js').PlotlyGraph} The Plotly graph div.
  */
 function graph() {
   return byId('map');
+}
+
+/**
+ * Whether a change in the store alters the picture. A new viewport does not: the map view
+ * moves it itself (and redraws then if more boxes are admitted).
+ * @param {Readonly<import('./state.js').Page>} page - The page now.
+ * @param {Readonly<import('./state.js').Page>} previous - The page before the change.
+ * @returns {boolean} True when the map must be drawn again.
+ */
+export function changesDrawing(page, previous) {
+  return (
+    DRAWN_PAGE.some((key) => page[key] !== previous[key]) ||
+    DRAWN_STATE.some((key) => page.state[key] !== previous.state[key])
+  );
 }
 
 /**
@@ -89,25 +111,29 @@ function statusText(model, drawn, layers) {
 }
 
 /**
- * Create the view over the page's shared object.
- * @param {{state: import('./state.js').PageState, model: object|null,
- *   placed: {box: object|null, mapId: number}|null,
- *   labelPoints?: {mapId: number, id: string, labels: string[], points: number[][]}|null}} app
- *   The page (read on every draw; `app.state.view` is written on pan/zoom).
+ * Create the view over the page's store.
+ * @param {import('./state.js').Store} store - The page (read on every draw; the viewport is
+ *   written through it on pan and zoom).
  * @param {MapViewHandlers} handlers - Callbacks.
  * @param {Promise<void>} [ready] - Settles once plotly.js has loaded; no Plotly call runs before.
- * @returns {{render: () => void, moveView: (view: object|null) => void, clear: () => Promise<void>}}
+ * @returns {{render: () => void, moveView: (view: import('./boxes.js').Bounds|null) => void,
+ *   clear: () => Promise<void>}} Control for the page.
  */
-export function createMapView(app, handlers, ready = Promise.resolve()) {
+export function createMapView(store, handlers, ready = Promise.resolve()) {
   let plotChain = ready;
   let drawPending = false;
   let listening = false;
   let limit = -1;
+  /** @type {import('./boxes.js').Bounds|null} */
   let drawnRegion = null; // the widened view boxes were culled to (null: not culled)
+  /** @type {{width: number, height: number}|null} */
   let size = null;
   let viewKey = 0;
+  /** @type {({model: import('./boxes.js').BoxModel, mode: string} & ReturnType<typeof colorGroups>)|null} */
   let colors = null;
-  let settle = null;
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let settle;
+  /** @type {ResizeObserver|null} */
   let observer = null;
 
   /**
@@ -126,12 +152,14 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
   };
 
   /**
-   * Build traces from the current state and hand them to Plotly.
+   * Build traces from the current page and hand them to Plotly.
    * @returns {Promise<void>|undefined} Settles when drawn.
    */
   const draw = () => {
-    const { model, state } = app;
-    if (!model || !window.Plotly) return undefined; // no plotly: init() says so
+    const page = store.get();
+    const { model, state } = page;
+    const Plotly = plotly();
+    if (!model || !Plotly) return undefined; // no plotly: init() says so
     if (!colors || colors.model !== model || colors.mode !== state.color)
       colors = { model, mode: state.color, ...colorGroups(model, state.color) };
     const visible = selectVisible(model.rank, state.top, zoomFactor(model.bounds, state.view));
@@ -141,40 +169,42 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
       visible.shown = boxesInRegion(model, visible.shown, drawnRegion);
       visible.fading = boxesInRegion(model, visible.fading, drawnRegion);
     }
-    const placed = app.placed && app.placed.mapId === model.map.id ? app.placed.box : null;
-    const points = app.labelPoints;
+    const placed = page.placed && page.placed.mapId === model.map.id ? page.placed.box : null;
+    const points = page.labelPoints;
     const labelPoints =
       points && points.mapId === model.map.id && points.id === state.dataset ? points : null;
     const roles = handlers.roles();
     const gd = graph();
     const box = gd.getBoundingClientRect();
-    size = {
+    const drawnSize = {
       width: Math.max(MIN_PLOT_PX, Math.floor(box.width)),
       height: Math.max(MIN_PLOT_PX, Math.floor(box.height)),
     };
+    size = drawnSize;
     const legendTitle = roles.size ? 'Highlighted' : LEGEND_TITLES[state.color];
-    const layout = buildLayout(model, { view: state.view, legendTitle, viewKey: `v${viewKey}`, ...size });
-    Object.assign(layout, { autosize: false }, size);
+    const layout = buildLayout(model, { view: state.view, legendTitle, viewKey: `v${viewKey}`, ...drawnSize });
+    Object.assign(layout, { autosize: false }, drawnSize);
     const scene = {
       ...visible,
       colors,
+      /** @param {number} i - A box index. @returns {boolean} Whether it passes the filters. */
       passes: (i) => passesFilters(model, i, state),
       roles,
       placed,
       labelPoints,
-      pixel: dataPerPixel(state.view || model.bounds, plotArea(gd, layout)),
+      pixel: dataPerPixel(state.view || model.bounds, plotArea(gd, { margin: layout.margin, ...drawnSize })),
     };
     const { traces, drawn, layers } = buildTraces(model, scene);
     gd.dataset.drawn = String(drawn.length);
     gd.dataset.mapSize = String(model.n);
     byId('map-status').textContent = statusText(model, drawn.length, layers);
-    return window.Plotly.react(gd, traces, layout, plotConfig(window.devicePixelRatio)).then(() => {
+    return Plotly.react(gd, traces, layout, plotConfig(window.devicePixelRatio)).then(() => {
       if (!performance.getEntriesByName(FIRST_RENDER_MARK).length) performance.mark(FIRST_RENDER_MARK);
       listen();
     });
   };
 
-  /** Redraw from state; calls made while a draw is queued collapse into one. */
+  /** Redraw from the page; calls made while a draw is queued collapse into one. */
   const render = () => {
     if (drawPending) return;
     drawPending = true;
@@ -189,9 +219,8 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
    * @param {import('./boxes.js').Bounds|null} view - The new ranges.
    */
   const moveView = (view) => {
-    app.state.view = view;
     viewKey += 1; // a new axis uirevision makes Plotly take these ranges over the user's
-    writeLocation(app.state, false);
+    store.set({ state: { view } });
     render();
   };
 
@@ -205,22 +234,16 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
     clearTimeout(settle);
     settle = setTimeout(() => {
       const layout = graph().layout;
-      if (
-        !app.model ||
-        !layout ||
-        !layout.xaxis ||
-        !layout.yaxis ||
-        !layout.xaxis.range ||
-        !layout.yaxis.range
-      )
+      const { model } = store.get();
+      if (!model || !layout || !layout.xaxis || !layout.yaxis || !layout.xaxis.range || !layout.yaxis.range)
         return;
       const [x0, x1] = layout.xaxis.range.map(Number);
       const [y0, y1] = layout.yaxis.range.map(Number);
       if (![x0, x1, y0, y1].every(Number.isFinite)) return;
-      app.state.view = { x0, x1, y0, y1 };
-      writeLocation(app.state, false);
-      const admitted = selectVisible(app.model.rank, app.state.top, zoomFactor(app.model.bounds, app.state.view));
-      if (admitted.limit !== limit || (drawnRegion && !regionContains(drawnRegion, app.state.view))) render();
+      const view = { x0, x1, y0, y1 };
+      store.set({ state: { view } });
+      const admitted = selectVisible(model.rank, store.get().state.top, zoomFactor(model.bounds, view));
+      if (admitted.limit !== limit || (drawnRegion && !regionContains(drawnRegion, view))) render();
     }, VIEW_SETTLE_MS);
   };
 
@@ -237,19 +260,20 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
     attachWheelZoom(gd, {
       settleMs: WHEEL_SETTLE_MS,
       commit: (r) =>
-        queuePlot(() =>
-          window.Plotly.relayout(gd, { 'xaxis.range': [r.x0, r.x1], 'yaxis.range': [r.y0, r.y1] }),
-        ),
+        queuePlot(() => {
+          const Plotly = plotly();
+          return Plotly && Plotly.relayout(gd, { 'xaxis.range': [r.x0, r.x1], 'yaxis.range': [r.y0, r.y1] });
+        }),
     });
     gd.on('plotly_doubleclick', () => moveView(null));
     gd.on('plotly_selected', (event) => {
-      const ids =
-        event && event.points
-          ? event.points.map((p) => p.customdata).filter((id) => typeof id === 'string')
-          : [];
+      /** @type {Array<{customdata?: unknown}>} */
+      const points = event && event.points ? event.points : [];
+      const ids = points.flatMap((p) => (typeof p.customdata === 'string' ? [p.customdata] : []));
       if (ids.length) handlers.lasso(ids);
     });
-    let timer = null;
+    /** @type {ReturnType<typeof setTimeout>|undefined} */
+    let timer;
     observer = new ResizeObserver(() => {
       clearTimeout(timer);
       timer = setTimeout(() => {
@@ -267,11 +291,16 @@ export function createMapView(app, handlers, ready = Promise.resolve()) {
    */
   const clear = () =>
     queuePlot(() => {
-      if (window.Plotly) window.Plotly.purge(graph());
+      const Plotly = plotly();
+      if (Plotly) Plotly.purge(graph());
       if (observer) observer.disconnect();
       listening = false;
       size = null;
     });
+
+  store.subscribe((page, previous) => {
+    if (changesDrawing(page, previous)) render();
+  });
 
   return { render, moveView, clear };
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The message laid over the map when there is nothing to draw: no map trained yet, no
  * transfer scores imported, or the server unreachable.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The side panel (a bottom sheet on narrow screens): its frame, and the selected dataset's
  * facts, labels and related lists (the lists themselves are built in related.js).
@@ -88,7 +89,7 @@ function facts(rows) {
 /**
  * Render the selected dataset.
  * @param {HTMLElement} body - The panel body (from openPanel).
- * @param {object} dataset - DatasetPublic.
+ * @param {import('./schemas.js').DatasetPublic} dataset - The dataset.
  * @param {import('./selection.js').ListResult[]} lists - Related lists.
  * @param {{onMap: boolean, mapLabel: string}} where - Whether its box is on the drawn map.
  * @param {PanelActions} actions - Callbacks.
@@ -122,8 +123,8 @@ export function renderDataset(body, dataset, lists, where, actions) {
   const bar = el('div', { className: 'actions' }, buttons);
   bar.addEventListener('click', (event) => {
     const action = event.target instanceof Element ? event.target.getAttribute('data-action') : null;
-    if (action === 'zoom') actions.zoom();
-    if (action === 'export') actions.exportCsv();
+    if (action === 'zoom' && actions.zoom) actions.zoom();
+    if (action === 'export' && actions.exportCsv) actions.exportCsv();
   });
   body.append(bar);
   if (!where.onMap) {
@@ -177,7 +178,7 @@ export function renderDataset(body, dataset, lists, where, actions) {
 
 /**
  * The first labels, with the total.
- * @param {object} dataset - DatasetPublic.
+ * @param {import('./schemas.js').DatasetPublic} dataset - The dataset.
  * @returns {HTMLElement} The section.
  */
 function labelsSection(dataset) {

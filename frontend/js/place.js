@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * "Place my dataset": paste labels, get the predicted box from `POST /api/place`.
  *
@@ -48,7 +49,8 @@ export function parseLabels(text) {
 /**
  * Wire the dialog.
  * @param {() => string} relation - The page's current relation.
- * @param {(result: object, labels: string[]) => void} onPlaced - Called with PlacePublic.
+ * @param {(result: import('./schemas.js').PlacePublic, labels: string[]) => void} onPlaced -
+ *   Called with the API's answer and the labels sent.
  */
 export function bindPlace(relation, onPlaced) {
   const dialog = /** @type {HTMLDialogElement} */ (byId('place-dialog'));
@@ -77,7 +79,7 @@ export function bindPlace(relation, onPlaced) {
       dialog.close();
       onPlaced(result, labels);
     } catch (err) {
-      error.textContent = `Could not place it: ${err.message}`;
+      error.textContent = `Could not place it: ${err instanceof Error ? err.message : err}`;
     } finally {
       submit.disabled = false;
     }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Pure data → Plotly traces and layout. No DOM and no Plotly calls: app.js hands the result
  * to Plotly.react, and the node tests check it directly.
@@ -44,6 +45,8 @@ export function traceUid(key) {
  * @property {Map<string, string>} roles - Dataset id → selection role (see ROLE_ORDER).
  * @property {{lo: number[], hi: number[]}|null} placed - A predicted box to draw dashed.
  * @property {{x: number, y: number}} pixel - Data units per screen pixel along each axis.
+ * @property {{labels: string[], points: number[][]}|null} [labelPoints] - A dataset's
+ *   classes as points (label-set maps).
  */
 
 /**
@@ -93,8 +96,11 @@ export function rectangles(model, indices) {
  * @returns {{x: (number|null)[], y: (number|null)[]}} Coordinates for one scattergl fill trace.
  */
 export function edgeRectangles(model, indices, tx, ty) {
+  /** @type {(number|null)[]} */
   const x = [];
+  /** @type {(number|null)[]} */
   const y = [];
+  /** @type {(a: number, b: number, c: number, d: number) => void} */
   const strip = (a, b, c, d) => {
     x.push(a, b, b, a, a, null);
     y.push(c, c, d, d, c, null);
@@ -145,7 +151,7 @@ function formatHover(model, i) {
   const size = model.numExamples[i];
   const lines = [
     `<b>${escapeHtml(model.ids[i])}</b>`,
-    `${Number.isFinite(classes) ? classes.toLocaleString('en-US') : '—'} classes · ${Number.isFinite(size) ? `${formatCount(size)} examples` : 'size unknown'}`,
+    `${typeof classes === 'number' && Number.isFinite(classes) ? classes.toLocaleString('en-US') : '—'} classes · ${Number.isFinite(size) ? `${formatCount(size)} examples` : 'size unknown'}`,
     `License: ${escapeHtml(model.license[i] ?? 'none given')}`,
     `Downloads: ${formatCount(model.downloads[i])}${model.measured[i] ? '' : ' · placed from features'}`,
   ];
@@ -211,14 +217,19 @@ export function layerTraces(model, indices, style, pixel) {
  *   and every drawn box (full or faint) once.
  */
 export function assignLayers(model, scene) {
+  /** @type {Map<string, number[]>} */
   const layers = new Map();
+  /** @type {(key: string, i: number) => void} */
   const push = (key, i) => {
-    if (!layers.has(key)) layers.set(key, []);
-    layers.get(key).push(i);
+    const layer = layers.get(key);
+    if (layer) layer.push(i);
+    else layers.set(key, [i]);
   };
+  /** @type {number[]} */
   const drawn = [];
   const seen = new Set();
   const hasSelection = scene.roles.size > 0;
+  /** @type {(i: number, faint: boolean) => void} */
   const place = (i, faint) => {
     if (seen.has(i)) return;
     seen.add(i);
@@ -253,7 +264,12 @@ export function buildTraces(model, scene) {
   // Always the same traces in the same order, empty ones included: Plotly.react then updates
   // them in place. A changed trace count makes it rebuild the whole plot, which is slower and
   // fires mouseout on the removed hover layer while the mouse is over the map.
+  /** @type {object[]} */
   const traces = [];
+  /**
+   * @param {string} key - Layer key.
+   * @param {{name: string, color: string, fill: number, line: number, width?: number}} style - Look.
+   */
   const add = (key, style) => traces.push(...layerTraces(model, layers.get(key) || [], { key, ...style }, scene.pixel));
   // The faint layers have no outline: WebGL lines cost far more than fills (each segment is
   // an instanced quad, ~30 µs apiece on a CPU rasterizer), and a faint box reads as well from

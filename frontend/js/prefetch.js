@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Starts loading the map's data the moment the page opens, while plotly.js (4.8 MB) is still
  * downloading: index.html loads this small module async from <head>, ahead of app.js, whose
@@ -13,8 +14,13 @@ import { readLocation } from './state.js';
 export const BOXES_LOADED_MARK = 'atlas:boxes-loaded';
 
 /**
+ * What the prefetch yields: the maps list and the model of the map the URL asks for.
+ * @typedef {{maps: import('./schemas.js').MapsPublic, model: import('./boxes.js').BoxModel|null}} Prefetched
+ */
+
+/**
  * The maps list and the model of the map the URL asks for (null when there is none).
- * @returns {Promise<{maps: {items: object[]}, model: import('./boxes.js').BoxModel|null}>}
+ * @returns {Promise<Prefetched>} What the first draw needs.
  */
 async function load() {
   const state = readLocation();
@@ -34,7 +40,7 @@ let taken = false;
 /**
  * The prefetched data, once: later calls, and a failed prefetch, give null so that the
  * caller fetches fresh data itself.
- * @returns {Promise<{maps: {items: object[]}, model: object|null}|null>} The data or null.
+ * @returns {Promise<Prefetched|null>} The data or null.
  */
 export async function takePrefetched() {
   if (taken) return null;

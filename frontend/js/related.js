@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The panel's ranked lists: related datasets (of a selection or of a placed label set) and a
  * lasso's catch. Every entry is a button that selects that dataset. Hub text goes in as text.
@@ -73,8 +74,9 @@ export function relatedSection(list, actions) {
  * the ones the map predicts. Other relations are one untitled group. Empty groups are left
  * out.
  * @param {string} relation - The list's relation.
- * @param {Array<{measured: boolean}>} items - RelatedItems, as the server ranked them.
- * @returns {Array<{key: string, title: string, hint: string, items: Array<object>}>} Groups.
+ * @template {{measured: boolean}} T
+ * @param {T[]} items - RelatedItems, as the server ranked them.
+ * @returns {Array<{key: string, title: string, hint: string, items: T[]}>} Groups.
  */
 export function relatedGroups(relation, items) {
   if (relation !== 'containment') return [{ key: 'all', title: '', hint: '', items }];
@@ -108,7 +110,7 @@ function unavailableText(relation) {
 
 /**
  * One entry of a related list.
- * @param {object} item - RelatedItem.
+ * @param {import('./schemas.js').RelatedItem} item - The entry.
  * @param {import('./panel.js').PanelActions} actions - Callbacks.
  * @returns {HTMLElement} The list item.
  */
@@ -126,7 +128,7 @@ function relatedItem(item, actions) {
     ],
   );
   // Width through the CSSOM (not a style attribute), which the CSP allows.
-  button.querySelector('.bar-fill').style.width = `${Math.round(score * 100)}%`;
+  /** @type {HTMLElement} */ (button.querySelector('.bar-fill')).style.width = `${Math.round(score * 100)}%`;
   button.addEventListener('click', () => actions.select(item.id));
   const shared = item.shared_labels || [];
   const meta = `Map: P(in) ${formatPercent(item.p_in)} · P(contains) ${formatPercent(item.p_contains)}`;
@@ -145,7 +147,7 @@ function relatedItem(item, actions) {
 /**
  * Render the result of placing a pasted label set.
  * @param {HTMLElement} body - The panel body.
- * @param {object} result - PlacePublic.
+ * @param {import('./schemas.js').PlacePublic} result - The API's answer.
  * @param {{labels: number, drawn: boolean, mapLabel: string}} info - Label count and whether
  *   its box is drawn on the current map.
  * @param {import('./panel.js').PanelActions} actions - Callbacks.
@@ -168,7 +170,7 @@ export function renderPlaced(body, result, info, actions) {
         title: 'Contained in',
         hint: 'Datasets whose classes would cover yours.',
       },
-      data: { map: result.map, items: result.contained_in },
+      data: { relation: result.map.relation, map: result.map, items: result.contained_in },
       error: null,
     },
     {
@@ -179,7 +181,7 @@ export function renderPlaced(body, result, info, actions) {
         title: 'Contains',
         hint: 'Datasets whose classes yours would cover.',
       },
-      data: { map: result.map, items: result.contains },
+      data: { relation: result.map.relation, map: result.map, items: result.contains },
       error: null,
     },
   ];

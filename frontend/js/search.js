@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Search with suggestions as you type: an ARIA combobox over `GET /api/datasets`, by name
  * (`q=`) and by class name (`label=`) at once. Name hits come first; a class hit says which
@@ -7,7 +8,7 @@
  * through suggestions, Enter chooses, Escape closes. Superseded requests are cancelled.
  */
 
-import { searchDatasets } from './api.js';
+import { isAborted, latestOnly, searchDatasets } from './api.js';
 import { byId, clear, el } from './dom.js';
 import { formatCount } from './text.js';
 
@@ -23,7 +24,9 @@ export const SEARCH_SHOWN = 16;
  * @returns {((...args: any[]) => void) & {cancel: () => void}} The debounced function.
  */
 export function debounce(fn, ms) {
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let timer;
+  /** @param {...any} args - Passed on to `fn`. */
   const wrapped = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
@@ -36,17 +39,17 @@ export function debounce(fn, ms) {
  * One suggestion list from the two searches: datasets found by name, then those found only
  * by a class name (each with its matching classes). A dataset found both ways is listed
  * once, as a name hit that also shows its matching classes.
- * @param {{total: number, items: Array<{id: string, matched_labels?: string[]}>}} byName -
- *   DatasetsPublic of `q=`.
- * @param {{total: number, items: Array<{id: string, matched_labels?: string[]}>}} byClass -
- *   DatasetsPublic of `label=`.
+ * @template {{id: string, matched_labels?: string[]}} T
+ * @param {{total: number, items: T[]}} byName - DatasetsPublic of `q=`.
+ * @param {{total: number, items: T[]}} byClass - DatasetsPublic of `label=`.
  * @param {number} limit - Most suggestions shown.
- * @returns {{total: number, items: Array<object>}} Suggestions and how many exist in all
+ * @returns {{total: number, items: Array<T & {matched_labels: string[]}>}} Suggestions and how many exist in all
  *   (an upper bound when a dataset matched both ways beyond the listed ones).
  */
 export function mergeSearchResults(byName, byClass, limit) {
   const matched = new Map(byClass.items.map((item) => [item.id, item.matched_labels || []]));
   const seen = new Set();
+  /** @type {Array<T & {matched_labels: string[]}>} */
   const items = [];
   for (const item of [...byName.items, ...byClass.items]) {
     if (seen.has(item.id)) continue;
@@ -65,9 +68,11 @@ export function mergeSearchResults(byName, byClass, limit) {
 export function bindSearch(onChoose) {
   const input = /** @type {HTMLInputElement} */ (byId('search-input'));
   const list = byId('search-list');
+  /** @typedef {import('./schemas.js').DatasetSummary & {matched_labels: string[]}} Suggestion */
+  /** @type {Suggestion[]} */
   let items = [];
   let active = -1;
-  let controller = null;
+  const searches = latestOnly();
 
   const close = () => {
     list.hidden = true;
@@ -75,6 +80,7 @@ export function bindSearch(onChoose) {
     input.removeAttribute('aria-activedescendant');
     active = -1;
   };
+  /** @param {number} k - The option to mark active, or -1 for none. */
   const highlight = (k) => {
     active = k;
     list
@@ -87,6 +93,7 @@ export function bindSearch(onChoose) {
       input.removeAttribute('aria-activedescendant');
     }
   };
+  /** @param {number} k - The option chosen. */
   const choose = (k) => {
     const item = items[k];
     if (!item) return;
@@ -94,6 +101,10 @@ export function bindSearch(onChoose) {
     close();
     onChoose(item.id);
   };
+  /**
+   * @param {{total: number, items: Suggestion[]}} result - Merged suggestions.
+   * @param {string} query - What was typed.
+   */
   const show = (result, query) => {
     items = result.items;
     clear(list);
@@ -146,14 +157,13 @@ export function bindSearch(onChoose) {
   };
   const run = debounce(async () => {
     const query = input.value.trim().slice(0, MAX_QUERY_CHARS);
-    if (controller) controller.abort();
     if (query.length < MIN_QUERY_CHARS) {
+      searches.cancel();
       close();
       return;
     }
-    controller = new AbortController();
+    const signal = searches.next();
     try {
-      const { signal } = controller;
       // A class search needs a word: punctuation alone would be refused by the API.
       const byClass = /[\p{L}\p{N}]/u.test(query)
         ? searchDatasets({ label: query }, signal)
@@ -161,13 +171,13 @@ export function bindSearch(onChoose) {
       const [byName, classes] = await Promise.all([searchDatasets({ q: query }, signal), byClass]);
       show(mergeSearchResults(byName, classes, SEARCH_SHOWN), query);
     } catch (err) {
-      if (err.code === 'aborted') return;
+      if (isAborted(err)) return;
       items = [];
       clear(list);
       list.append(
         el('li', {
           className: 'search-empty',
-          text: `Search failed: ${err.message}`,
+          text: `Search failed: ${err instanceof Error ? err.message : err}`,
           attrs: { role: 'presentation' },
         }),
       );

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * What "select a dataset" loads: its record and its ranked related lists, and which boxes
  * to highlight in which role. `rolesFromLists` is pure; `fetchSelection` calls the API.
@@ -13,10 +14,21 @@ export const HIGHLIGHT_K = 10;
 export const HIGHLIGHT_MIN_SCORE = 0.05;
 
 /**
+ * @typedef {object} ListSpec
+ * @property {string} key - Stable key (the list's `data-list`).
+ * @property {string} relation - 'containment' or 'transfer'.
+ * @property {string} [direction] - The API's direction.
+ * @property {string|null} role - The map highlight of its top items (see colors.ROLE_STYLES).
+ * @property {string} title - Heading.
+ * @property {string} hint - What the list means.
+ */
+
+/**
  * The related lists the panel shows, by relation; `role` names the map highlight.
  * Containment: `contained_in` lists datasets that contain the selected one.
  * Transfer: `from` lists its best transfer sources.
  */
+/** @type {ListSpec[]} */
 export const LIST_SPECS = [
   {
     key: 'containers',
@@ -54,16 +66,23 @@ export const LIST_SPECS = [
 
 /**
  * @typedef {object} ListResult
- * @property {object} spec - One of LIST_SPECS.
- * @property {object|null} data - The RelatedPublic response, or null on error.
- * @property {import('./api.js').ApiError|null} error - Why it is missing.
+ * @property {ListSpec} spec - One of LIST_SPECS.
+ * @property {import('./schemas.js').RelatedPublic|null} data - The response, or null on error.
+ * @property {import('./api.js').ApiError|null} [error] - Why it is missing.
+ */
+
+/**
+ * @typedef {object} Selection
+ * @property {import('./schemas.js').DatasetPublic} dataset - The dataset.
+ * @property {ListResult[]} lists - Its related lists (see specsFor).
+ * @property {Map<string, string>} roles - Dataset id → map highlight.
  */
 
 /**
  * Which lists to load for the current relation: both of its directions, plus the transfer
  * sources when looking at containment (the map highlights them too).
  * @param {string} relation - 'containment' or 'transfer'.
- * @returns {object[]} Specs, the relation's own first.
+ * @returns {ListSpec[]} Specs, the relation's own first.
  */
 export function specsFor(relation) {
   const own = LIST_SPECS.filter((s) => s.relation === relation);
@@ -96,17 +115,20 @@ export function rolesFromLists(selectedId, lists) {
  * @param {string} id - The dataset.
  * @param {string} relation - The page's relation.
  * @param {Set<string>} mapped - Relations that have a map.
- * @returns {Promise<{dataset: object, lists: ListResult[], roles: Map<string, string>}>}
- * @throws {import('./api.js').ApiError} When the dataset itself cannot be loaded.
+ * @param {AbortSignal} [signal] - Cancels every request when another dataset is selected.
+ * @returns {Promise<Selection>} What the panel and the map show.
+ * @throws {import('./api.js').ApiError} When the dataset itself cannot be loaded, or with the
+ *   code 'aborted' when the signal cancelled it.
  */
-export async function fetchSelection(id, relation, mapped) {
+export async function fetchSelection(id, relation, mapped, signal) {
   const specs = specsFor(relation);
+  /** @param {ListSpec} spec - A list whose relation has no map. @returns {Promise<never>} */
   const noMap = (spec) => Promise.reject(new ApiError(404, 'no_map', `no ${spec.relation} map is published`));
   const [dataset, ...settled] = await Promise.allSettled([
-    getDataset(id),
+    getDataset(id, signal),
     ...specs.map((spec) =>
       mapped.has(spec.relation)
-        ? getRelated(id, { relation: spec.relation, direction: spec.direction, k: LIST_K })
+        ? getRelated(id, { relation: spec.relation, direction: spec.direction || '', k: LIST_K }, signal)
         : noMap(spec),
     ),
   ]);

@@ -1,6 +1,10 @@
+// @ts-check
 /**
- * The page's shareable state and its URL query-string form. encode/decode are pure; the two
- * small functions at the end touch `window.location`/`history`.
+ * The page's state and its one writer, the store; and the URL query-string form of the
+ * shareable part. encode/decode are pure.
+ *
+ * Every change goes through `store.set`, which also writes the URL (location and history),
+ * so no other module touches either: they read `store.get()` and subscribe to changes.
  *
  * `?dataset=owner/name` opens the page with that dataset selected. Anything malformed in a
  * URL (someone else's link is untrusted input) falls back to the default, never throws.
@@ -84,9 +88,9 @@ export function decodeState(search) {
   const params = new URLSearchParams(search);
   const state = defaultState();
   const dataset = params.get('dataset');
-  if (isDatasetId(dataset)) state.dataset = dataset;
+  if (dataset !== null && isDatasetId(dataset)) state.dataset = dataset;
   const relation = params.get('relation');
-  if (RELATIONS.includes(relation)) state.relation = relation;
+  if (relation !== null && RELATIONS.includes(relation)) state.relation = relation;
   const map = params.get('map');
   if (map !== null && MAP_ID_PATTERN.test(map)) state.map = map;
   state.view = parseView(params.get('view'));
@@ -98,7 +102,7 @@ export function decodeState(search) {
   const top = parseCount(params.get('top'));
   if (top !== null) state.top = Math.min(MAX_TOP, Math.max(MIN_TOP, top));
   const color = params.get('color');
-  if (COLOR_MODES.includes(color)) state.color = color;
+  if (color !== null && COLOR_MODES.includes(color)) state.color = color;
   return state;
 }
 
@@ -145,14 +149,114 @@ export function readLocation() {
 }
 
 /**
- * Put the state in the URL without reloading.
- * @param {PageState} state - The state.
- * @param {boolean} push - True to add a history entry (a new selection), false to replace.
+ * Where the store keeps the URL: the browser's location and history, or a stand-in in tests.
+ * @typedef {object} UrlSink
+ * @property {() => string} read - The current query string (`location.search`).
+ * @property {(query: string, push: boolean) => void} write - Show this query string (without
+ *   '?'), adding a history entry when `push`.
  */
-export function writeLocation(state, push) {
-  const query = encodeState(state);
-  const url = `${window.location.pathname}${query ? `?${query}` : ''}${window.location.hash}`;
-  if (url === `${window.location.pathname}${window.location.search}${window.location.hash}`) return;
-  if (push) window.history.pushState(null, '', url);
-  else window.history.replaceState(null, '', url);
+
+/**
+ * The browser's URL, written without reloading; the path and hash are kept.
+ * @returns {UrlSink} The sink.
+ */
+export function browserUrl() {
+  return {
+    read: () => window.location.search,
+    write: (query, push) => {
+      const { pathname, hash } = window.location;
+      const url = `${pathname}${query ? `?${query}` : ''}${hash}`;
+      if (push) window.history.pushState(null, '', url);
+      else window.history.replaceState(null, '', url);
+    },
+  };
+}
+
+/**
+ * What the page holds: the shareable state (in the URL) and what it loaded for it.
+ * @typedef {object} Page
+ * @property {Readonly<PageState>} state - What a link carries.
+ * @property {import('./schemas.js').MapPublic[]} maps - The API's maps.
+ * @property {import('./boxes.js').BoxModel|null} model - The drawn map's boxes.
+ * @property {(import('./selection.js').Selection & {id: string})|null} selection - The
+ *   loaded selection (it may lag `state.dataset` while the next one loads).
+ * @property {Placed|null} placed - A pasted label set's predicted box and its related lists.
+ * @property {LabelPoints|null} labelPoints - The selected dataset's classes on a label-set map.
+ */
+
+/**
+ * @typedef {object} Placed
+ * @property {import('./schemas.js').PlacePublic} result - The API's answer.
+ * @property {string[]} labels - The labels sent.
+ * @property {Map<string, string>} roles - Dataset id → map highlight.
+ * @property {{lo: number[], hi: number[]}|null} box - Its box in the drawn map, if predicted there.
+ * @property {number|null} mapId - The map drawn when it was placed.
+ */
+
+/**
+ * @typedef {object} LabelPoints
+ * @property {number} mapId - The label-set map.
+ * @property {string} id - The dataset.
+ * @property {string[]} labels - Class names (Hub text).
+ * @property {number[][]} points - One point per class.
+ */
+
+/**
+ * A change: the page fields to replace, and `state` fields to merge.
+ * @typedef {Partial<Omit<Page, 'state'>> & {state?: Partial<PageState>}} PagePatch
+ */
+
+/**
+ * @typedef {(page: Readonly<Page>, previous: Readonly<Page>) => void} Listener
+ */
+
+/**
+ * @typedef {object} Store
+ * @property {() => Readonly<Page>} get - The current page (frozen: change it with `set`).
+ * @property {(patch: PagePatch, opts?: {push?: boolean}) => void} set - Apply a change,
+ *   write the URL when its query string changed (a new history entry when `push`), then
+ *   notify the subscribers once.
+ * @property {(listener: Listener) => () => void} subscribe - Call `listener` after every
+ *   change; returns the unsubscribe function.
+ */
+
+/**
+ * A fresh page for a state: nothing loaded yet.
+ * @param {PageState} state - The shareable state.
+ * @returns {Page} The page.
+ */
+export function initialPage(state) {
+  return { state, maps: [], model: null, selection: null, placed: null, labelPoints: null };
+}
+
+/**
+ * The page's store: the only writer of the page and of the URL.
+ * @param {Page} page - The starting page (its state is taken as already in the URL).
+ * @param {UrlSink} [url] - Where the state's query string goes; the browser's by default.
+ * @returns {Store} The store.
+ */
+export function createStore(page, url = browserUrl()) {
+  /** @type {Readonly<Page>} */
+  let current = Object.freeze({ ...page, state: Object.freeze({ ...page.state }) });
+  /** @type {Set<Listener>} */
+  const listeners = new Set();
+  return {
+    get: () => current,
+    set: (patch, opts = {}) => {
+      const previous = current;
+      const state = patch.state ? Object.freeze({ ...previous.state, ...patch.state }) : previous.state;
+      current = Object.freeze({ ...previous, ...patch, state });
+      const query = encodeState(state);
+      // Compared with the URL itself, not the previous state: a link's non-canonical query
+      // is rewritten once, and writing an unchanged query would add a dead history entry.
+      if (query !== url.read().replace(/^\?/, '')) url.write(query, Boolean(opts.push));
+      for (const listener of [...listeners]) listener(current, previous);
+    },
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
 }

@@ -1,8 +1,11 @@
+// @ts-check
 /**
  * Text helpers shared by the plot and the panel. Pure; no DOM.
  */
 
+/** @type {Record<string, string>} */
 const HTML_ESCAPES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** @type {Array<[number, string]>} */
 const COMPACT_UNITS = [
   [1e9, 'B'],
   [1e6, 'M'],

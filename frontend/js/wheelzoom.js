@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Wheel zoom that moves pixels during a burst of notches and redraws once when it settles.
  *
@@ -32,6 +33,7 @@ const DELTA_MODE_PX = [1, 40, 800];
 export function wheelRanges(ranges, deltaY, fx, fy) {
   const delta = Math.min(Math.max(-deltaY, -MAX_WHEEL_DELTA), MAX_WHEEL_DELTA);
   const zoom = Math.exp(-delta / WHEEL_SCALE);
+  /** @type {(lo: number, hi: number, frac: number) => number[]} */
   const scale = (lo, hi, frac) => {
     const centre = lo + (hi - lo) * frac;
     return [centre + (lo - centre) * zoom, centre + (hi - centre) * zoom];
@@ -66,18 +68,22 @@ export function viewTransform(drawn, next, width, height) {
  *   `commit` relayouts to the ranges; the transform is removed once it has drawn.
  */
 export function attachWheelZoom(gd, { settleMs, commit }) {
+  /** @type {Ranges|null} */
   let drawn = null; // ranges the canvas shows while a burst runs
+  /** @type {Ranges|null} */
   let next = null;
-  let timer = null;
+  /** @type {ReturnType<typeof setTimeout>|undefined} */
+  let timer;
 
-  const layers = () => Array.from(gd.querySelectorAll('.gl-container canvas'));
+  const layers = () => Array.from(gd.querySelectorAll('.gl-container canvas'), (c) => /** @type {HTMLElement} */ (c));
+  const glContainer = () => /** @type {HTMLElement|null} */ (gd.querySelector('.gl-container'));
   const area = () => {
     const full = gd._fullLayout;
     return full ? { left: full.xaxis._offset, top: full.yaxis._offset, width: full.xaxis._length, height: full.yaxis._length } : null;
   };
   const reset = () => {
     for (const canvas of layers()) canvas.style.transform = '';
-    const container = gd.querySelector('.gl-container');
+    const container = glContainer();
     if (container) container.style.clipPath = '';
     drawn = null;
     next = null;
@@ -108,7 +114,7 @@ export function attachWheelZoom(gd, { settleMs, commit }) {
       const fy = (rect.bottom - event.clientY) / rect.height;
       next = wheelRanges(next || drawn, deltaY, fx, fy);
       const { sx, sy, tx, ty } = viewTransform(drawn, next, box.width, box.height);
-      const container = gd.querySelector('.gl-container');
+      const container = glContainer();
       if (container) {
         // Keep the moved pixels inside the plot area, off the axes and the legend.
         const right = full.width - box.left - box.width;

@@ -425,3 +425,56 @@ def test_narrow_screen_shows_the_panel_as_a_bottom_sheet(browser: Any, server: s
         assert view.problems() == []
     finally:
         page.context.close()
+
+
+def _dataset_in_url(page: Any) -> list[str]:
+    return parse_qs(urlsplit(page.url).query).get("dataset", [])
+
+
+def _choose(view: Watched, query: str, dataset: str) -> None:
+    """Select a dataset through the search box."""
+    page = view.page
+    page.fill("#search-input", query)
+    page.locator("#search-list [role=option]", has_text=dataset).wait_for()
+    page.keyboard.press("Enter")
+
+
+def test_back_and_forward_walk_the_selections(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    _choose(watched, "farm", "e2e-lab/farm")
+    _wait_panel(watched, "e2e-lab/farm")
+    _choose(watched, "pets", "e2e-lab/pets")
+    _wait_panel(watched, "e2e-lab/pets")
+    assert _dataset_in_url(page) == ["e2e-lab/pets"]
+    page.go_back()
+    _wait_panel(watched, "e2e-lab/farm")
+    assert _dataset_in_url(page) == ["e2e-lab/farm"]
+    page.go_back()
+    page.wait_for_selector("#panel", state="hidden")
+    assert _dataset_in_url(page) == []
+    page.go_forward()
+    _wait_panel(watched, "e2e-lab/farm")
+    assert _dataset_in_url(page) == ["e2e-lab/farm"]
+
+
+def test_a_superseded_selection_is_aborted_without_an_error(watched: Watched, server: str) -> None:
+    page = watched.page
+    held: list[Any] = []
+    failed: list[str] = []
+    # The first dataset's record never arrives until the page gives up on it.
+    page.route("**/api/datasets/e2e-lab/farm", lambda route: held.append(route))
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    _load(watched, server + "/")
+    _choose(watched, "farm", "e2e-lab/farm")
+    page.wait_for_function(
+        "() => document.getElementById('panel-title').textContent === 'e2e-lab/farm'"
+    )
+    assert len(held) == 1
+    _choose(watched, "pets", "e2e-lab/pets")
+    _wait_panel(watched, "e2e-lab/pets")
+    page.wait_for_timeout(300)  # a stale answer would land now
+    assert page.text_content("#panel-title") == "e2e-lab/pets"
+    assert page.locator("#panel [role=alert]").count() == 0
+    assert _dataset_in_url(page) == ["e2e-lab/pets"]
+    assert any(url.endswith("/api/datasets/e2e-lab/farm") for url in failed), failed
