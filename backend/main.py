@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from backend.api.errors import install_error_handlers
-from backend.api.fastlane import RelatedFastLane
+from backend.api.fastlane import PlaceFastLane, RelatedFastLane
 from backend.api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from backend.api.router import api_router
 from backend.config import Settings, get_settings
@@ -106,9 +106,10 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     )
 
     install_error_handlers(app)
-    # Added innermost first: the log line times everything, 413s included. The fast lane sits
-    # just outside the router, so its answers get the same gzip, headers and log line.
+    # Added innermost first: the log line times everything, 413s included. The fast lanes sit
+    # just outside the router, so their answers get the same gzip, headers and log line.
     app.add_middleware(RelatedFastLane, store=store)
+    app.add_middleware(PlaceFastLane, placer=app.state.placer)
     app.add_middleware(GZipMiddleware, minimum_size=_GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)

@@ -1,28 +1,33 @@
-"""A fast lane for the hottest request, a warm `GET /api/datasets/{id}/related`.
+"""Fast lanes for the hottest requests: a warm `GET /api/datasets/{id}/related`, and a warm
+`POST /api/place` of a label list.
 
 Why: on a 2-core host, FastAPI's per-request machinery (route matching over every route,
-dependency solving, query validation) cost about as much CPU as the ranking itself, and under
-32 concurrent clients that CPU is latency. This pure-ASGI lane answers only requests that are
-unambiguously well-formed and answerable from the in-memory map, and hands *everything else*
-to the FastAPI route unchanged: unusual or repeated parameters, anything invalid, cold maps,
-unknown datasets and every error. The FastAPI route stays the documented (OpenAPI) and
-reference implementation; both call the same `related_for_dataset`, and a differential test
-checks that the lane's answers are byte-identical to the route's.
+dependency solving, query validation, the thread-pool hop of a sync route) cost about as much
+CPU as the ranking itself, and under concurrent clients that CPU is latency. Each pure-ASGI
+lane answers only requests that are unambiguously well-formed and answerable from memory, and
+hands *everything else* to the FastAPI route unchanged: unusual or repeated parameters,
+anything invalid, cold maps or embeddings, unknown datasets and every error. The FastAPI
+routes stay the documented (OpenAPI) and reference implementations; each lane calls the same
+function as its route, and differential tests check that the lanes' answers are
+byte-identical to the routes'.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from pydantic import ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend import schemas
 from backend.api.ids import checked_dataset_id
 from backend.errors import AtlasError
 from backend.serving.map_store import MapStore
+from backend.serving.place import Placer
 from backend.serving.related import answerable_from_memory, related_for_dataset
 
 _PREFIX: Final = "/api/datasets/"
@@ -34,6 +39,8 @@ _DIRECTIONS: Final = frozenset({"contained_in", "contains", "to", "from"})
 _K: Final = re.compile(r"[1-9][0-9]{0,2}")
 _MAP_ID: Final = re.compile(r"[1-9][0-9]{0,17}")
 _MAX_QUERY_BYTES: Final = 512
+_PLACE_PATH: Final = "/api/place"
+_JSON: Final = b"application/json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,17 +94,7 @@ class RelatedFastLane:
         if body is None:
             await self.app(scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(body)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_json(send, body)
 
     def _answer(self, scope: Scope) -> bytes | None:
         path: str = scope["path"]
@@ -126,3 +123,74 @@ class RelatedFastLane:
         except AtlasError:  # the route gives the error its documented shape
             return None
         return related.model_dump_json().encode()
+
+
+async def _send_json(send: Send, body: bytes) -> None:
+    """A 200 with the headers `backend.api.responses.json_response` gives."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-length", str(len(body)).encode()),
+                (b"content-type", _JSON),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class PlaceFastLane:
+    """Answers warm `POST /api/place` requests of a label list in the event loop (what
+    `Placer.place_from_memory` answers: a millisecond of CPU, no I/O); replays the body to
+    the route for everything else."""
+
+    def __init__(self, app: ASGIApp, placer: Placer) -> None:
+        self.app = app
+        self.placer = placer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] != _PLACE_PATH
+            or scope.get("root_path")
+            or [v for k, v in scope["headers"] if k == b"content-type"] != [_JSON]
+        ):
+            await self.app(scope, receive, send)
+            return
+        messages: list[Message] = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        answer = None
+        if messages[-1]["type"] == "http.request":
+            answer = self._answer(b"".join(m.get("body", b"") for m in messages))
+        if answer is not None:
+            await _send_json(send, answer)
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    def _answer(self, body: bytes) -> bytes | None:
+        # Read as the route reads it: `json.loads`, then the model validated from the result.
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        try:
+            request = schemas.PlaceRequest.model_validate(data)
+        except ValidationError:
+            return None
+        try:
+            placed = self.placer.place_from_memory(request)
+        except AtlasError:  # the route gives the error its documented shape
+            return None
+        return None if placed is None else placed.model_dump_json().encode()

@@ -11,7 +11,9 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,24 @@ _MAX_LABEL_CHARS = 200
 _SEPARATORS = re.compile(r"[_\-\s]+")
 # Texts whose vectors an embedder keeps in memory (384 float32 each: 1.5 KB).
 _RECENT_TEXTS = 8192
+# Set by `memory_only()`: embedders then answer from their memory or raise `NotInMemory`.
+_MEMORY_ONLY: ContextVar[bool] = ContextVar("embed_from_memory_only", default=False)
+
+
+class NotInMemory(Exception):
+    """A text's vector is not in the embedder's memory, and `memory_only()` is in force."""
+
+
+@contextmanager
+def memory_only() -> Iterator[None]:
+    """Within it, an embedder that would read its disk cache or run the model raises
+    `NotInMemory` instead: for work done where blocking is not allowed (an event loop),
+    which then hands the request to a thread."""
+    token = _MEMORY_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _MEMORY_ONLY.reset(token)
 
 
 def model_version() -> str:
@@ -98,6 +118,8 @@ class LabelTextEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._recent_lock:
             cached = {t: self._recent[t] for t in texts if t in self._recent}
+        if len(cached) < len(texts) and _MEMORY_ONLY.get():
+            raise NotInMemory(f"{len(texts) - len(cached)} of {len(texts)} texts")
         if len(cached) < len(texts):
             unknown = [t for t in texts if t not in cached]
             cached.update(self._cache.get_many(self._version, unknown))

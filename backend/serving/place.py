@@ -17,9 +17,14 @@ from sqlalchemy.orm import Session
 from backend import schemas
 from backend.config import Settings
 from backend.db import repository
-from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
+from backend.errors import AtlasError, InvalidInputError, InvalidStateError, NotFoundError
 from backend.representations.label_text import KIND as LABEL_TEXT
-from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
+from backend.representations.label_text import (
+    LabelTextEmbedder,
+    LabelTextRepresenter,
+    NotInMemory,
+    memory_only,
+)
 from backend.serving import checkpoints
 from backend.serving.checkpoints import MapNetwork
 from backend.serving.map_store import LoadedMap, MapStore
@@ -74,6 +79,11 @@ class NetworkCache:
             while len(self._nets) > self._max:
                 self._nets.popitem(last=False)
         return net
+
+    def has(self, map_id: int) -> bool:
+        """Whether the map's network is in memory (`get` then reads no database)."""
+        with self._lock:
+            return map_id in self._nets
 
 
 class Placer:
@@ -153,6 +163,42 @@ class Placer:
             boxes=dict(sorted(boxes.items(), key=lambda kv: int(kv[0]))),
             contained_in=contained_in,
             contains=contains,
+        )
+
+    def place_from_memory(self, request: schemas.PlaceRequest) -> schemas.PlacePublic | None:
+        """`place(request)` when it reads nothing but memory (the warm case: a millisecond
+        of CPU, which a server may spend in its event loop); None when it would read the
+        database, a disk cache or a model, where the caller calls `place` from a thread.
+
+        Raises:
+            AtlasError: as `place` does.
+        """
+        if not self._warm_for(request):
+            return None
+        try:
+            # The session is never used when every map and network is in memory.
+            with self._store.sessions() as session, memory_only():
+                return self.place(session, request)
+        except NotInMemory:  # a label's (or the vocabulary's) vectors are on disk only
+            return None
+
+    def _warm_for(self, request: schemas.PlaceRequest) -> bool:
+        """Whether every map `place(request)` uses is in memory with its network, for a
+        label list (a stored dataset's labels are read from the database)."""
+        store = self._store
+        if (
+            request.labels is None
+            or self._embedder is None
+            or not store.is_warm(request.relation, request.map)
+        ):
+            return False
+        try:
+            scoring = store.scoring_map(request.relation, request.map)
+        except AtlasError:
+            return False
+        return all(
+            store.cached(map_id) is not None and self._networks.has(map_id)
+            for map_id in {scoring.id, *store.published_ids(request.relation)}
         )
 
     def label_points(

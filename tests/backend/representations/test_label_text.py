@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from backend.representations.embedding_cache import EmbeddingCache
-from backend.representations.label_text import LabelTextEmbedder, prompt_for
+from backend.representations.label_text import (
+    LabelTextEmbedder,
+    NotInMemory,
+    memory_only,
+    prompt_for,
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +49,18 @@ def test_dataset_vector_is_mean_and_variance(embedder: LabelTextEmbedder) -> Non
     np.testing.assert_allclose(vec[384:], emb.var(0), atol=1e-6)
     with pytest.raises(ValueError, match="at least one label"):
         embedder.dataset_vector([])
+
+
+def test_memory_only_answers_from_memory_or_raises(tmp_path: Path) -> None:
+    path = tmp_path / "e.sqlite"
+    embedder = LabelTextEmbedder(EmbeddingCache(path))
+    first = embedder.embed_labels(["cat"])
+    with memory_only():
+        np.testing.assert_array_equal(embedder.embed_labels(["cat"]), first)
+        with pytest.raises(NotInMemory):
+            embedder.embed_labels(["cat", "tulip"])
+    # Another embedder over the same disk cache has nothing in memory yet.
+    again = LabelTextEmbedder(EmbeddingCache(path))
+    with memory_only(), pytest.raises(NotInMemory):
+        again.embed_labels(["cat"])
+    np.testing.assert_array_equal(again.embed_labels(["cat"]), first)

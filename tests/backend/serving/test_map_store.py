@@ -188,3 +188,24 @@ def test_a_failed_background_reread_keeps_serving_the_aged_list(
             break
     assert store.records() is first
     assert store.scoring_map_id("containment") == maps[5]
+
+
+def test_a_loaded_map_is_kept_out_of_the_cyclic_collectors_passes(
+    sessions: SessionFactory, maps: dict[int, int]
+) -> None:
+    # Full collector passes walk every tracked object under the GIL; a loaded map's objects
+    # are frozen out of them, and the collector is left as it was found.
+    import gc
+
+    gc.unfreeze()
+    assert gc.isenabled()
+    loaded = MapStore(sessions).get(maps[2])
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    assert not any(o is loaded for o in gc.get_objects(generation=2))
+    gc.disable()
+    try:
+        MapStore(sessions).get(maps[5])
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+        gc.unfreeze()
