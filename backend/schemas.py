@@ -12,9 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Relation = Literal["containment", "transfer"]
-Direction = Literal["contained_in", "contains", "to", "from"]
-DatasetStatus = Literal["ok", "skipped", "failed"]
+from backend.vocab import DatasetStatus, Direction, Relation
+
 # "retired": was published, replaced by a newer map of the same relation and dimension.
 MapStatus = Literal["training", "ready", "published", "retired", "failed"]
 JobKind = Literal["crawl", "train"]

@@ -44,7 +44,6 @@ from backend.db.repository._label_matches import (
     save_map_label_matches,
 )
 from backend.db.repository._maps import (
-    RELATIONS,
     count_published_maps,
     create_map,
     fail_map,
@@ -107,7 +106,6 @@ from backend.db.repository._types import (
 __all__ = [
     "INTERRUPTED_MESSAGE",
     "MAX_PAGE",
-    "RELATIONS",
     "BoxRecord",
     "CountsByStatus",
     "DatasetDetail",
