@@ -22,7 +22,8 @@ JobStatus = Literal["queued", "running", "succeeded", "failed"]
 MAX_K = 100
 MAX_PLACE_LABELS = 10_000
 MAX_PLACE_LABEL_CHARS = 200
-MAX_PAGE = 200
+# The most datasets one `GET /api/datasets` page may ask for (`limit`).
+MAX_PAGE_SIZE = 200
 # Hub ids are `name` or `owner/name`; the API refuses anything else before touching the DB.
 DATASET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,95}(/[A-Za-z0-9._\-]{1,96})?$"
 

@@ -51,7 +51,7 @@ def list_datasets(
     min_examples: Annotated[int | None, Query(ge=0, le=_MAX_COUNT * 100)] = None,
     max_examples: Annotated[int | None, Query(ge=0, le=_MAX_COUNT * 100)] = None,
     status: Literal[DatasetStatus, "all"] = "ok",
-    limit: Annotated[int, Query(ge=1, le=schemas.MAX_PAGE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=schemas.MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
 ) -> schemas.DatasetsPublic:
     """Search datasets (most downloaded first), with filters and a total."""

@@ -16,7 +16,7 @@ from backend.db.repository._crawl import (
     update_popularity,
 )
 from backend.db.repository._datasets import (
-    MAX_PAGE,
+    MAX_DATASETS_PER_QUERY,
     count_datasets,
     get_dataset,
     get_dataset_summaries,
@@ -105,7 +105,7 @@ from backend.db.repository._types import (
 
 __all__ = [
     "INTERRUPTED_MESSAGE",
-    "MAX_PAGE",
+    "MAX_DATASETS_PER_QUERY",
     "BoxRecord",
     "CountsByStatus",
     "DatasetDetail",
