@@ -77,7 +77,6 @@ from backend.db.repository._transfer import (
     get_transfer_scores,
     get_transfer_summary,
     import_transfer,
-    save_transfer_scores,
 )
 from backend.db.repository._types import (
     BoxRecord,
@@ -175,7 +174,6 @@ __all__ = [
     "save_map_label_matches",
     "save_map_neighbors",
     "save_representations",
-    "save_transfer_scores",
     "search_datasets",
     "update_job_progress",
     "update_map_params",
