@@ -438,11 +438,6 @@ class MapStore:
             return False
         return self.cached(target) is not None
 
-    def evict(self, map_id: int) -> None:
-        """Drops a map from memory (its next use reloads it)."""
-        with self._lock:
-            self._maps.pop(map_id, None)
-
     def cached_ids(self) -> list[int]:
         """Map ids in memory, least recently used first."""
         with self._lock:
