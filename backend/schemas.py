@@ -152,6 +152,9 @@ class MapBoxesPublic(_Public):
 
 
 class MapRef(_Public):
+    # Read straight off `repository.MapRecord` (`backend.serving.views.map_ref`).
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
     id: int
     relation: Relation
     dim: int
@@ -321,6 +324,9 @@ class TrainJobRequest(BaseModel):
 
 
 class JobPublic(_Public):
+    # Read straight off `repository.JobRecord` (`backend.serving.views.job_public`).
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
     id: int
     kind: JobKind
     status: JobStatus
