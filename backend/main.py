@@ -21,7 +21,7 @@ from backend.api.fastlane import PlaceFastLane, RelatedFastLane
 from backend.api.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from backend.api.router import api_router
 from backend.config import Settings, get_settings
-from backend.db import migrate, repository
+from backend.db import migrate
 from backend.db.engine import session_factory_for
 from backend.jobs.factories import JobFactories
 from backend.jobs.runner import JobRunner, recover_interrupted_jobs
@@ -30,6 +30,7 @@ from backend.serving.boxes_payload import PayloadCache
 from backend.serving.embedding import placement_embedder
 from backend.serving.map_store import MapStore
 from backend.serving.place import Placer
+from backend.vocab import RELATIONS
 from backend.web import mount_frontend
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def app_version() -> str:
 def _warm(store: MapStore) -> None:
     """Loads the published maps into memory so the first readers do not wait for it."""
     try:
-        for relation in repository.RELATIONS:
+        for relation in RELATIONS:
             store.published(relation)
     except Exception:  # a cold cache is slower, not broken
         log.exception("warming the map cache failed")

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-DatasetStatus = Literal["ok", "skipped", "failed"]
+from backend.vocab import DatasetStatus
+
 SkipReason = Literal["gated", "disabled", "script", "no_labels", "too_many_labels"]
 RecordSource = Literal["hub", "catalog", "import"]
 

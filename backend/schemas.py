@@ -12,9 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Relation = Literal["containment", "transfer"]
-Direction = Literal["contained_in", "contains", "to", "from"]
-DatasetStatus = Literal["ok", "skipped", "failed"]
+from backend.vocab import DatasetStatus, Direction, Relation
+
 # "retired": was published, replaced by a newer map of the same relation and dimension.
 MapStatus = Literal["training", "ready", "published", "retired", "failed"]
 JobKind = Literal["crawl", "train"]
@@ -23,7 +22,8 @@ JobStatus = Literal["queued", "running", "succeeded", "failed"]
 MAX_K = 100
 MAX_PLACE_LABELS = 10_000
 MAX_PLACE_LABEL_CHARS = 200
-MAX_PAGE = 200
+# The most datasets one `GET /api/datasets` page may ask for (`limit`).
+MAX_PAGE_SIZE = 200
 # Hub ids are `name` or `owner/name`; the API refuses anything else before touching the DB.
 DATASET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,95}(/[A-Za-z0-9._\-]{1,96})?$"
 
@@ -152,6 +152,9 @@ class MapBoxesPublic(_Public):
 
 
 class MapRef(_Public):
+    # Read straight off `repository.MapRecord` (`backend.serving.views.map_ref`).
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
     id: int
     relation: Relation
     dim: int
@@ -321,6 +324,9 @@ class TrainJobRequest(BaseModel):
 
 
 class JobPublic(_Public):
+    # Read straight off `repository.JobRecord` (`backend.serving.views.job_public`).
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
     id: int
     kind: JobKind
     status: JobStatus

@@ -29,11 +29,12 @@ from backend.errors import AtlasError
 from backend.serving.map_store import MapStore
 from backend.serving.place import Placer
 from backend.serving.related import answerable_from_memory, related_for_dataset
+from backend.vocab import DIRECTIONS, RELATIONS
 
 _PREFIX: Final = "/api/datasets/"
 _SUFFIX: Final = "/related"
-_RELATIONS: Final = frozenset({"containment", "transfer"})
-_DIRECTIONS: Final = frozenset({"contained_in", "contains", "to", "from"})
+_RELATIONS: Final[frozenset[str]] = frozenset(RELATIONS)
+_DIRECTIONS: Final[frozenset[str]] = frozenset(DIRECTIONS)
 # Only canonical decimal integers: anything FastAPI might read differently ("010", "+1",
 # " 1", "1e1") goes to the route.
 _K: Final = re.compile(r"[1-9][0-9]{0,2}")

@@ -15,8 +15,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from backend.db.engine import make_engine
-
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -59,12 +57,3 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str) -> None:
     """Takes the database at `url` down to `revision` (`"base"` drops every table)."""
     command.downgrade(alembic_config(url), revision)
-
-
-def is_up_to_date(url: str) -> bool:
-    """Whether the database at `url` is at the head revision."""
-    engine = make_engine(url)
-    try:
-        return current_revision(engine) == head_revision()
-    finally:
-        engine.dispose()

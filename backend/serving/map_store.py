@@ -136,11 +136,13 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
         s.dataset_id: s.labels
         for s in repository.get_label_sets(session, dataset_ids=ids, status=None)
     }
-    unmeasured = set(record.params.get("unmeasured", ()))
+    # Only a transfer map has imported scores to fit to; it flags the boxes placed from their
+    # features alone. A containment map's boxes are all fitted to its targets.
     transfers = None
+    measured = np.ones(len(ids), dtype=bool)
     if record.relation == "transfer":
         transfers = TransferIndex.load(session, record, ids)
-        unmeasured = {i for row, i in enumerate(ids) if not transfers.has_any(row)}
+        measured = np.array([transfers.has_any(row) for row in range(len(ids))], dtype=bool)
     beta, gumbel_beta = scoring_temperatures(record)
     index = {dataset_id: i for i, dataset_id in enumerate(ids)}
     rows_labels = [label_sets.get(i, ()) for i in ids]
@@ -172,7 +174,7 @@ def load_map(session: Session, record: repository.MapRecord) -> LoadedMap:
         num_examples=_frozen(boxes.num_examples, np.int64),
         downloads=_frozen(boxes.downloads, np.int64),
         licenses=boxes.licenses or (None,) * len(ids),
-        measured=_frozen(np.array([i not in unmeasured for i in ids], dtype=bool), bool),
+        measured=_frozen(measured, bool),
         labels=LabelIndex(rows_labels),
         transfers=transfers,
         neighbors=neighbors,
@@ -435,11 +437,6 @@ class MapStore:
         except NoPublishedMapError:
             return False
         return self.cached(target) is not None
-
-    def evict(self, map_id: int) -> None:
-        """Drops a map from memory (its next use reloads it)."""
-        with self._lock:
-            self._maps.pop(map_id, None)
 
     def cached_ids(self) -> list[int]:
         """Map ids in memory, least recently used first."""

@@ -21,17 +21,18 @@ from backend.serving.map_store import LoadedMap, MapStore
 from backend.serving.measured import MeasuredRanked, rank_measured_first
 from backend.serving.ranking import Ranked, rank, rank_bounded, upper_log_intersection
 from backend.serving.views import map_ref
+from backend.vocab import DEFAULT_DIRECTION, RELATION_DIRECTIONS
 from models.coverage import CoverageIndex, CoverageQuery
 
-# Per relation: each direction and the score column it ranks by. For containment,
-# `contained_in` lists the datasets B that contain A (P(A⊆B)), `contains` those A contains.
-# Transfer maps read s→t as P(s ⊆ t) (`models.transfer`): `to` lists the targets B that A
-# transfers to (P(A⊆B)), `from` the sources B that transfer to A (P(B⊆A)).
+# Per relation: each direction and the score column it ranks by. The first direction of a
+# relation (`backend.vocab.RELATION_DIRECTIONS`) lists the B with A inside B, so it ranks by
+# P(A⊆B) (`p_in`); the second by P(B⊆A) (`p_contains`).
 DIRECTIONS: dict[str, dict[str, str]] = {
-    "containment": {"contained_in": "p_in", "contains": "p_contains"},
-    "transfer": {"to": "p_in", "from": "p_contains"},
+    relation: dict(zip(directions, ("p_in", "p_contains"), strict=True))
+    for relation, directions in RELATION_DIRECTIONS.items()
 }
-DEFAULT_DIRECTION = {"containment": "contained_in", "transfer": "from"}
+# Keyed by any string, as requests name relations before they are checked.
+_DEFAULT_DIRECTION: dict[str, str] = dict(DEFAULT_DIRECTION.items())
 # Scores are probabilities; six decimals keep responses short and stable.
 _DECIMALS = 6
 
@@ -46,7 +47,7 @@ def resolve_direction(relation: str, direction: str | None) -> str:
     if allowed is None:
         raise InvalidInputError(f"relation must be one of {sorted(DIRECTIONS)}, got {relation!r}")
     if direction is None:
-        return DEFAULT_DIRECTION[relation]
+        return _DEFAULT_DIRECTION[relation]
     if direction not in allowed:
         raise InvalidInputError(
             f"direction {direction!r} does not apply to {relation}; use one of {sorted(allowed)}"

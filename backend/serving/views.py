@@ -34,12 +34,7 @@ def map_public(record: repository.MapRecord) -> schemas.MapPublic:
 
 def map_ref(record: repository.MapRecord) -> schemas.MapRef:
     """The short reference every scored response carries."""
-    return schemas.MapRef(
-        id=record.id,
-        relation=record.relation,
-        dim=record.dim,
-        representation=record.representation,
-    )
+    return schemas.MapRef.model_validate(record)
 
 
 def dataset_summary(
@@ -91,17 +86,4 @@ def dataset_public(
 
 def job_public(job: repository.JobRecord) -> schemas.JobPublic:
     """A job's persisted state."""
-    return schemas.JobPublic(
-        id=job.id,
-        kind=job.kind,
-        status=job.status,
-        progress=job.progress,
-        total=job.total,
-        message=job.message,
-        error=job.error,
-        params=dict(job.params),
-        result=dict(job.result),
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
+    return schemas.JobPublic.model_validate(job)

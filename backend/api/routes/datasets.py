@@ -22,6 +22,7 @@ from backend.deps import MapStoreDep, SessionDep
 from backend.errors import NotFoundError
 from backend.serving import views
 from backend.serving.related import answerable_from_memory, related_for_dataset
+from backend.vocab import DatasetStatus, Direction, Relation
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
@@ -49,8 +50,8 @@ def list_datasets(
     max_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
     min_examples: Annotated[int | None, Query(ge=0, le=_MAX_COUNT * 100)] = None,
     max_examples: Annotated[int | None, Query(ge=0, le=_MAX_COUNT * 100)] = None,
-    status: Literal["ok", "skipped", "failed", "all"] = "ok",
-    limit: Annotated[int, Query(ge=1, le=schemas.MAX_PAGE)] = 50,
+    status: Literal[DatasetStatus, "all"] = "ok",
+    limit: Annotated[int, Query(ge=1, le=schemas.MAX_PAGE_SIZE)] = 50,
     offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
 ) -> schemas.DatasetsPublic:
     """Search datasets (most downloaded first), with filters and a total."""
@@ -79,9 +80,9 @@ def list_datasets(
 async def related_datasets(
     dataset_id: str,
     store: MapStoreDep,
-    relation: schemas.Relation = "containment",
+    relation: Relation = "containment",
     direction: Annotated[
-        schemas.Direction | None,
+        Direction | None,
         Query(description="containment: contained_in | contains; transfer: to | from."),
     ] = None,
     k: Annotated[int, Query(ge=1, le=schemas.MAX_K)] = 10,

@@ -8,6 +8,7 @@ from backend import schemas
 from backend.api.responses import json_response
 from backend.db import repository
 from backend.deps import SessionDep
+from backend.vocab import RELATIONS
 
 router = APIRouter(tags=["health"])
 
@@ -19,7 +20,7 @@ def healthz(session: SessionDep) -> Response:
     if published is None:
         body = schemas.HealthPublic(status="unavailable", database=False, published_maps={})
         return json_response(body, status_code=503)
-    drawn: dict[str, int | None] = dict.fromkeys(repository.RELATIONS)
+    drawn: dict[str, int | None] = dict.fromkeys(RELATIONS)
     for map_id, relation, _dim in published:
         if drawn.get(relation) is None:  # lowest dimension first: the one the page draws
             drawn[relation] = map_id

@@ -14,6 +14,7 @@ from backend.deps import MapStoreDep, PayloadCacheDep, PlacerDep, SessionDep
 from backend.errors import NotFoundError
 from backend.serving import views
 from backend.serving.boxes_payload import BoxesPayload, etag_matches
+from backend.vocab import Relation
 
 router = APIRouter(prefix="/api/maps", tags=["maps"])
 
@@ -29,7 +30,7 @@ def _accepts_gzip(accept_encoding: str | None) -> bool:
 @router.get("", response_model=schemas.MapsPublic)
 def list_maps(
     session: SessionDep,
-    relation: schemas.Relation | None = None,
+    relation: Relation | None = None,
     status: schemas.MapStatus | None = None,
 ) -> schemas.MapsPublic:
     """Every map, newest first (published, ready, retired, training and failed ones)."""

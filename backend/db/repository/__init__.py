@@ -16,7 +16,7 @@ from backend.db.repository._crawl import (
     update_popularity,
 )
 from backend.db.repository._datasets import (
-    MAX_PAGE,
+    MAX_DATASETS_PER_QUERY,
     count_datasets,
     get_dataset,
     get_dataset_summaries,
@@ -44,7 +44,6 @@ from backend.db.repository._label_matches import (
     save_map_label_matches,
 )
 from backend.db.repository._maps import (
-    RELATIONS,
     count_published_maps,
     create_map,
     fail_map,
@@ -78,7 +77,6 @@ from backend.db.repository._transfer import (
     get_transfer_scores,
     get_transfer_summary,
     import_transfer,
-    save_transfer_scores,
 )
 from backend.db.repository._types import (
     BoxRecord,
@@ -106,8 +104,7 @@ from backend.db.repository._types import (
 
 __all__ = [
     "INTERRUPTED_MESSAGE",
-    "MAX_PAGE",
-    "RELATIONS",
+    "MAX_DATASETS_PER_QUERY",
     "BoxRecord",
     "CountsByStatus",
     "DatasetDetail",
@@ -177,7 +174,6 @@ __all__ = [
     "save_map_label_matches",
     "save_map_neighbors",
     "save_representations",
-    "save_transfer_scores",
     "search_datasets",
     "update_job_progress",
     "update_map_params",

@@ -18,7 +18,9 @@ from backend.db.repository._types import (
 from backend.db.tables import Dataset, Label
 from models.targets import label_matches_query, label_query_words
 
-MAX_PAGE = 500
+# The most rows one `list_datasets` call returns, whoever calls it; the API asks for fewer
+# (`schemas.MAX_PAGE_SIZE`).
+MAX_DATASETS_PER_QUERY = 500
 # A class-name search reads at most this many candidate label rows (a word such as "a"
 # would otherwise read the whole labels table), and keeps this many matches per dataset.
 MAX_LABEL_CANDIDATES = 20_000
@@ -103,10 +105,10 @@ def search_datasets(
     `status=None` includes skipped and failed datasets.
 
     Raises:
-        ValueError: if `limit` is not in 1..500 or `offset` is negative.
+        ValueError: if `limit` is not in 1..MAX_DATASETS_PER_QUERY or `offset` is negative.
     """
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValueError(f"limit must be in 1..{MAX_PAGE}, got {limit}")
+    if not 1 <= limit <= MAX_DATASETS_PER_QUERY:
+        raise ValueError(f"limit must be in 1..{MAX_DATASETS_PER_QUERY}, got {limit}")
     if offset < 0:
         raise ValueError(f"offset must be >= 0, got {offset}")
     conditions = _filters(

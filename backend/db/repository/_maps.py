@@ -22,8 +22,8 @@ from backend.db.repository._common import chunks, from_blob, to_blob, utcnow
 from backend.db.repository._types import BoxRecord, MapBoxes, MapRecord, MapStatus
 from backend.db.tables import Box, Dataset, Map
 from backend.errors import InvalidStateError, NotFoundError
+from backend.vocab import RELATIONS
 
-RELATIONS = ("containment", "transfer")
 _PUBLISHABLE = ("ready", "retired")
 
 

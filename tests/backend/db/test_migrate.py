@@ -27,7 +27,6 @@ def test_upgrade_head_then_downgrade_base_round_trips(tmp_path: Path) -> None:
     engine = make_engine(url)
     assert set(inspect(engine).get_table_names()) >= TABLES
     assert migrate.current_revision(engine) == migrate.head_revision()
-    assert migrate.is_up_to_date(url)
 
     migrate.downgrade(url, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}

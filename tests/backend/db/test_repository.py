@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from backend.db import repository as repo
 from backend.db.engine import SessionFactory, session_scope
 from backend.db.tables import Label
-from backend.errors import NotFoundError
 from tests.factories import T0, dataset_record
 
 T1 = T0 + timedelta(days=1)
@@ -236,26 +235,28 @@ def test_representations_round_trip(session: Session) -> None:
 
 def test_transfer_scores_validate_and_upsert(session: Session) -> None:
     _seed_search(session)
-    n = repo.save_transfer_scores(
+    result = repo.import_transfer(
         session,
         scores=[("ylecun/mnist", "uoft-cs/cifar10", 0.2), ("ylecun/mnist", "uoft-cs/cifar10", 0.3)],
         imported_at=T0,
     )
-    assert n == 1
-    repo.save_transfer_scores(
-        session, scores=[("uoft-cs/cifar10", "ylecun/mnist", -0.1)], imported_at=T0
-    )
+    assert result.scores == 1  # the later duplicate wins
+    repo.import_transfer(session, scores=[("uoft-cs/cifar10", "ylecun/mnist", 0.0)], imported_at=T0)
     scores = repo.get_transfer_scores(session, dataset_id="ylecun/mnist")
     assert [(s.source_id, s.target_id, s.score) for s in scores] == [
-        ("uoft-cs/cifar10", "ylecun/mnist", -0.1),
+        ("uoft-cs/cifar10", "ylecun/mnist", 0.0),
         ("ylecun/mnist", "uoft-cs/cifar10", 0.3),
     ]
-    with pytest.raises(NotFoundError):
-        repo.save_transfer_scores(session, scores=[("ylecun/mnist", "x/y", 1.0)], imported_at=T0)
-    with pytest.raises(ValueError, match="not finite"):
-        repo.save_transfer_scores(
-            session, scores=[("ylecun/mnist", "uoft-cs/cifar10", float("nan"))], imported_at=T0
-        )
+    # docs/transfer.md: a score is a number >= 0; a bad one writes nothing of its batch.
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite and >= 0"):
+            repo.import_transfer(
+                session,
+                scores=[("ylecun/mnist", "uoft-cs/cifar10", 0.9), ("a/b", "ylecun/mnist", bad)],
+                imported_at=T0,
+            )
+    assert repo.count_transfer_scores(session) == 2
+    assert repo.get_dataset(session, dataset_id="a/b") is None
 
 
 def test_crawler_contract_accepts_positional_arguments(session: Session) -> None:
