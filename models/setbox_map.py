@@ -26,8 +26,9 @@ FORMAT = "task2box-setbox"
 _FORMAT_VERSION = 1
 # Closed worlds up to this many ordered pairs (about 500 datasets) are listed whole, every
 # negative supervised each epoch; larger ones are sampled afresh each epoch: positives, and
-# random pairs beside them. Beyond it a listed epoch grows as the square of the atlas while a
-# sampled one stays the same, and fits no worse (`benchmarks/RESULTS.md`, "Scale").
+# random pairs beside them. The vector trainer switches at the same size
+# (`models.budget.FULL_BATCH_MAX_PAIRS`): beyond it, a listed epoch grows as the square of the
+# atlas while a sampled one stays the same.
 MAX_LISTED_PAIRS = 250_000
 # Per epoch of a sampled fit: at most this many positives (drawn uniformly from the listed
 # ones, so each dataset keeps its share of them), and this many random pairs per positive.

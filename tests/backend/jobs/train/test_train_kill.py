@@ -1,6 +1,6 @@
 """kill -9 in the middle of a fit: the published maps stay exactly as they were.
 
-A Hub-like atlas of 1,500 datasets (large enough for the sampled trainer) gets a quick first map;
+A Hub-like atlas of 600 datasets (large enough for the sampled trainer) gets a quick first map;
 then `task2box train` runs as a real subprocess with a budget it cannot finish. The test
 watches the job's progress in the database, SIGKILLs the process once the fit is stepping,
 and reads the published map back.
@@ -31,7 +31,7 @@ from tests.factories import T0
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[4]
-N = 1_500  # above the ~1,400 datasets where the trainer switches to sampled steps
+N = 600  # above the ~500 datasets where the trainer switches to sampled steps
 
 
 def _job_message(url: str) -> str:
@@ -56,7 +56,7 @@ def _published(url: str) -> dict[int, tuple[int, np.ndarray]]:
 
 
 def _atlas(tmp_path: Path) -> Settings:
-    """1,500 synthetic Hub-like datasets, label vectors seeded into the embedding cache."""
+    """600 synthetic Hub-like datasets, label vectors seeded into the embedding cache."""
     settings = settings_for(
         tmp_path / "atlas.db", tmp_path / "data", map_model="vector", map_dims=[2]
     )
