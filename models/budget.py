@@ -31,9 +31,9 @@ from models.setbox_map import MAX_LISTED_PAIRS, SAMPLED_POSITIVES
 from models.train_config import TrainConfig
 
 # Closed worlds up to this many ordered pairs (about 500 datasets) train full batch: every
-# pair, every epoch, for the configured epochs. Beyond it a full-batch epoch costs more than
-# a sampled step by the square of the atlas, for the paper's 1350 epochs. The label-set
-# model switches at the same size.
+# pair, every epoch, for the configured epochs. A full-batch epoch scores every ordered pair,
+# so it grows as the square of the atlas, for the paper's 1350 epochs; a sampled step does
+# not grow at all. The label-set model switches at the same size.
 FULL_BATCH_MAX_PAIRS = MAX_LISTED_PAIRS
 # A sampled vector fit: at most this many optimizer steps (one draw of positives each)...
 STEP_BUDGET = 400
