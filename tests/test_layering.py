@@ -10,6 +10,18 @@
 - No import cycle among the modules of `backend/`, `models/` and `benchmarks/`. Imports
   inside functions count (they only defer a cycle to run time); imports under
   `if TYPE_CHECKING:` do not, since they never run. The seams above count both.
+- `backend/` is stacked in ordered layers (`LAYERS`); a module imports only from its own
+  layer or the layers below it, type-only imports included. Top to bottom:
+    1. cli: `cli/`, `settings_doc.py` (the entry points)
+    2. api: `api/`, `deps.py`, `main.py`, `web.py` (the HTTP app and its wiring)
+    3. jobs: `jobs/`, `doctor.py` (compose the domain packages)
+    4. serving: `serving/` (the in-memory placement served to the API)
+    5. domain: `db/`, `crawler/`, `representations/`, `transfer/`, `catalog/`
+    6. shared: `config.py`, `errors.py`, `records.py`, `schemas.py`, `vocab.py`,
+       `logging_setup.py`, `__init__.py` (vocabulary every layer may use)
+    7. models: `models/` (the pure core, outside `backend/`)
+  Every top-level module and package of `backend/` must have a layer, so a new one fails
+  here until it is placed.
 
 A package these rules name must exist: a rename fails here rather than turning its check
 off without a word.
@@ -29,6 +41,51 @@ ROOT = Path(__file__).resolve().parents[1]
 STDLIB = set(sys.stdlib_module_names)
 # Every module of these takes part in the cycle check.
 CYCLE_FREE = ("backend", "models", "benchmarks")
+
+# Top to bottom. Within a layer imports go either way (the cycle check still applies), so a
+# layer groups peers: `transfer/` and `catalog/` read through `db/`, for instance.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # `settings_doc` is `make docs`' entry point; it only reads `config`, but nothing in the
+    # app may import a documentation generator.
+    ("cli", ("backend/cli", "backend/settings_doc.py")),
+    # `main` builds the app from the routers, `deps` wires jobs and serving into them, `web`
+    # mounts the page: all three are the HTTP app, not something the routers build on.
+    ("api", ("backend/api", "backend/deps.py", "backend/main.py", "backend/web.py")),
+    # `doctor` checks the data dir, the database, the Hub and the embedding model: it composes
+    # the domain packages as jobs do, and only the CLI calls it.
+    ("jobs", ("backend/jobs", "backend/doctor.py")),
+    ("serving", ("backend/serving",)),
+    (
+        "domain",
+        (
+            "backend/db",
+            "backend/crawler",
+            "backend/representations",
+            "backend/transfer",
+            "backend/catalog",
+        ),
+    ),
+    # Imported from everywhere and importing nothing above: settings, errors, plain records,
+    # the API's pydantic schemas (jobs and serving return them) and the shared enums.
+    (
+        "shared",
+        (
+            "backend/__init__.py",
+            "backend/config.py",
+            "backend/errors.py",
+            "backend/logging_setup.py",
+            "backend/records.py",
+            "backend/schemas.py",
+            "backend/vocab.py",
+        ),
+    ),
+    ("models", ("models",)),
+)
+
+# Upward imports that exist on purpose: (importer module, imported module) -> why. Empty:
+# when the rule was written the tree had none. An entry here is a debt to name, not a way
+# to silence the check; a stale entry fails too.
+ALLOWED_UPWARD: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -182,6 +239,101 @@ def test_models_imports_only_stdlib_torch_numpy() -> None:
 )
 def test_backend_layers_respect_their_seams(package: str, banned: set[str]) -> None:
     assert _forbidden(package, None, banned) == []
+
+
+def _unit_module(unit: str) -> str:
+    """`backend/db` → `backend.db`, `backend/config.py` → `backend.config`,
+    `backend/__init__.py` → `backend`."""
+    parts = list(Path(unit).with_suffix("").parts) if unit.endswith(".py") else unit.split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _layer_of(name: str, ranks: Mapping[str, int]) -> int | None:
+    """The rank of the unit holding module `name` (longest prefix wins, so `backend.db`
+    beats `backend`), or None outside the layered tree (stdlib, third party, benchmarks)."""
+    best: tuple[int, int] | None = None
+    for unit, rank in ranks.items():
+        if (name == unit or name.startswith(unit + ".")) and (best is None or len(unit) > best[0]):
+            best = (len(unit), rank)
+    return None if best is None else best[1]
+
+
+def _upward_imports(
+    layers: tuple[tuple[str, tuple[str, ...]], ...], root: Path = ROOT
+) -> list[tuple[str, str]]:
+    """(importer, imported) for every import of a module from a layer above its own."""
+    ranks = {_unit_module(u): rank for rank, (_, units) in enumerate(layers) for u in units}
+    found = []
+    for _, units in layers:
+        for unit in units:
+            for path in _modules(unit, root):
+                module = _module_name(path, root)
+                own = _layer_of(module, ranks)
+                assert own is not None
+                for imported in _imports(path, root):
+                    rank = _layer_of(imported.name, ranks)
+                    if rank is not None and rank < own:
+                        found.append((module, imported.name))
+    return sorted(set(found))
+
+
+def _unplaced(
+    package: str, layers: tuple[tuple[str, tuple[str, ...]], ...], root: Path = ROOT
+) -> list[str]:
+    """Top-level modules and packages of `package` that no layer names."""
+    placed = {u for _, units in layers for u in units}
+    entries = [
+        p
+        for p in sorted((root / package).iterdir())
+        if (p.suffix == ".py" and p.is_file()) or (p / "__init__.py").is_file()
+    ]
+    return [str(p.relative_to(root)) for p in entries if str(p.relative_to(root)) not in placed]
+
+
+def test_backend_imports_only_its_own_layer_or_lower() -> None:
+    upward = _upward_imports(LAYERS)
+    new = [f"{a} imports {b}" for a, b in upward if (a, b) not in ALLOWED_UPWARD]
+    assert new == [], "imports from a higher layer (see LAYERS):\n" + "\n".join(new)
+    stale = [f"{a} imports {b}" for a, b in ALLOWED_UPWARD if (a, b) not in upward]
+    assert stale == [], "ALLOWED_UPWARD entries that no longer occur:\n" + "\n".join(stale)
+
+
+def test_every_backend_module_has_a_layer() -> None:
+    assert _unplaced("backend", LAYERS) == []
+
+
+def test_layer_check_detects_an_upward_import(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "top").mkdir(parents=True)
+    files = {
+        "__init__.py": "",
+        "top/__init__.py": "from pkg import low\n",  # downward: fine
+        "mid.py": "from pkg.top import x\n",  # upward at import time
+        # upward inside a function and under TYPE_CHECKING: both still count
+        "low.py": (
+            "from typing import TYPE_CHECKING\n"
+            "def f():\n    import pkg.mid\n"
+            "if TYPE_CHECKING:\n    from pkg import top\n"
+            "import json\n"
+        ),
+        "peer.py": "import pkg.low\n",  # same layer: fine
+        "stray.py": "",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text, encoding="utf-8")
+    layers = (
+        ("top", ("pkg/top",)),
+        ("mid", ("pkg/mid.py",)),
+        ("low", ("pkg/low.py", "pkg/peer.py", "pkg/__init__.py")),
+    )
+    assert _upward_imports(layers, tmp_path) == [
+        ("pkg.low", "pkg.mid"),
+        ("pkg.low", "pkg.top"),
+        ("pkg.mid", "pkg.top"),
+    ]
+    assert _unplaced("pkg", layers, tmp_path) == ["pkg/stray.py"]
 
 
 def test_no_import_cycles() -> None:
