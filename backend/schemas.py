@@ -14,10 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from backend.vocab import DatasetStatus, Direction, Relation
 
-# "retired": was published, replaced by a newer map of the same relation and dimension.
-MapStatus = Literal["training", "ready", "published", "retired", "failed"]
+# Re-exported (`as`, for mypy --strict): the routes name these `schemas.JobStatus` and
+# `schemas.MapStatus`, so the REST contract reads as one module.
+from backend.vocab import JobStatus as JobStatus
+from backend.vocab import MapStatus as MapStatus
+
 JobKind = Literal["crawl", "train"]
-JobStatus = Literal["queued", "running", "succeeded", "failed"]
 
 MAX_K = 100
 MAX_PLACE_LABELS = 10_000

@@ -1,4 +1,5 @@
-"""The words every layer shares: map relations, their directions, and dataset statuses.
+"""The words every layer shares: map relations, their directions, and the statuses of
+datasets, maps and jobs.
 
 Defined once here, below the crawler, the repository, the jobs and the API, so that a new
 relation or status is added in one place and the type checker finds every use it breaks. Standard
@@ -14,6 +15,9 @@ from typing import Final, Literal, get_args
 Relation = Literal["containment", "transfer"]
 Direction = Literal["contained_in", "contains", "to", "from"]
 DatasetStatus = Literal["ok", "skipped", "failed"]
+# "retired": was published, replaced by a newer map of the same relation and dimension.
+MapStatus = Literal["training", "ready", "published", "retired", "failed"]
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
 
 RELATIONS: Final[tuple[Relation, ...]] = get_args(Relation)
 DIRECTIONS: Final[tuple[Direction, ...]] = get_args(Direction)

@@ -6,6 +6,8 @@ from typing import get_args
 
 from backend import records, schemas
 from backend.cli.train import RelationOption
+from backend.db import repository
+from backend.db.tables import ACTIVE_JOB_STATUSES
 from backend.jobs.train import TRAINERS
 from backend.vocab import (
     DEFAULT_DIRECTION,
@@ -13,6 +15,8 @@ from backend.vocab import (
     RELATION_DIRECTIONS,
     RELATIONS,
     DatasetStatus,
+    JobStatus,
+    MapStatus,
 )
 
 
@@ -38,3 +42,11 @@ def test_the_api_reports_the_dataset_statuses_the_crawler_records() -> None:
     summary = schemas.DatasetSummary.model_fields["status"].annotation
     assert get_args(summary) == get_args(DatasetStatus)
     assert records.DatasetRecord(id="a/b").status in get_args(DatasetStatus)
+
+
+def test_map_and_job_statuses_are_defined_once() -> None:
+    # The REST schemas and the repository's records re-export vocab's aliases rather than
+    # spelling the statuses again, so the API can never report a status the database lacks.
+    assert schemas.MapStatus is MapStatus and repository.MapStatus is MapStatus
+    assert schemas.JobStatus is JobStatus and repository.JobStatus is JobStatus
+    assert set(ACTIVE_JOB_STATUSES) <= set(get_args(JobStatus))

@@ -86,13 +86,11 @@ from backend.db.repository._types import (
     DatasetSummary,
     DatasetText,
     JobRecord,
-    JobStatus,
     LabelMatches,
     LabelSet,
     MapBoxes,
     MapNeighborRows,
     MapRecord,
-    MapStatus,
     RepresentationIn,
     RepresentationMatrix,
     RepresentationState,
@@ -101,6 +99,10 @@ from backend.db.repository._types import (
     TransferScoresSummary,
     TransferTaskIn,
 )
+
+# Still public names of the package (`__all__`), as the records that carry them are;
+# they are defined once in `backend.vocab`, shared with the REST schemas.
+from backend.vocab import JobStatus, MapStatus
 
 __all__ = [
     "INTERRUPTED_MESSAGE",

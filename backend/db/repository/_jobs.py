@@ -17,9 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.db.repository._common import require_aware, utcnow
-from backend.db.repository._types import JobRecord, JobStatus
+from backend.db.repository._types import JobRecord
 from backend.db.tables import ACTIVE_JOB_STATUSES, Job
 from backend.errors import ConflictError, InvalidStateError, NotFoundError
+from backend.vocab import JobStatus
 
 INTERRUPTED_MESSAGE = "interrupted: the process running this job stopped before it finished"
 _MAX_TEXT = 4000

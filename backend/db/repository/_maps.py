@@ -19,10 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from backend.db.repository._common import chunks, from_blob, to_blob, utcnow
-from backend.db.repository._types import BoxRecord, MapBoxes, MapRecord, MapStatus
+from backend.db.repository._types import BoxRecord, MapBoxes, MapRecord
 from backend.db.tables import Box, Dataset, Map
 from backend.errors import InvalidStateError, NotFoundError
-from backend.vocab import RELATIONS
+from backend.vocab import RELATIONS, MapStatus
 
 _PUBLISHABLE = ("ready", "retired")
 

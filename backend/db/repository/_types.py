@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-MapStatus = Literal["training", "ready", "published", "retired", "failed"]
-JobStatus = Literal["queued", "running", "succeeded", "failed"]
+from backend.vocab import JobStatus, MapStatus
 
 
 @dataclass(frozen=True)
