@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from backend.db import repository
 from backend.representations.base import DescribedRepresenter, Representer
-from models.opaque import description_document
 
 log = logging.getLogger(__name__)
 
@@ -110,5 +109,4 @@ def _documents(
     wanted = [dataset_id for dataset_id, labels in datasets if representer.needs_document(labels)]
     if not wanted:
         return {}
-    found = repository.get_dataset_texts(session, dataset_ids=wanted)
-    return {t.id: description_document(t.id, t.pretty_name, t.description) for t in found}
+    return repository.get_dataset_documents(session, dataset_ids=wanted)

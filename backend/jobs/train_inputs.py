@@ -18,7 +18,7 @@ from backend.representations.base import Representer
 from backend.representations.label_text import KIND as LABEL_TEXT
 from backend.representations.label_text import LabelTextEmbedder, LabelTextRepresenter
 from models.features import cap_labels
-from models.opaque import corroborated_pairs, description_document
+from models.opaque import corroborated_pairs
 from models.setbox import LabelSets
 from models.targets import (
     SparseTargets,
@@ -152,19 +152,13 @@ def label_set_inputs(
 
 
 def documents_for(factory: SessionFactory, ids: Sequence[str]) -> Callable[[list[int]], list[str]]:
-    """`documents(rows)`: the `document_text` of the datasets at those rows of `ids`."""
+    """`documents(rows)`: the name-and-description texts of the datasets at those rows of
+    `ids` (`repository.get_dataset_documents`)."""
 
     def documents(rows: list[int]) -> list[str]:
+        wanted = [ids[i] for i in rows]
         with session_scope(factory) as session:
-            found = repository.get_dataset_texts(session, dataset_ids=[ids[i] for i in rows])
-        texts = {t.id: t for t in found}
-        return [
-            description_document(
-                ids[i],
-                texts[ids[i]].pretty_name if ids[i] in texts else None,
-                texts[ids[i]].description if ids[i] in texts else None,
-            )
-            for i in rows
-        ]
+            found = repository.get_dataset_documents(session, dataset_ids=wanted)
+        return [found[dataset_id] for dataset_id in wanted]
 
     return documents

@@ -33,7 +33,6 @@ from backend.serving.views import map_ref
 from models.coverage import CoverageIndex, CoverageQuery
 from models.device import use_threads
 from models.features import cap_labels
-from models.opaque import description_document
 from models.setbox_map import SetBoxPlacer
 from models.targets import normalize_label
 
@@ -363,13 +362,9 @@ class _Features:
         if kept:
             out = embedder.embed_labels(cap_labels(kept, self._placer.max_labels))
         elif self._dataset_id is not None:
-            texts = repository.get_dataset_texts(self._session, dataset_ids=[self._dataset_id])
-            text = texts[0] if texts else None
-            document = description_document(
-                self._dataset_id,
-                text.pretty_name if text else None,
-                text.description if text else None,
-            )
+            document = repository.get_dataset_documents(
+                self._session, dataset_ids=[self._dataset_id]
+            )[self._dataset_id]
             out = embedder.embed_texts([document])
         else:
             out = embedder.embed_labels(cap_labels(self._labels, self._placer.max_labels))

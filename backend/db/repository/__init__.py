@@ -73,6 +73,7 @@ from backend.db.repository._representations import (
 )
 from backend.db.repository._transfer import (
     count_transfer_scores,
+    get_dataset_documents,
     get_dataset_texts,
     get_transfer_scores,
     get_transfer_summary,
@@ -142,6 +143,7 @@ __all__ = [
     "get_active_job",
     "get_dataset",
     "get_dataset_boxes",
+    "get_dataset_documents",
     "get_dataset_shas",
     "get_dataset_sources",
     "get_dataset_summaries",

@@ -19,6 +19,7 @@ from backend.db.repository._types import (
 )
 from backend.db.tables import Dataset, TransferScore
 from backend.records import MAX_DESCRIPTION_CHARS, MAX_ID_CHARS
+from models.opaque import description_document
 
 
 def get_transfer_scores(
@@ -184,3 +185,19 @@ def get_dataset_texts(session: Session, *, dataset_ids: Sequence[str]) -> list[D
                 DatasetText(r.id, r.pretty_name, r.description, r.num_labels, r.status, r.source)
             )
     return sorted(out, key=lambda t: t.id)
+
+
+def get_dataset_documents(session: Session, *, dataset_ids: Sequence[str]) -> dict[str, str]:
+    """What each dataset is, in words (`models.opaque.description_document`: its name and the
+    opening of its card), for every id asked; an unknown id is described by itself. This is
+    what corroborates opaque class names and what places a dataset that has nothing else."""
+    texts = {t.id: t for t in get_dataset_texts(session, dataset_ids=dataset_ids)}
+    out: dict[str, str] = {}
+    for dataset_id in dataset_ids:
+        text = texts.get(dataset_id)
+        out[dataset_id] = description_document(
+            dataset_id,
+            text.pretty_name if text else None,
+            text.description if text else None,
+        )
+    return out

@@ -266,3 +266,20 @@ def test_crawler_contract_accepts_positional_arguments(session: Session) -> None
     repo.update_popularity(session, {"a/x": (3, 4)}, crawled_at=T1)
     detail = repo.get_dataset(session, dataset_id="a/x")
     assert detail is not None and (detail.summary.downloads, detail.summary.likes) == (3, 4)
+
+
+def test_dataset_documents_describe_every_id_asked_in_its_own_words(session: Session) -> None:
+    long_card = "Handwritten digits. " * 100
+    repo.save_crawl_batch(
+        session,
+        records=[
+            dataset_record("a/mnist", pretty_name="MNIST", description=long_card),
+            dataset_record("b/plain", pretty_name=None, description=None),
+        ],
+        crawled_at=T0,
+    )
+    documents = repo.get_dataset_documents(session, dataset_ids=["b/plain", "a/mnist", "no/such"])
+    assert list(documents) == ["b/plain", "a/mnist", "no/such"]  # the order asked
+    assert documents["a/mnist"].startswith("MNIST. Handwritten digits.")
+    assert len(documents["a/mnist"]) < len(long_card)  # the card's opening only
+    assert documents["b/plain"] == "b/plain." and documents["no/such"] == "no/such."
