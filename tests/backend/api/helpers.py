@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from fastapi.testclient import TestClient
+
+from backend.config import Settings
+from backend.main import create_app
+
+Lane = TypeVar("Lane")
 
 
 def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -31,3 +40,24 @@ def assert_measured_first(items: list[dict[str, Any]], column: str) -> None:
         assert it["shared_labels"] == []
     scores = [it["score"] for it in predicted]
     assert scores == sorted(scores, reverse=True)
+
+
+def middlewares_of(app: Any, kind: type[Lane]) -> list[Lane]:
+    """The instances of middleware `kind` in a started app's middleware stack."""
+    found, layer = [], app.middleware_stack
+    while layer is not None:
+        if isinstance(layer, kind):
+            found.append(layer)
+        layer = getattr(layer, "app", None)
+    return found
+
+
+@contextmanager
+def served_without_lane(settings: Settings, kind: type[Any]) -> Iterator[TestClient]:
+    """The app over `settings` with its fast lane `kind` switched off: every request takes
+    the FastAPI route, the reference the lane's answers are compared with."""
+    app = create_app(settings)
+    with TestClient(app) as client:
+        (lane,) = middlewares_of(app, kind)
+        lane._answer = lambda _request: None
+        yield client

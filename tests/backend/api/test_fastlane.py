@@ -16,36 +16,23 @@ from starlette.types import Receive, Scope, Send
 from backend.api.fastlane import RelatedFastLane, RelatedQuery, parse_related_query
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
-from backend.main import create_app
 from backend.serving.map_store import MapStore
 from backend.serving.related import related_for_dataset
 from tests.atlas_fixtures import SeededAtlas
+from tests.backend.api.helpers import middlewares_of, served_without_lane
 
 QUERY = "microsoft/cats_vs_dogs"
-
-
-def _lanes(app: Any) -> list[RelatedFastLane]:
-    """The fast-lane instances in a started app's middleware stack."""
-    found, layer = [], app.middleware_stack
-    while layer is not None:
-        if isinstance(layer, RelatedFastLane):
-            found.append(layer)
-        layer = getattr(layer, "app", None)
-    return found
 
 
 @pytest.fixture(scope="module")
 def reference(seeded_atlas: SeededAtlas) -> Generator[TestClient, None, None]:
     """The same atlas served with the lane switched off: every request takes the route."""
-    app = create_app(seeded_atlas.settings)
-    with TestClient(app) as c:
-        (lane,) = _lanes(app)
-        lane._answer = lambda _scope: None  # type: ignore[method-assign]
+    with served_without_lane(seeded_atlas.settings, RelatedFastLane) as c:
         yield c
 
 
 def test_the_app_has_one_lane(client: TestClient) -> None:
-    assert len(_lanes(client.app)) == 1
+    assert len(middlewares_of(client.app, RelatedFastLane)) == 1
 
 
 @pytest.fixture(scope="module")

@@ -15,27 +15,14 @@ from backend import schemas
 from backend.api.fastlane import PlaceFastLane
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
-from backend.main import create_app
 from tests.atlas_fixtures import SeededAtlas
-
-
-def _lanes(app: Any) -> list[PlaceFastLane]:
-    """The `/place` lanes in a started app's middleware stack."""
-    found, layer = [], app.middleware_stack
-    while layer is not None:
-        if isinstance(layer, PlaceFastLane):
-            found.append(layer)
-        layer = getattr(layer, "app", None)
-    return found
+from tests.backend.api.helpers import middlewares_of, served_without_lane
 
 
 @pytest.fixture(scope="module")
 def reference(seeded_atlas: SeededAtlas) -> Generator[TestClient, None, None]:
     """The same atlas served with the lane switched off: every request takes the route."""
-    app = create_app(seeded_atlas.settings)
-    with TestClient(app) as c:
-        (lane,) = _lanes(app)
-        lane._answer = lambda _body: None  # type: ignore[method-assign]
+    with served_without_lane(seeded_atlas.settings, PlaceFastLane) as c:
         yield c
 
 
@@ -58,7 +45,7 @@ def _same(client: TestClient, reference: TestClient, body: bytes, content_type: 
 
 
 def test_the_app_has_one_lane(client: TestClient) -> None:
-    assert len(_lanes(client.app)) == 1
+    assert len(middlewares_of(client.app, PlaceFastLane)) == 1
 
 
 def test_the_lane_and_the_route_agree_on_label_lists(
@@ -170,3 +157,18 @@ def test_warm_label_lists_are_answered_in_the_lane(client: TestClient) -> None:
     post(warm, content_type=b"text/plain")
     post(warm, path="/api/place/")
     assert passed == [*others, warm, warm]
+
+
+def test_an_oversized_body_is_refused_alike(
+    client: TestClient, reference: TestClient, seeded_atlas: SeededAtlas
+) -> None:
+    # The lane reads bodies through the app's size limit, as the route does.
+    limit = seeded_atlas.settings.max_body_bytes
+    body = json.dumps({"labels": ["cat"], "pad": "x" * limit}).encode()
+    assert (
+        client.post(
+            "/api/place", content=body, headers={"content-type": "application/json"}
+        ).status_code
+        == 413
+    )
+    _same(client, reference, body, "application/json")
