@@ -4,6 +4,7 @@
 #                     never downloads a browser of its own);
 #   docker-compose  - `docker-compose config` validates docker-compose.yml statically (no
 #                     Docker engine is needed or started);
+#   nodejs, npm     - the page's JS unit tests (`node --test`) and its type check;
 #   typescript      - `make lint` type-checks the page's JSDoc (frontend/jsconfig.json); npm
 #                     installs the version frontend/package-lock.json pins into
 #                     frontend/node_modules.
@@ -37,6 +38,8 @@ install_debian_tools() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium fonts-liberation)
   command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
   if [ ${#missing[@]} -eq 0 ]; then
     return 0
   fi
