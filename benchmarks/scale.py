@@ -40,7 +40,7 @@ from backend.records import DatasetRecord
 from backend.representations.label_text import LabelTextEmbedder
 from benchmarks.api_db import seed_embeddings, synthetic_records
 from benchmarks.retrieval.metrics import holder_recall, ndcg, sharer_violation
-from benchmarks.retrieval.runner import Truth, _app_lists, _Fitted, subset_queries
+from benchmarks.retrieval.runner import FittedAtlas, Truth, app_lists, subset_queries
 from models.budget import estimate_peak_bytes
 from models.targets import unique_labels
 
@@ -117,8 +117,8 @@ def _retrieval(
     queries = subset_queries([stored[i] for i in sources], (2, 4), 1, config.seed)
     rows = []
     for dim, map_id in sorted(maps.items()):
-        fitted = _Fitted(settings, {dim: map_id}, metrics, 0.0)
-        app, map_only = _app_lists(fitted, dim, embedder)
+        fitted = FittedAtlas(settings, {dim: map_id}, metrics, 0.0)
+        app, map_only = app_lists(fitted, dim, embedder)
         for system, lists in (("app", app), ("map only", map_only)):
             r1, violations, n_in, n_contains = [], [], [], []
             for query in queries:

@@ -171,7 +171,9 @@ def _store(path: Path, records: Sequence[DatasetRecord]) -> str:
 
 
 @dataclass
-class _Fitted:
+class FittedAtlas:
+    """Maps the real train job published on an atlas (`bench scale` scores them too)."""
+
     settings: Settings
     maps: dict[int, int]  # dim -> map id
     metrics: dict[int, dict[str, float]]
@@ -180,7 +182,7 @@ class _Fitted:
 
 def _fit(
     url: str, data_dir: Path, model: str, config: RetrievalConfig, embedder: LabelTextEmbedder
-) -> _Fitted:
+) -> FittedAtlas:
     overrides: dict[str, Any] = {
         "database_url": url,
         "data_dir": data_dir,
@@ -195,7 +197,7 @@ def _fit(
     settings = Settings(_env_file=None, **overrides)
     started = time.perf_counter()
     summary = run_train(settings, TrainRequest(dims=config.dims), embedder=embedder)
-    return _Fitted(
+    return FittedAtlas(
         settings,
         {m.dim: m.map_id for m in summary.maps},
         {m.dim: m.metrics for m in summary.maps},
@@ -206,7 +208,7 @@ def _fit(
 Lists = Callable[[Sequence[str]], tuple[list[str], list[str]]]
 
 
-def _app_lists(fitted: _Fitted, dim: int, embedder: LabelTextEmbedder) -> tuple[Lists, Lists]:
+def app_lists(fitted: FittedAtlas, dim: int, embedder: LabelTextEmbedder) -> tuple[Lists, Lists]:
     """(as the app answers `/place`, the placed box's map ranking alone)."""
     factory = make_session_factory(make_engine(fitted.settings.database_url))
     store = MapStore(factory)
@@ -276,8 +278,8 @@ def run_retrieval_bench(
         full = _fit(full_url, workdir / "data", model, config, embedder)
         seen = _fit(seen_url, workdir / "data", model, config, embedder)
         for dim in config.dims:
-            app_full, map_full = _app_lists(full, dim, embedder)
-            app_seen, map_seen = _app_lists(seen, dim, embedder)
+            app_full, map_full = app_lists(full, dim, embedder)
+            app_seen, map_seen = app_lists(seen, dim, embedder)
             systems[f"{model} {dim}-D"] = (app_full, app_seen)
             systems[f"{model} {dim}-D, map only"] = (map_full, map_seen)
             metrics = full.metrics[dim]
