@@ -209,6 +209,26 @@ class LabelPointsPublic(_Public):
     points: list[list[float]] = Field(description="One point per label, in the map's dims.")
 
 
+class RelatedQuery(BaseModel):
+    """The query of `GET /api/datasets/{id}/related`.
+
+    One model for both readers: the route takes it as a FastAPI query model, and the fast lane
+    (`backend.api.fastlane`) validates the same fields with `model_validate`, so the two can
+    never disagree about the vocabulary or the limits.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    relation: Relation = "containment"
+    direction: Direction | None = Field(
+        default=None, description="containment: contained_in | contains; transfer: to | from."
+    )
+    k: int = Field(default=10, ge=1, le=MAX_K)
+    map_id: int | None = Field(
+        default=None, alias="map", ge=1, description="Default: highest-dim published map."
+    )
+
+
 class PlaceRequest(BaseModel):
     """Either labels for an unseen dataset, or the id of a dataset in the database."""
 

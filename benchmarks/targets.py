@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from backend.catalog import load_catalog
-from backend.jobs import train_data
+from models import heldout
 from models.metrics import best_f1
 from models.setbox import LabelSets
 from models.setbox_map import fit_set_map, set_map_config
@@ -103,13 +103,13 @@ def time_set_fit(
     row = {label: i for i, label in enumerate(vocab)}
     label_sets = LabelSets.from_lists([[row[x] for x in dict.fromkeys(s)] for s in sets])
     started = time.perf_counter()
-    split = train_data.split(targets, 0.1, seed=0)
+    split = heldout.split(targets, 0.1, seed=0)
     config = set_map_config(dim, epochs, device="cpu")
     model = fit_set_map(emb, label_sets, split.train, config, val=split.val)
     seconds = time.perf_counter() - started
     f1 = 0.0
     if split.val is not None and len(split.val):
-        y = split.val.y > train_data.POSITIVE_MIN_Y
+        y = split.val.y > heldout.POSITIVE_MIN_Y
         f1 = best_f1(y.astype(np.float32), model.predict_pairs(split.val.i, split.val.j))
     return round(seconds, 1), model.best_epoch, round(f1, 3)
 

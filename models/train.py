@@ -17,7 +17,7 @@ import torch
 
 from models.device import select_device
 from models.errors import TrainingError
-from models.losses import LossParams, get_loss
+from models.losses import get_loss
 from models.metrics import validation_metric
 from models.network import BoxNet, BoxNetConfig
 from models.pairs import PairSet
@@ -126,8 +126,9 @@ def fit(
             "full batch" if full else "sampled pairs",
             len(pairs),
         )
+        source = _pair_source(pairs, li, lj, universe.size, config, full)
         history, best_state, best_epoch = _loop(
-            step, pairs, li, lj, universe, x, val, config, params, full, rng, progress
+            step, source, x=x, val=val, config=config, rng=rng, progress=progress
         )
     if best_state is not None:
         net.load_state_dict(best_state)  # its BatchNorm statistics were recalibrated
@@ -138,58 +139,87 @@ def fit(
     return model
 
 
-def _loop(
-    step: TrainStep,
+class _FullBatch:
+    """Every supervised pair (and, closed world, every other ordered pair) in each step."""
+
+    full = True
+
+    def __init__(self, pairs: EpochPairs) -> None:
+        self._pairs = pairs
+
+    def batches(self, epoch: int, step: TrainStep, rng: np.random.Generator) -> list[EpochPairs]:
+        del epoch, step, rng  # the same pairs every epoch
+        return [self._pairs]
+
+
+class _SampledBatches:
+    """A fresh draw of positives and (hard) negatives each epoch, in minibatches."""
+
+    full = False
+
+    def __init__(self, plan: SampledPlan, config: TrainConfig) -> None:
+        self._plan = plan
+        self._config = config
+
+    def batches(self, epoch: int, step: TrainStep, rng: np.random.Generator) -> list[EpochPairs]:
+        if (epoch - 1) % self._config.hard_negative_refresh == 0:
+            lo, hi = _eval_boxes(step)
+            self._plan.refresh_hard_negatives(
+                lo,
+                hi,
+                beta=step.params.beta,
+                gumbel_beta=step.params.gumbel_beta,
+                rng=rng,
+                device=step.device,
+            )
+        return self._plan.epoch_pairs(rng).batches(self._config.batch_pairs, rng)
+
+
+_PairSource = _FullBatch | _SampledBatches
+
+
+def _pair_source(
     pairs: PairSet,
     li: np.ndarray,
     lj: np.ndarray,
-    universe: np.ndarray,
+    n_local: int,
+    config: TrainConfig,
+    full: bool,
+) -> _PairSource:
+    """Where each epoch's pairs come from; `li`/`lj` index the training universe."""
+    if full:
+        return _FullBatch(full_batch_pairs(li, lj, pairs.y, n_local, pairs.closed_world))
+    plan = SampledPlan(
+        li,
+        lj,
+        pairs.y,
+        n_local,
+        closed_world=pairs.closed_world,
+        negatives_per_positive=config.negatives_per_positive,
+        hard_negatives_per_positive=config.hard_negatives_per_positive,
+        neighbors=config.hard_negative_neighbors,
+        positives_per_epoch=config.positives_per_epoch,
+        nodes_per_epoch=config.nodes_per_epoch,
+    )
+    return _SampledBatches(plan, config)
+
+
+def _loop(
+    step: TrainStep,
+    source: _PairSource,
+    *,
     x: np.ndarray,
     val: PairSet | None,
     config: TrainConfig,
-    params: LossParams,
-    full: bool,
     rng: np.random.Generator,
     progress: Progress | None,
 ) -> tuple[list[dict[str, float | int | None]], dict[str, torch.Tensor] | None, int]:
-    n_local = universe.size
-    plan: SampledPlan | None = None
-    fixed: EpochPairs | None = None
-    if full:
-        fixed = full_batch_pairs(li, lj, pairs.y, n_local, pairs.closed_world)
-    else:
-        plan = SampledPlan(
-            li,
-            lj,
-            pairs.y,
-            n_local,
-            closed_world=pairs.closed_world,
-            negatives_per_positive=config.negatives_per_positive,
-            hard_negatives_per_positive=config.hard_negatives_per_positive,
-            neighbors=config.hard_negative_neighbors,
-            positives_per_epoch=config.positives_per_epoch,
-            nodes_per_epoch=config.nodes_per_epoch,
-        )
     history: list[dict[str, float | int | None]] = []
     best_metric, best_epoch = -math.inf, config.epochs
     best_state: dict[str, torch.Tensor] | None = None
     for epoch in range(1, config.epochs + 1):
-        if plan is not None:
-            if (epoch - 1) % config.hard_negative_refresh == 0:
-                boxes = _eval_boxes(step)
-                plan.refresh_hard_negatives(
-                    boxes[0],
-                    boxes[1],
-                    beta=params.beta,
-                    gumbel_beta=params.gumbel_beta,
-                    rng=rng,
-                    device=step.device,
-                )
-            batches = plan.epoch_pairs(rng).batches(config.batch_pairs, rng)
-        else:
-            assert fixed is not None
-            batches = [fixed]
-        losses = [step(b, epoch, full) * len(b) for b in batches]
+        batches = source.batches(epoch, step, rng)
+        losses = [step(b, epoch, source.full) * len(b) for b in batches]
         loss = sum(losses) / max(1, sum(len(b) for b in batches))
         n_pairs = sum(len(b) for b in batches)
         record: dict[str, float | int | None] = {

@@ -226,12 +226,24 @@ def test_models_imports_only_stdlib_torch_numpy() -> None:
     assert _forbidden("models", allowed, set()) == []
 
 
+def test_production_models_never_import_research_code() -> None:
+    # `models/research/` is what only the benchmarks run; what the app serves must not lean on it.
+    production = sorted(p for p in (ROOT / "models").glob("*.py"))
+    assert production, "models/ has no modules"
+    found = [
+        hit
+        for p in production
+        for hit in _forbidden(str(p.relative_to(ROOT)), None, {"models.research"})
+    ]
+    assert found == []
+
+
 @pytest.mark.parametrize(
     ("package", "banned"),
     [
         ("backend/api", {"sqlalchemy", "backend.db.tables", "backend.db.engine"}),
         ("backend/crawler", {"sqlalchemy", "backend.db", "torch", "models", "fastapi"}),
-        ("backend", {"benchmarks"}),
+        ("backend", {"benchmarks", "models.research"}),
         # The relations' trainers share `common` and nothing else of each other.
         ("backend/jobs/train/containment.py", {"backend.jobs.train.transfer"}),
         ("backend/jobs/train/transfer.py", {"backend.jobs.train.containment"}),

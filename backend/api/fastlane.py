@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl
 
@@ -44,17 +43,7 @@ _PLACE_PATH: Final = "/api/place"
 _JSON: Final = b"application/json"
 
 
-@dataclass(frozen=True, slots=True)
-class RelatedQuery:
-    """The `/related` query parameters, as the route would read them."""
-
-    relation: str = "containment"
-    direction: str | None = None
-    k: int = 10
-    map_id: int | None = None
-
-
-def parse_related_query(query: bytes) -> RelatedQuery | None:
+def parse_related_query(query: bytes) -> schemas.RelatedQuery | None:
     """`relation`, `direction`, `k` and `map` from a query string, or None when the lane
     should not answer: an unknown or repeated key, an invalid value, or an odd encoding."""
     if len(query) > _MAX_QUERY_BYTES:
@@ -70,17 +59,15 @@ def parse_related_query(query: bytes) -> RelatedQuery | None:
         params[key] = value
     if not params.keys() <= {"relation", "direction", "k", "map"}:
         return None
-    relation = params.get("relation", "containment")
-    direction = params.get("direction")
-    k = params.get("k", "10")
-    map_id = params.get("map")
-    if relation not in _RELATIONS or (direction is not None and direction not in _DIRECTIONS):
+    # Only canonical integers here; the model then applies the route's own rules.
+    if "k" in params and not _K.fullmatch(params["k"]):
         return None
-    if not _K.fullmatch(k) or int(k) > schemas.MAX_K:
+    if "map" in params and not _MAP_ID.fullmatch(params["map"]):
         return None
-    if map_id is not None and not _MAP_ID.fullmatch(map_id):
+    try:
+        return schemas.RelatedQuery.model_validate(params)
+    except ValidationError:
         return None
-    return RelatedQuery(relation, direction, int(k), int(map_id) if map_id is not None else None)
 
 
 class RelatedFastLane:

@@ -171,7 +171,7 @@ class Box(Base):
 
 class MapNeighbors(Base):
     """Every box's best-scoring boxes in one map, in both directions, ranked once when the
-    map is trained (`backend.serving.neighbors`): int32 little-endian `(n, width)` rows into
+    map is trained (`models.neighbors`): int32 little-endian `(n, width)` rows into
     `dataset_ids`, which fixes the row order (the server orders rows by downloads, which
     change after training)."""
 

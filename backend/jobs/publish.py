@@ -24,8 +24,8 @@ from backend.jobs.runner import JobCancelled
 from backend.serving import checkpoints
 from backend.serving.checkpoints import MapNetwork
 from backend.serving.map_store import scoring_temperatures
-from backend.serving.neighbors import TABLE_MAX_ROWS, neighbor_rows
-from backend.serving.ranking import BoxIndex
+from models.neighbors import TABLE_MAX_ROWS, neighbor_rows
+from models.ranking import BoxIndex
 from models.trained import TrainedBoxModel
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def save_neighbor_table(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Ranks every box of a training map against all others, once, and stores the table
-    that `/related` answers from (`backend.serving.neighbors`). Skipped above
+    that `/related` answers from (`models.neighbors`). Skipped above
     `TABLE_MAX_ROWS` boxes, where requests rank on their own.
 
     The corners are rounded to float32 first, as they are stored, so that the table ranks

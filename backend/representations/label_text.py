@@ -152,12 +152,6 @@ class LabelTextEmbedder:
         """`(len(labels), 384)` embeddings of the prompted labels."""
         return self.embed_texts([prompt_for(label) for label in labels])
 
-    def dataset_vector(self, labels: Sequence[str]) -> np.ndarray:
-        """The dataset's `[mean; variance]` vector, `(768,)` float32."""
-        if not labels:
-            raise ValueError("a dataset needs at least one label to be embedded")
-        return mean_var_vector(self.embed_labels(labels))
-
 
 class LabelTextRepresenter:
     """The `label-text` representation: `[mean; variance]` of MiniLM label embeddings.

@@ -28,10 +28,10 @@ from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.errors import InvalidStateError, NoPublishedMapError, NotFoundError
 from backend.serving.labels import LabelIndex
-from backend.serving.neighbors import NeighborTable
-from backend.serving.ranking import BoxIndex
 from models.coverage import CoverageIndex
+from models.neighbors import NeighborTable
 from models.opaque import opaque_keys
+from models.ranking import BoxIndex
 
 log = logging.getLogger(__name__)
 
@@ -437,8 +437,3 @@ class MapStore:
         except NoPublishedMapError:
             return False
         return self.cached(target) is not None
-
-    def cached_ids(self) -> list[int]:
-        """Map ids in memory, least recently used first."""
-        with self._lock:
-            return list(self._maps)

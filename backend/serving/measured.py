@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.serving.ranking import BoxIndex, Ranked, exact_scores
+from models.ranking import BoxIndex, Ranked, exact_scores
 
 
 @dataclass(frozen=True)

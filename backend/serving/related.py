@@ -3,7 +3,7 @@ beyond learning which map is published.
 
 Containment lists put the datasets that share counted classes first
 (`backend.serving.measured`), then the map's predictions. The map's ranking comes from its
-neighbour table (`backend.serving.neighbors`) when it can; `backend.serving.ranking.rank`
+neighbour table (`models.neighbors`) when it can; `models.ranking.rank`
 gives the same answer otherwise, and always for placed boxes."""
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from backend.db.engine import session_scope
 from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore
 from backend.serving.measured import MeasuredRanked, rank_measured_first
-from backend.serving.ranking import Ranked, rank, rank_bounded, upper_log_intersection
 from backend.serving.views import map_ref
 from backend.vocab import DEFAULT_DIRECTION, RELATION_DIRECTIONS
 from models.coverage import CoverageIndex, CoverageQuery
+from models.ranking import Ranked, rank, rank_bounded, upper_log_intersection
 
 # Per relation: each direction and the score column it ranks by. The first direction of a
 # relation (`backend.vocab.RELATION_DIRECTIONS`) lists the B with A inside B, so it ranks by

@@ -12,7 +12,7 @@ import numpy as np
 from benchmarks.hierarchy.graph import Hierarchy
 from benchmarks.hierarchy.protocol import SETTINGS, evaluate, make_split
 from benchmarks.pool import run_fits
-from models.baselines import PairBaseline
+from models.research.baselines import PairBaseline
 
 ScorerFactory = Callable[[int], PairBaseline]
 """Builds a fresh, unfitted model from a seed. Must pickle (a module-level class) for `jobs > 1`."""

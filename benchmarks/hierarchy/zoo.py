@@ -13,7 +13,7 @@ import numpy as np
 
 from benchmarks.hierarchy.runner import ModelSpec
 from benchmarks.hierarchy.task2box import SetBoxScorer, Task2BoxScorer
-from models.baselines import (
+from models.research.baselines import (
     AsymmetricCosine,
     GaussianKL,
     PairBaseline,

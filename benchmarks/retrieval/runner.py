@@ -40,11 +40,11 @@ from backend.records import DatasetRecord
 from backend.representations.label_text import LabelTextEmbedder
 from backend.serving.map_store import MapStore
 from backend.serving.place import Placer
-from backend.serving.ranking import rank
 from benchmarks.retrieval.data import load_records, meaningful
 from benchmarks.retrieval.metrics import holder_recall, ndcg, sharer_violation
 from models.coverage import CoverageIndex
 from models.opaque import opaque_keys
+from models.ranking import rank
 from models.targets import cosine_label_pairs, normalize_label, unique_labels
 
 log = logging.getLogger(__name__)

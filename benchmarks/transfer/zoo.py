@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from benchmarks.hierarchy.runner import ModelSpec
 from benchmarks.hierarchy.zoo import BaselineFactory, Task2BoxFactory
-from models.baselines import PairBaseline, PairClassifier
 from models.losses import LOSS_NAMES
+from models.research.baselines import PairBaseline, PairClassifier
 from models.transfer import TRANSFER_EPOCHS, transfer_train_config
 
 LOSSES = ("ours", "paper")

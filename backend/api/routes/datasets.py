@@ -22,7 +22,7 @@ from backend.deps import MapStoreDep, SessionDep
 from backend.errors import NotFoundError
 from backend.serving import views
 from backend.serving.related import answerable_from_memory, related_for_dataset
-from backend.vocab import DatasetStatus, Direction, Relation
+from backend.vocab import DatasetStatus
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
@@ -80,28 +80,20 @@ def list_datasets(
 async def related_datasets(
     dataset_id: str,
     store: MapStoreDep,
-    relation: Relation = "containment",
-    direction: Annotated[
-        Direction | None,
-        Query(description="containment: contained_in | contains; transfer: to | from."),
-    ] = None,
-    k: Annotated[int, Query(ge=1, le=schemas.MAX_K)] = 10,
-    map_id: Annotated[
-        int | None, Query(alias="map", ge=1, description="Default: highest-dim published map.")
-    ] = None,
+    query: Annotated[schemas.RelatedQuery, Query()],
 ) -> Response:
     """The k datasets most related to this one, ranked by the direction's score."""
     dataset_id = checked_dataset_id(dataset_id)
     related = await run_inline_if(
-        answerable_from_memory(store, dataset_id, relation, map_id),
+        answerable_from_memory(store, dataset_id, query.relation, query.map_id),
         partial(
             related_for_dataset,
             store,
             dataset_id=dataset_id,
-            relation=relation,
-            direction=direction,
-            k=k,
-            map_id=map_id,
+            relation=query.relation,
+            direction=query.direction,
+            k=query.k,
+            map_id=query.map_id,
         ),
     )
     return json_response(related)

@@ -90,5 +90,4 @@ def load_representations(
         kind=kind,
         dataset_ids=[r.dataset_id for r in rows],
         vectors=matrix,
-        model_versions=[r.model_version for r in rows],
     )

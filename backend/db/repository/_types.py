@@ -92,7 +92,6 @@ class RepresentationMatrix:
     kind: str
     dataset_ids: list[str]
     vectors: np.ndarray  # (n, dim) float32
-    model_versions: list[str]
 
 
 @dataclass(frozen=True)

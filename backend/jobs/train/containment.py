@@ -34,7 +34,6 @@ import numpy as np
 from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
-from backend.jobs import train_data
 from backend.jobs.publish import FittedMap
 from backend.jobs.represent import compute_representations
 from backend.jobs.train.common import (
@@ -57,6 +56,7 @@ from backend.jobs.train_inputs import (
 )
 from backend.representations.base import Representer
 from backend.representations.label_text import LabelTextEmbedder
+from models import heldout
 from models.budget import estimate_peak_bytes, sized_vector_config, worth_refitting
 from models.fidelity import map_fidelity
 from models.metrics import average_precision, best_f1
@@ -205,7 +205,7 @@ def _fit(
     reporter: TrainReporter,
 ) -> FittedMap:
     """Fit each model with held-out datasets, keep the better one, and refit it on all."""
-    split = train_data.split(inputs.targets, settings.train_val_fraction, seed=spec.config.seed)
+    split = heldout.split(inputs.targets, settings.train_val_fraction, seed=spec.config.seed)
     candidates = []
     for name in models:
         if name == "vector":
@@ -234,15 +234,15 @@ def _fit(
     )
 
 
-def _refit(settings: Settings, split: train_data.Split, n_datasets: int) -> bool:
+def _refit(settings: Settings, split: heldout.Split, n_datasets: int) -> bool:
     """Refit on every dataset only when the held-out ones are worth a second fit."""
     return settings.train_refit and worth_refitting(n_datasets, int(split.val_nodes.size))
 
 
-def _validation_metrics(split: train_data.Split, p: np.ndarray) -> dict[str, float]:
+def _validation_metrics(split: heldout.Split, p: np.ndarray) -> dict[str, float]:
     assert split.val is not None
     y = split.val.y
-    positives = int((y > train_data.POSITIVE_MIN_Y).sum())
+    positives = int((y > heldout.POSITIVE_MIN_Y).sum())
     metrics = {
         "val_datasets": float(split.val_nodes.size),
         "val_pairs": float(len(split.val)),
@@ -257,7 +257,7 @@ def _fit_vector(
     settings: Settings,
     spec: MapSpec,
     inputs: _Inputs,
-    split: train_data.Split,
+    split: heldout.Split,
     reporter: TrainReporter,
 ) -> _Candidate:
     config, x, targets = spec.config, spec.x, inputs.targets
@@ -273,7 +273,7 @@ def _fit_vector(
         if not _refit(settings, split, targets.n):
             return FittedMap.from_vector(model, x, metrics)
         refit = dataclasses.replace(config, epochs=max(1, model.best_epoch))
-        again = fit(x, train_data.all_pairs(targets), refit,
+        again = fit(x, heldout.all_pairs(targets), refit,
                     progress=reporter.fit(f"{spec.label}, vector refit"))  # fmt: skip
         return FittedMap.from_vector(again, x, metrics)
 
@@ -284,7 +284,7 @@ def _fit_set(
     settings: Settings,
     spec: MapSpec,
     inputs: _Inputs,
-    split: train_data.Split,
+    split: heldout.Split,
     reporter: TrainReporter,
 ) -> _Candidate:
     assert inputs.sets is not None
@@ -311,7 +311,7 @@ def _fit_set(
         if not _refit(settings, split, targets.n):
             return as_map(model)
         refit = dataclasses.replace(config, epochs=max(1, model.best_epoch), patience=None)
-        again = fit_set_map(emb, sets, train_data.all_pairs(targets), refit,
+        again = fit_set_map(emb, sets, heldout.all_pairs(targets), refit,
                             progress=reporter.fit(f"{spec.label}, label-set refit"))  # fmt: skip
         return as_map(again)
 

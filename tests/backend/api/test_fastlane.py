@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.types import Receive, Scope, Send
 
-from backend.api.fastlane import RelatedFastLane, RelatedQuery, parse_related_query
+from backend.api.fastlane import RelatedFastLane, parse_related_query
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
+from backend.schemas import RelatedQuery
 from backend.serving.map_store import MapStore
 from backend.serving.related import related_for_dataset
 from tests.atlas_fixtures import SeededAtlas
@@ -53,8 +54,10 @@ def _same(client: TestClient, reference: TestClient, url: str) -> None:
 
 def test_parse_accepts_only_canonical_queries() -> None:
     assert parse_related_query(b"") == RelatedQuery()
-    assert parse_related_query(b"relation=transfer&direction=to&k=100&map=7") == RelatedQuery(
-        "transfer", "to", 100, 7
+    assert parse_related_query(
+        b"relation=transfer&direction=to&k=100&map=7"
+    ) == RelatedQuery.model_validate(
+        {"relation": "transfer", "direction": "to", "k": 100, "map": 7}
     )
     assert parse_related_query(b"k=1%30") == RelatedQuery(k=10)  # percent-decoding as usual
     for odd in (

@@ -94,7 +94,9 @@ def test_label_text_vectors_are_stored(sessions: SessionFactory, tmp_path: Path)
         states = repo.get_representation_states(s, kind="label-text")
     assert matrix.vectors.shape == (2, 768)
     np.testing.assert_allclose(
-        matrix.vectors[0], embedder.dataset_vector(["cat", "dog"]), atol=1e-6
+        matrix.vectors[0],
+        LabelTextRepresenter(embedder).dataset_vectors([("c/pets", ["cat", "dog"])])[0],
+        atol=1e-6,
     )
     assert states["a/x"].model_version == rep.version and "cap=512" in rep.version
     assert states["a/x"].labels_hash == repo.labels_hash(("cat", "dog"))
@@ -124,4 +126,8 @@ def test_datasets_named_only_by_numbers_are_represented_by_their_text(
     np.testing.assert_allclose(by_id["a/coffee-beans"][:384], coffee[0], atol=1e-6)
     assert not np.allclose(by_id["a/coffee-beans"], by_id["b/mnist"], atol=1e-3)
     # Meaningful names are represented by their labels, as before.
-    np.testing.assert_allclose(by_id["c/pets"], embedder.dataset_vector(["cat", "dog"]), atol=1e-6)
+    np.testing.assert_allclose(
+        by_id["c/pets"],
+        LabelTextRepresenter(embedder).dataset_vectors([("c/pets", ["cat", "dog"])])[0],
+        atol=1e-6,
+    )

@@ -8,6 +8,7 @@ import pytest
 from backend.representations.embedding_cache import EmbeddingCache
 from backend.representations.label_text import (
     LabelTextEmbedder,
+    LabelTextRepresenter,
     NotInMemory,
     memory_only,
     prompt_for,
@@ -43,12 +44,13 @@ def test_cache_is_reused_across_instances(tmp_path: Path) -> None:
 def test_dataset_vector_is_mean_and_variance(embedder: LabelTextEmbedder) -> None:
     labels = ["cat", "dog"]
     emb = embedder.embed_labels(labels)
-    vec = embedder.dataset_vector(labels)
+    representer = LabelTextRepresenter(embedder)
+    (vec,) = representer.dataset_vectors([("a/pets", labels)])
     assert vec.shape == (768,)
     np.testing.assert_allclose(vec[:384], emb.mean(0), atol=1e-6)
     np.testing.assert_allclose(vec[384:], emb.var(0), atol=1e-6)
-    with pytest.raises(ValueError, match="at least one label"):
-        embedder.dataset_vector([])
+    with pytest.raises(ValueError, match="no labels to embed"):
+        representer.dataset_vectors([("a/empty", [])])
 
 
 def test_memory_only_answers_from_memory_or_raises(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from backend.serving.boxes_payload import (
 )
 from backend.serving.labels import LabelIndex
 from backend.serving.map_store import LoadedMap
-from backend.serving.ranking import BoxIndex
+from models.ranking import BoxIndex
 
 
 def _loaded(lo: np.ndarray, hi: np.ndarray, status: str = "published") -> LoadedMap:

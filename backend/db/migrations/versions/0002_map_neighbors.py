@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-27
 
-Each map's precomputed top related rows per dataset (`backend.serving.neighbors`). Maps
+Each map's precomputed top related rows per dataset (`models.neighbors`). Maps
 trained before this revision have none and are ranked per request, as before.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backend.jobs.train_data import MIN_DATASETS_FOR_VALIDATION, all_pairs, split
+from models.heldout import MIN_DATASETS_FOR_VALIDATION, all_pairs, split
 from models.targets import SparseTargets, containment_targets
 
 

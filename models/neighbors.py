@@ -1,7 +1,7 @@
 """Every dataset's top related datasets, ranked once per map instead of once per request.
 
 Why: `/related` is the hottest request, and ranking one box against 10,000 (even with the
-bound of `backend.serving.ranking`) was about half of its CPU on a 2-core host. A map's
+bound of `models.ranking`) was about half of its CPU on a 2-core host. A map's
 boxes never change after training, so the training job ranks every row once, in both
 directions, and stores the `TABLE_K` best rows of each (`map_neighbors`); a request then
 scores only those few rows.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backend.serving.ranking import (
+from models.ranking import (
     BoxIndex,
     Ranked,
     exact_scores,

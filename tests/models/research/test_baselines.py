@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.baselines import (
+from models.research.baselines import (
     AsymmetricCosine,
     GaussianKL,
     PairClassifier,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.serving.ranking import BoxIndex, rank, rank_bounded, upper_log_intersection
+from models.ranking import BoxIndex, rank, rank_bounded, upper_log_intersection
 from models.scoring import containment_to_all
 
 

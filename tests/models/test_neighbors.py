@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.serving.neighbors import DIRECTIONS, NeighborTable, neighbor_rows
-from backend.serving.ranking import BoxIndex, rank
+from models.neighbors import DIRECTIONS, NeighborTable, neighbor_rows
+from models.ranking import BoxIndex, rank
 
 
 def _boxes(rng: np.random.Generator, n: int, d: int, duplicates: bool) -> BoxIndex:
