@@ -80,6 +80,48 @@ def _cpu_seconds(pid: int) -> float | None:
     return total
 
 
+@dataclass(frozen=True)
+class HostTimes:
+    """The machine's CPU time (all cores, in clock ticks) from the `cpu` line of /proc/stat."""
+
+    busy: int  # user, nice, system, irq, softirq: work by any process, ours or not
+    steal: int  # time the hypervisor ran someone else while a vCPU of ours wanted to run
+    total: int
+
+
+def host_times(stat: Path = Path("/proc/stat")) -> HostTimes | None:
+    """The machine's CPU counters now; None where there is no /proc.
+
+    Why: on a virtual machine a tail latency can come from the host, which deschedules a vCPU
+    for tens of milliseconds (steal time). A phase's steal share says whether a missed p99 was
+    the host's doing, and its busy share whether the machine was quiet (nothing but this
+    benchmark running).
+    """
+    try:
+        line = stat.read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    fields = line.split()
+    if not fields or fields[0] != "cpu":
+        return None
+    # user nice system idle iowait irq softirq steal (guest times are inside user/nice).
+    values = [int(v) for v in fields[1:9]] + [0] * max(0, 9 - len(fields))
+    user, nice, system, idle, iowait, irq, softirq, steal = values[:8]
+    busy = user + nice + system + irq + softirq
+    return HostTimes(busy=busy, steal=steal, total=busy + idle + iowait + steal)
+
+
+def host_shares(before: HostTimes | None, after: HostTimes | None) -> dict[str, float | None]:
+    """`busy_pct` and `steal_pct` of the machine's CPU time between two readings."""
+    if before is None or after is None or after.total <= before.total:
+        return {"busy_pct": None, "steal_pct": None}
+    span = after.total - before.total
+    return {
+        "busy_pct": round(100 * (after.busy - before.busy) / span, 1),
+        "steal_pct": round(100 * (after.steal - before.steal) / span, 2),
+    }
+
+
 @contextmanager
 def serve(workdir: Path, atlas: BenchAtlas, config: ApiBenchConfig) -> Iterator[tuple[str, int]]:
     """`task2box serve` in a subprocess, logging to `workdir/server.log`; yields its URL and
@@ -177,12 +219,15 @@ def run_api_bench(
     tool = config.tool if config.tool != "auto" else ("wrk" if wrk_available() else "python")
     results: list[LoadResult] = []
     cpu_ms: dict[str, float | None] = {}
+    host: dict[str, dict[str, float | None]] = {}
     with serve(workdir, atlas, config) as (base, pid):
         sizes = payload_sizes(base, atlas.picture_map)
         for endpoint, (paths, headers) in _endpoints(atlas, seed).items():
             _load(tool, base, endpoint, paths, headers, config, _WARMUP_S)  # warm every worker
             before = _cpu_seconds(pid)
+            host_before = host_times()
             result = _load(tool, base, endpoint, paths, headers, config, config.duration_s)
+            host[endpoint] = host_shares(host_before, host_times())
             after = _cpu_seconds(pid)
             results.append(result)
             cpu_ms[endpoint] = (
@@ -192,6 +237,7 @@ def run_api_bench(
             )
     return {
         "server_cpu_ms_per_request": cpu_ms,
+        "host": host,
         "config": config.__dict__,
         "tool": tool,
         "build_s": round(build_s, 1),

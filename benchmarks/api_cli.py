@@ -72,10 +72,22 @@ def bench_api(
         f"({wrk_threads} threads if wrk), "
         f"{datasets} datasets"
     )
-    columns = ("endpoint", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "vs /healthz", "CPU ms")
+    columns = (
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "errors",
+        "vs /healthz",
+        "CPU ms",
+        "busy %",
+        "steal %",
+    )
     for column in columns:
         table.add_column(column, justify="left" if column == "endpoint" else "right")
     for r in results:
+        host = report.get("host", {}).get(r["endpoint"], {})
         table.add_row(
             r["endpoint"],
             f"{r['rps']:.0f}",
@@ -85,9 +97,15 @@ def bench_api(
             str(r["errors"]),
             f"{r['rps'] / health['rps']:.0%}",
             _ms(report["server_cpu_ms_per_request"].get(r["endpoint"])),
+            _pct(host.get("busy_pct")),
+            _pct(host.get("steal_pct")),
         )
     console.print(table)
-    console.print("CPU ms: server CPU time (all worker processes) per request, from /proc.")
+    console.print(
+        "CPU ms: server CPU time (all worker processes) per request, from /proc. busy %: the "
+        "machine's non-idle CPU share during the phase (a quiet machine runs only this "
+        "benchmark); steal %: the share the hypervisor gave to other guests."
+    )
     sizes = report["boxes_bytes"]
     console.print(f"/boxes body: {sizes['plain']:,} bytes, {sizes['gzip']:,} gzipped")
     related = next(r for r in results if "related" in r["endpoint"])
@@ -102,6 +120,10 @@ def bench_api(
     )
     if json_path is not None:
         json_path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 def _ms(value: float | None) -> str:

@@ -10,7 +10,7 @@ from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
 from backend.main import create_app
-from benchmarks.api import _endpoints, payload_sizes
+from benchmarks.api import HostTimes, _endpoints, host_shares, host_times, payload_sizes
 from benchmarks.api_db import BenchAtlas, build_atlas
 from benchmarks.api_load import LoadResult, run_python, run_wrk, wrk_available
 from tests.live_server import live_server
@@ -87,3 +87,19 @@ def test_build_replaces_an_existing_file(tmp_path: Path) -> None:
     first = build_atlas(tmp_path / "a.db", n=20, seed=0)
     second = build_atlas(tmp_path / "a.db", n=30, seed=0)
     assert len(first.dataset_ids) == 20 and len(second.dataset_ids) == 30
+
+
+def test_host_shares_read_busy_and_steal_from_proc_stat(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    stat.write_text("cpu  100 0 50 800 10 0 0 40 0 0\ncpu0 1 2 3\n")
+    before = host_times(stat)
+    assert before == HostTimes(busy=150, steal=40, total=1000)
+    stat.write_text("cpu  200 0 100 1600 10 0 0 90 0 0\n")
+    after = host_times(stat)
+    # 1000 ticks passed: 150 busy, 50 stolen.
+    assert host_shares(before, after) == {"busy_pct": 15.0, "steal_pct": 5.0}
+    assert host_shares(after, before) == {"busy_pct": None, "steal_pct": None}
+    assert host_times(tmp_path / "missing") is None
+    stat.write_text("intr 1 2 3\n")
+    assert host_times(stat) is None
