@@ -125,12 +125,31 @@ class TrainReporter:
         self, progress: TrainProgress | None, *, maps: int, fits_per_map: int, epochs: int
     ) -> None:
         self._progress = progress
-        self._epochs = epochs
-        self._map_budget = fits_per_map * epochs
-        self._epochs_total = maps * self._map_budget
+        self._maps = maps
+        self._fits_per_map = fits_per_map
+        self._budget(epochs)
         self._represent_total = 0
         self._map_end = 0  # epochs counted up to the end of the current map's budget
         self._at = 0  # epochs counted so far
+
+    def resize(self, epochs: int) -> None:
+        """Sets each fit's epoch budget once the atlas's size is known: a large atlas is fitted
+        by a sampled trainer with a step budget (`models.budget`), far below the epochs asked
+        for, and a total counted in those would leave the bar stuck near its start.
+
+        Raises:
+            RuntimeError: once a map has started (its counted budget cannot change).
+        """
+        if self._map_end:
+            raise RuntimeError("the epoch budget is fixed once a map has started")
+        if epochs < 1:
+            raise ValueError(f"epochs must be >= 1, got {epochs}")
+        self._budget(epochs)
+
+    def _budget(self, epochs: int) -> None:
+        self._epochs = epochs
+        self._map_budget = self._fits_per_map * epochs
+        self._epochs_total = self._maps * self._map_budget
 
     def represent(self, done: int, total: int) -> None:
         """A `compute_representations` progress callback (they come first)."""

@@ -124,6 +124,10 @@ def train_containment(
     )
     targets = counted.targets
     check_memory(settings, estimate_peak_bytes(len(ids), int(targets.values.size), n_labels), what)
+    sized_epochs = sized_vector_config(
+        TrainConfig(epochs=epochs), n_datasets=len(ids), n_positive=int(targets.values.size)
+    ).epochs
+    reporter.resize(max(sized_epochs, set_epochs) if "set" in models else sized_epochs)
     sets = None
     if "set" in models:
         sets = label_set_inputs(

@@ -67,6 +67,23 @@ def test_a_single_fit_keeps_to_its_maps_budget() -> None:
     assert [c[0] for c in calls] == [5, 10] and calls[-1][1] == 10
 
 
+def test_the_budget_follows_the_sized_fit_until_a_map_starts() -> None:
+    calls: list[Call] = []
+    reporter = _reporter(calls, maps=2, fits_per_map=2, epochs=1350)
+    reporter.represent(3, 3)
+    assert calls[-1][1] == 3 + 2 * 2 * 1350
+    reporter.resize(400)  # a sampled fit: its step budget, not the epochs asked for
+    reporter.step("targets")
+    assert calls[-1] == (3, 3 + 2 * 2 * 400, "targets")
+    reporter.start_map()
+    reporter.fit("2-D map")(400, 400, 0.1)
+    assert calls[-1][:2] == (3 + 400, 3 + 1600)
+    with pytest.raises(RuntimeError, match="fixed once a map has started"):
+        reporter.resize(10)
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        _reporter(calls, maps=1, fits_per_map=1, epochs=5).resize(0)
+
+
 @pytest.mark.parametrize(
     ("seconds", "said"),
     [(0.4, "0 s"), (59.4, "59 s"), (200, "3 min 20 s"), (3900, "1 h 05 min")],
