@@ -47,7 +47,16 @@ export function traceUid(key) {
  * @property {{x: number, y: number}} pixel - Data units per screen pixel along each axis.
  * @property {{labels: string[], points: number[][]}|null} [labelPoints] - A dataset's
  *   classes as points (label-set maps).
+ * @property {boolean} [onlyRelated] - With a selection, fade the unrelated boxes to near
+ *   invisible ("show only related").
+ * @property {boolean} [dense] - Many boxes in view (density shading under them): the centre
+ *   dots of boxes that are not highlighted shrink, so they read as texture, not a mass.
  */
+
+/** Centre dot sizes: a highlighted box's, an ordinary box's, and one in a dense view. */
+export const MARKER_SIZE = { role: 7, box: 6, dense: 3 };
+/** Alphas of the unrelated boxes while "show only related" is on. */
+export const ONLY_RELATED_ALPHA = { fill: 0.006, line: 0.03, marker: 0.06 };
 
 /**
  * Rectangle outlines of the given boxes, closed and separated by nulls.
@@ -276,7 +285,12 @@ export function buildTraces(model, scene) {
   // a slightly stronger fill. Only boxes drawn in full (and highlights) keep their edges.
   add('filtered', { name: 'Filtered out', color: GREY, fill: 0.04, line: 0, width: 0 });
   add('fading', { name: 'Less downloaded (zoom in)', color: GREY, fill: 0.06, line: 0, width: 0 });
-  add('greyed', { name: 'Other datasets', color: GREY, fill: 0.05, line: 0.32 });
+  add(
+    'greyed',
+    scene.onlyRelated
+      ? { name: 'Other datasets (faded)', color: GREY, fill: ONLY_RELATED_ALPHA.fill, line: ONLY_RELATED_ALPHA.line }
+      : { name: 'Other datasets', color: GREY, fill: 0.05, line: 0.32 },
+  );
   if (scene.colors.groups.length > MAX_GROUPS) {
     throw new Error(`at most ${MAX_GROUPS} colour groups, got ${scene.colors.groups.length}`);
   }
@@ -359,9 +373,15 @@ export function labelPointsTrace(points) {
  */
 export function markerTrace(model, drawn, layers, scene) {
   const colorOf = new Map();
+  const sizeOf = new Map();
+  const plain = scene.dense ? MARKER_SIZE.dense : MARKER_SIZE.box;
   for (const [key, indices] of layers) {
     const color = layerMarkerColor(key, scene);
-    for (const i of indices) colorOf.set(i, color);
+    const size = key.startsWith('role:') ? MARKER_SIZE.role : plain;
+    for (const i of indices) {
+      colorOf.set(i, color);
+      sizeOf.set(i, size);
+    }
   }
   return {
     type: 'scattergl',
@@ -373,7 +393,7 @@ export function markerTrace(model, drawn, layers, scene) {
     customdata: drawn.map((i) => model.ids[i]),
     text: drawn.map((i) => hoverText(model, i)),
     hovertemplate: '%{text}<extra></extra>',
-    marker: { size: 6, color: drawn.map((i) => colorOf.get(i)), line: { width: 0 } },
+    marker: { size: drawn.map((i) => sizeOf.get(i)), color: drawn.map((i) => colorOf.get(i)), line: { width: 0 } },
     showlegend: false,
     meta: { kind: 'centres', count: drawn.length },
   };
@@ -388,7 +408,7 @@ export function markerTrace(model, drawn, layers, scene) {
 function layerMarkerColor(key, scene) {
   if (key === 'filtered') return withAlpha(GREY, 0.25);
   if (key === 'fading') return withAlpha(GREY, 0.35);
-  if (key === 'greyed') return withAlpha(GREY, 0.6);
+  if (key === 'greyed') return withAlpha(GREY, scene.onlyRelated ? ONLY_RELATED_ALPHA.marker : 0.6);
   if (key.startsWith('role:')) return ROLE_STYLES[key.slice(5)].color;
   return withAlpha(scene.colors.groups[Number(key.slice(6))].color, 0.9);
 }
