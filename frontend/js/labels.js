@@ -48,7 +48,12 @@ const GRID_CELL = 64;
  * @property {number} x0 @property {number} y0 @property {number} x1 @property {number} y1
  *   Its rectangle in screen pixels (y down).
  * @property {boolean} forced
+ * @property {{x: number, y: number}|null} leader - The anchor, when the name sits away from
+ *   it (a forced name pushed out of the first ring): a line then joins the two.
  */
+
+/** Rings a forced name tries, as multiples of the gap; past the first, a line leads back. */
+export const FORCED_RINGS = [1, 4, 8, 14];
 
 /**
  * @typedef {{x0: number, y0: number, x1: number, y1: number}} Rect
@@ -56,25 +61,28 @@ const GRID_CELL = 64;
 
 /**
  * Where a name may go around its anchor, best first: right of the dot, left, above, below,
- * then the four corners; forced names also try the same ring three gaps farther out.
+ * then the four corners; forced names also try the same ring farther out (FORCED_RINGS),
+ * so that the selection's relatives are named even where boxes crowd or coincide.
  * @param {LabelCandidate} c - The candidate.
  * @param {number} gap - Pixels between the anchor and the name.
- * @returns {Rect[]} Candidate rectangles.
+ * @returns {Array<Rect & {ring: number}>} Candidate rectangles and the ring of each.
  */
 export function positions(c, gap) {
   const { x, y, width: w, height: h } = c;
   /** @type {(g: number) => Rect[]} */
-  const ring = (g) => [
-    { x0: x + g, y0: y - h / 2, x1: x + g + w, y1: y + h / 2 },
-    { x0: x - g - w, y0: y - h / 2, x1: x - g, y1: y + h / 2 },
-    { x0: x - w / 2, y0: y - g - h, x1: x + w / 2, y1: y - g },
-    { x0: x - w / 2, y0: y + g, x1: x + w / 2, y1: y + g + h },
-    { x0: x + g, y0: y - g - h, x1: x + g + w, y1: y - g },
-    { x0: x - g - w, y0: y - g - h, x1: x - g, y1: y - g },
-    { x0: x + g, y0: y + g, x1: x + g + w, y1: y + g + h },
-    { x0: x - g - w, y0: y + g, x1: x - g, y1: y + g + h },
+  /** @type {(g: number, ring: number) => Array<Rect & {ring: number}>} */
+  const around = (g, ring) => [
+    { x0: x + g, y0: y - h / 2, x1: x + g + w, y1: y + h / 2, ring },
+    { x0: x - g - w, y0: y - h / 2, x1: x - g, y1: y + h / 2, ring },
+    { x0: x - w / 2, y0: y - g - h, x1: x + w / 2, y1: y - g, ring },
+    { x0: x - w / 2, y0: y + g, x1: x + w / 2, y1: y + g + h, ring },
+    { x0: x + g, y0: y - g - h, x1: x + g + w, y1: y - g, ring },
+    { x0: x - g - w, y0: y - g - h, x1: x - g, y1: y - g, ring },
+    { x0: x + g, y0: y + g, x1: x + g + w, y1: y + g + h, ring },
+    { x0: x - g - w, y0: y + g, x1: x - g, y1: y + g + h, ring },
   ];
-  return c.forced ? [...ring(gap), ...ring(gap * 4)] : ring(gap);
+  if (!c.forced) return around(gap, 0);
+  return FORCED_RINGS.flatMap((m, ring) => around(gap * m, ring));
 }
 
 /**
@@ -138,10 +146,10 @@ export function placeLabels(candidates, area, opts = {}) {
     if (seen.has(c.id) || !(c.width > 0 && c.height > 0)) continue;
     if (!Number.isFinite(c.x) || !Number.isFinite(c.y)) continue;
     seen.add(c.id);
-    for (const r of positions(c, gap)) {
+    for (const { ring, ...r } of positions(c, gap)) {
       if (r.x0 < 0 || r.y0 < 0 || r.x1 > area.width || r.y1 > area.height) continue;
       if (!free(r)) continue;
-      keep({ id: c.id, text: c.text, ...r, forced });
+      keep({ id: c.id, text: c.text, ...r, forced, leader: ring > 0 ? { x: c.x, y: c.y } : null });
       if (!forced) optional += 1;
       break;
     }
@@ -262,8 +270,10 @@ export function labelBudget(area) {
 
 /**
  * Placed names as Plotly annotations: each pinned by its rectangle's top-left corner in data
- * coordinates, so it moves with the map until the next placement. Plotly parses annotation
- * text as (a subset of) HTML, so the name is escaped: a hostile id or label stays text.
+ * coordinates, so it moves with the map until the next placement; a name pushed away from
+ * its dot is pinned at the dot instead, its box offset in pixels with a thin line back (a
+ * Plotly arrow without a head). Plotly parses annotation text as (a subset of) HTML, so the
+ * name is escaped: a hostile id or label stays text.
  * @param {PlacedLabel[]} labels - From placeLabels.
  * @param {import('./boxes.js').Bounds} view - The axis ranges they were placed in.
  * @param {{width: number, height: number}} area - The plot area in pixels.
@@ -278,16 +288,36 @@ export function labelAnnotations(labels, view, area, styleOf, font) {
   return labels.map((label) => {
     const style = styleOf(label);
     const border = style.borderwidth ?? 0;
+    const { leader } = label;
+    const pin = leader
+      ? {
+          x: view.x0 + leader.x * ux,
+          y: view.y1 - leader.y * uy,
+          xanchor: 'center',
+          yanchor: 'middle',
+          showarrow: true,
+          arrowhead: 0,
+          arrowwidth: 1,
+          arrowcolor: style.color,
+          axref: 'pixel',
+          ayref: 'pixel',
+          ax: (label.x0 + label.x1) / 2 - leader.x,
+          ay: (label.y0 + label.y1) / 2 - leader.y,
+          standoff: 2,
+        }
+      : {
+          x: view.x0 + label.x0 * ux,
+          y: view.y1 - label.y0 * uy,
+          xanchor: 'left',
+          yanchor: 'top',
+          showarrow: false,
+        };
     return {
       name: label.id,
       text: escapeHtml(label.text),
-      x: view.x0 + label.x0 * ux,
-      y: view.y1 - label.y0 * uy,
       xref: 'x',
       yref: 'y',
-      xanchor: 'left',
-      yanchor: 'top',
-      showarrow: false,
+      ...pin,
       align: 'left',
       font: { family: font.family, size: font.size, color: style.color },
       bgcolor: style.bgcolor,

@@ -162,6 +162,27 @@ test('names become escaped, inert Plotly annotations pinned in data coordinates'
   assert.equal(note.borderpad, 2, 'padding less the border: the measured box holds both');
 });
 
+test('forced names on one spot all get a place, the farther ones with a line to their dot', () => {
+  const spot = (k) => ({ id: `o/same-${k}`, text: `same-${k}`, x: 400, y: 250, width: 70, height: 18, forced: true });
+  const { labels } = placeLabels(Array.from({ length: 12 }, (_, k) => spot(k)), AREA);
+  assert.equal(labels.length, 12, 'identical boxes are all named');
+  assertNoOverlap(labels);
+  assert.ok(labels.slice(0, 2).every((l) => l.leader === null), 'the first ring needs no line');
+  const led = labels.filter((l) => l.leader !== null);
+  assert.ok(led.length > 0);
+  assert.deepEqual(led[0].leader, { x: 400, y: 250 });
+  const [note] = labelAnnotations(
+    [led[0]],
+    { x0: 0, x1: 800, y0: 0, y1: 500 },
+    AREA,
+    () => ({ color: '#111', bgcolor: '#fff' }),
+    { family: 'sans-serif', size: 11, padding: 3 },
+  );
+  assert.deepEqual([note.x, note.y, note.showarrow, note.arrowhead], [400, 250, true, 0]);
+  assert.equal(note.ax, (led[0].x0 + led[0].x1) / 2 - 400);
+  assert.equal(note.ay, (led[0].y0 + led[0].y1) / 2 - 250, 'pixels down, as Plotly reads ay');
+});
+
 test('short names drop the owner and are bounded; the budget grows with the plot', () => {
   assert.equal(shortName('uoft-cs/cifar10'), 'cifar10');
   assert.equal(shortName('bare'), 'bare');
