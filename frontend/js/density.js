@@ -18,7 +18,7 @@ export const DENSITY_MAX_ZOOM = 16;
 export const DENSITY_CELLS = 160;
 const BLUR_PASSES = 3;
 const BLUR_RADIUS = 2;
-const MAX_ALPHA = 0.55;
+const MAX_ALPHA = 0.4;
 
 /**
  * @typedef {object} DensityGrid

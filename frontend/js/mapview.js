@@ -63,8 +63,6 @@ const LABEL_QUIET = '#6b7280';
 const OUTLINE_COLOR = '#111827';
 /** The density shading's colour (the page's ink, as RGB). */
 const DENSITY_RGB = /** @type {[number, number, number]} */ ([55, 65, 81]);
-/** Boxes in view past which the centre dots shrink (plot.js `dense`). */
-const DENSE_VIEW = 1000;
 /** Pixels from a centre dot within which Plotly's own hover answers (layout `hoverdistance`). */
 const HOVER_PX = 24;
 
@@ -396,7 +394,7 @@ export function createMapView(store, handlers, ready = Promise.resolve()) {
     const related = roles.size > 0;
     Object.assign(scene, {
       onlyRelated: related && state.onlyRelated,
-      dense: visible.shown.length + visible.fading.length > DENSE_VIEW,
+      dense: showsDensity(model.n, zoomFactor(model.bounds, state.view)),
     });
     nameable = new Uint8Array(model.n);
     for (const i of visible.shown) if (scene.passes(i)) nameable[i] = 1;

@@ -49,8 +49,9 @@ export function traceUid(key) {
  *   classes as points (label-set maps).
  * @property {boolean} [onlyRelated] - With a selection, fade the unrelated boxes to near
  *   invisible ("show only related").
- * @property {boolean} [dense] - Many boxes in view (density shading under them): the centre
- *   dots of boxes that are not highlighted shrink, so they read as texture, not a mass.
+ * @property {boolean} [dense] - A large map seen from afar (density shading under it): boxes
+ *   that are not highlighted lose their outlines and their centre dots shrink, so thousands
+ *   of them read as texture over the shading, not as a solid mass of lines.
  */
 
 /** Centre dot sizes: a highlighted box's, an ordinary box's, and one in a dense view. */
@@ -174,8 +175,9 @@ function formatHover(model, i) {
  * @param {import('./boxes.js').BoxModel} model - The boxes.
  * @param {number[]} indices - Its boxes.
  * @param {{key: string, name: string, color: string, fill: number, line: number,
- *   width?: number, legend?: boolean}} style - Look and legend (`width` in screen pixels,
- *   1 by default, 0 for no outline).
+ *   width?: number, legend?: boolean, hideEdges?: boolean}} style - Look and legend (`width`
+ *   in screen pixels, 1 by default, 0 for no outline; `hideEdges` keeps the edges trace but
+ *   empty, so the trace list does not change when outlines come and go).
  * @param {{x: number, y: number}} pixel - Data units per screen pixel.
  * @returns {object[]} The fill trace, then its edges trace when outlined.
  */
@@ -198,11 +200,13 @@ export function layerTraces(model, indices, style, pixel) {
     x,
     y,
     fillcolor: withAlpha(style.color, style.fill),
-    showlegend: legend && width <= 0,
+    showlegend: legend && (width <= 0 || Boolean(style.hideEdges)),
     meta: { kind: 'boxes', key: style.key, count: indices.length },
   };
   if (width <= 0) return [fill];
-  const edges = edgeRectangles(model, indices, width * pixel.x, width * pixel.y);
+  const edges = style.hideEdges
+    ? { x: [], y: [] }
+    : edgeRectangles(model, indices, width * pixel.x, width * pixel.y);
   return [
     fill,
     {
@@ -212,7 +216,7 @@ export function layerTraces(model, indices, style, pixel) {
       x: edges.x,
       y: edges.y,
       fillcolor: withAlpha(style.color, style.line),
-      showlegend: legend,
+      showlegend: legend && !style.hideEdges,
       meta: { kind: 'edges', key: `edges:${style.key}`, count: indices.length },
     },
   ];
@@ -277,7 +281,8 @@ export function buildTraces(model, scene) {
   const traces = [];
   /**
    * @param {string} key - Layer key.
-   * @param {{name: string, color: string, fill: number, line: number, width?: number}} style - Look.
+   * @param {{name: string, color: string, fill: number, line: number, width?: number,
+   *   hideEdges?: boolean}} style - Look.
    */
   const add = (key, style) => traces.push(...layerTraces(model, layers.get(key) || [], { key, ...style }, scene.pixel));
   // The faint layers have no outline: WebGL lines cost far more than fills (each segment is
@@ -289,14 +294,20 @@ export function buildTraces(model, scene) {
     'greyed',
     scene.onlyRelated
       ? { name: 'Other datasets (faded)', color: GREY, fill: ONLY_RELATED_ALPHA.fill, line: ONLY_RELATED_ALPHA.line }
-      : { name: 'Other datasets', color: GREY, fill: 0.05, line: 0.32 },
+      : { name: 'Other datasets', color: GREY, fill: 0.05, line: 0.32, hideEdges: Boolean(scene.dense) },
   );
   if (scene.colors.groups.length > MAX_GROUPS) {
     throw new Error(`at most ${MAX_GROUPS} colour groups, got ${scene.colors.groups.length}`);
   }
   for (let g = 0; g < MAX_GROUPS; g += 1) {
     const group = scene.colors.groups[g] || { label: '', color: GREY };
-    add(`group:${g}`, { name: group.label, color: group.color, fill: BOX_FILL_ALPHA, line: BOX_LINE_ALPHA });
+    add(`group:${g}`, {
+      name: group.label,
+      color: group.color,
+      fill: BOX_FILL_ALPHA,
+      line: BOX_LINE_ALPHA,
+      hideEdges: Boolean(scene.dense),
+    });
   }
   for (const role of [...ROLE_ORDER].reverse()) {
     const style = ROLE_STYLES[role];

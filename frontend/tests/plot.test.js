@@ -150,6 +150,34 @@ test('"show only related" fades the unrelated boxes and their dots to near invis
   assert.equal(centres.marker.size[centres.customdata.indexOf('owner/ds-0')], MARKER_SIZE.role);
 });
 
+test('a dense view drops the outlines of ordinary boxes, keeps the highlights, and the trace list', () => {
+  const model = buildModel(payload(5));
+  const edges = (extra) =>
+    new Map(
+      buildTraces(model, scene(model, extra))
+        .traces.filter((t) => t.meta.kind === 'edges')
+        .map((t) => [t.meta.key, countRectangles(t)]),
+    );
+  const plain = edges({});
+  const dense = edges({ dense: true });
+  assert.deepEqual([...dense.keys()], [...plain.keys()], 'same traces in the same order');
+  const groups = (m) => [...m].filter(([k]) => k.startsWith('edges:group:')).reduce((a, [, v]) => a + v, 0);
+  assert.ok(groups(plain) > 0);
+  assert.equal(groups(dense), 0);
+  const roles = new Map([
+    ['owner/ds-2', 'selected'],
+    ['owner/ds-0', 'container'],
+  ]);
+  const selected = edges({ dense: true, roles });
+  assert.ok(selected.get('edges:role:container') > 0, 'highlights keep their outlines');
+  assert.equal(selected.get('edges:greyed'), 0);
+  // The legend still names each colour group: the fill carries the entry instead.
+  const legend = buildTraces(model, scene(model, { dense: true }))
+    .traces.filter((t) => t.showlegend)
+    .map((t) => t.meta.kind);
+  assert.ok(legend.length > 0 && legend.every((kind) => kind === 'boxes'), legend.join());
+});
+
 test('related boxes are drawn even when their rank is past the limit', () => {
   const model = buildModel(payload(5));
   const visible = selectVisible(model.rank, 1, 1); // only box 0 at full view

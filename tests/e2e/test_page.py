@@ -106,9 +106,10 @@ def _wait_panel(view: Watched, title: str) -> None:
     )
 
 
-def _arranged(server: str, dataset: str) -> dict[str, list[dict[str, Any]]]:
+def _arranged(server: str, dataset: str, weak: bool = False) -> dict[str, list[dict[str, Any]]]:
     """The containment lists as the panel shows them (selection.js arrangeLists): each dataset
-    under the direction where it scores higher (ties: "contained in"), rows below 1% apart."""
+    under the direction where it scores higher (ties: "contained in"); the ranked rows, or
+    with `weak` the rows below 1% that fold into "N weak matches"."""
     lists = {
         direction: _api(
             server,
@@ -131,7 +132,7 @@ def _arranged(server: str, dataset: str) -> dict[str, list[dict[str, Any]]]:
             for item in items
             if item["id"] != dataset
             and best[item["id"]][0] == direction
-            and item["score"] >= WEAK_SCORE
+            and (item["score"] < WEAK_SCORE) == weak
         ]
         for direction, items in lists.items()
     }
@@ -568,6 +569,12 @@ def test_names_are_drawn_without_overlaps_and_placed_again_after_a_zoom(
     names = _names(page)
     assert len(names) >= 5
     _assert_apart(names, plot)
+    # The exported picture holds the same names (Plotly exports annotations as SVG text).
+    svg = page.evaluate(
+        "async () => decodeURIComponent(await window.Plotly.toImage("
+        "document.getElementById('map'), {format: 'svg', width: 800, height: 500}))"
+    )
+    assert sum(f">{n['text']}<" in svg for n in names) >= len(names) // 2
     on_map = set(_api(server, f"/api/maps/{_published_id(server)}/boxes")["ids"])
     assert all(n["id"] in on_map and n["text"] == n["id"].split("/", 1)[1] for n in names)
     # Zoomed in (a wheel burst, then the relayout), the names are placed again for the view.
@@ -622,6 +629,16 @@ def test_highlights_agree_with_the_lists_and_rows_outline_their_box(
         assert page.locator(f"#panel ol[data-list=contained] li[data-id='{inside}']").count() == 1
         assert page.locator(f"#panel ol[data-list=containers] li[data-id='{inside}']").count() == 0
         assert page.evaluate(DOT_COLOR, inside) == ROLE_COLORS["contained"]
+    # Rows below 1% fold into "N weak matches"; ranked rows are the rest.
+    weak = _arranged(server, dataset, weak=True)["contains"]
+    ranked = arranged["contains"]
+    assert page.locator("#panel ol[data-list=contained]:not([data-group=weak]) li").count() == len(
+        ranked
+    )
+    assert weak, "the catalog has datasets CIFAR-10 barely covers (svhn, rvl_cdip)"
+    summary = page.text_content("#panel details.weak-matches summary") or ""
+    assert summary.startswith(f"{len(weak)} weak match" if len(weak) > 1 else "One weak")
+    assert page.locator("#panel ol[data-list=contained][data-group=weak] li").count() == len(weak)
     # Hovering a row outlines its box; leaving the row removes the outline.
     row = page.locator("#panel ol[data-list=contained] li[data-role=contained]").first
     other = row.get_attribute("data-id")
