@@ -146,6 +146,7 @@ export function createMapView(store, handlers, ready = Promise.resolve()) {
   let plotChain = ready;
   let drawPending = false;
   let listening = false;
+  let wired = false;
   let limit = -1;
   /** @type {import('./boxes.js').Bounds|null} */
   let drawnRegion = null; // the widened view boxes were culled to (null: not culled)
@@ -479,21 +480,25 @@ export function createMapView(store, handlers, ready = Promise.resolve()) {
       const id = event && event.points && event.points[0] && event.points[0].customdata;
       if (typeof id === 'string') handlers.click(id);
     });
-    // A click anywhere closes the hover card: it would otherwise stay over what the click
-    // opened (Plotly keeps it until the pointer moves away from the dot).
-    document.addEventListener('click', () => {
-      const Plotly = plotly();
-      if (Plotly && Plotly.Fx && graph()._fullLayout) Plotly.Fx.unhover(graph());
-    });
-    let frame = 0;
-    gd.addEventListener('mousemove', (event) => {
-      if (frame || event.buttons) return;
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        hoverBox(event);
-      });
-    });
     gd.on('plotly_relayout', onRelayout);
+    // DOM listeners outlive a purge (the div stays): added once, unlike Plotly's events.
+    if (!wired) {
+      wired = true;
+      // A click anywhere closes the hover card: it would otherwise stay over what the click
+      // opened (Plotly keeps it until the pointer moves away from the dot).
+      document.addEventListener('click', () => {
+        const Plotly = plotly();
+        if (Plotly && Plotly.Fx && graph()._fullLayout) Plotly.Fx.unhover(graph());
+      });
+      let frame = 0;
+      gd.addEventListener('mousemove', (event) => {
+        if (frame || event.buttons) return;
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          hoverBox(event);
+        });
+      });
+    }
     attachWheelZoom(gd, {
       settleMs: WHEEL_SETTLE_MS,
       commit: (r) =>
