@@ -39,6 +39,11 @@ const RESIZE_SETTLE_MS = 60;
 const MIN_PLOT_PX = 200;
 /** User Timing mark set after the first draw; benchmarks/page.py reads it. */
 export const FIRST_RENDER_MARK = 'atlas:first-render';
+/**
+ * User Timing measure of each placement of the names (choosing and placing them, not Plotly's
+ * drawing), for `bench page` to read after a zoom.
+ */
+export const NAMES_MEASURE = 'atlas:names';
 /** @type {Record<string, string>} */
 const LEGEND_TITLES = { license: 'Colour: license', size: 'Colour: size', classes: 'Colour: classes' };
 /** The state fields the drawing depends on; the view is the map view's own business. */
@@ -196,6 +201,7 @@ export function createMapView(store, handlers, ready = Promise.resolve()) {
   const names = (view, plot) => {
     const { model, state } = store.get();
     if (!model) return [];
+    const start = performance.now();
     const roles = handlers.roles();
     const ranks = handlers.ranks();
     const related = roles.size > 0;
@@ -211,7 +217,7 @@ export function createMapView(store, handlers, ready = Promise.resolve()) {
       padding: LABEL_FONT.padding,
     });
     const { labels } = placeLabels(candidates, plot, { maxLabels: labelBudget(plot) });
-    return labelAnnotations(
+    const annotations = labelAnnotations(
       labels,
       view,
       plot,
@@ -223,6 +229,8 @@ export function createMapView(store, handlers, ready = Promise.resolve()) {
       },
       LABEL_FONT,
     );
+    performance.measure(NAMES_MEASURE, { start, end: performance.now() });
+    return annotations;
   };
 
   /**
