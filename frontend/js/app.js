@@ -95,6 +95,8 @@ function zoomTo(id) {
  */
 async function select(id, opts = {}) {
   const signal = selections.next();
+  // The panel is rebuilt, so the row under the pointer (if any) never reports leaving.
+  view.outline(null);
   store.set({ state: { dataset: id } }, { push: Boolean(opts.push) });
   panel.showLoading(id);
   const { model, maps, state } = store.get();
@@ -162,6 +164,7 @@ async function showLabelPoints(id, signal) {
 /** Clear the selection (and a placed box) and close the panel. */
 function clearSelection() {
   selections.cancel();
+  view.outline(null);
   store.set(
     { selection: null, placed: null, labelPoints: null, state: { dataset: null } },
     { push: true },

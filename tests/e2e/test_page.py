@@ -663,6 +663,10 @@ def test_highlights_agree_with_the_lists_and_rows_outline_their_box(
         "() => document.getElementById('map').data.some((t) => t.meta.key === 'greyed'"
         " && /,0\\.006\\)$/.test(t.fillcolor))"
     )
+    # Choosing a row selects it; the outline of the row under the pointer does not linger.
+    page.locator(f"#panel li[data-id='{other}'] .related-entry").click()
+    _wait_panel(watched, other)
+    assert page.evaluate("(document.getElementById('map').layout.shapes || []).length") == 0
 
 
 def test_hover_anywhere_on_a_box_shows_its_card_and_a_click_closes_it(
