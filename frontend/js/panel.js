@@ -188,8 +188,10 @@ export function renderDataset(body, dataset, lists, where, actions) {
   const drawn = where.drawn;
   for (const list of lists) {
     const arranged = where.arranged.lists.get(list.spec.key) || { ranked: [], weak: [], moved: [] };
+    const other = lists.find((l) => l !== list && l.spec.relation === list.spec.relation);
     /** @type {import('./related.js').ListContext} */
     const context = { arranged, roles: where.arranged.roles, drawnMap: where.mapLabel };
+    if (other) context.movedTo = other.spec.title;
     if (drawn) context.drawn = (item) => drawn(list.spec, item);
     body.append(relatedSection(list, context, actions));
   }

@@ -37,6 +37,7 @@ export function section(title, children, swatch) {
  * @property {(item: import('./schemas.js').RelatedItem) => number|null} [drawn] - The drawn
  *   2-D map's share for a row (null when not drawn there).
  * @property {string} [drawnMap] - The drawn map's dimension and name, for the disagreement note.
+ * @property {string} [movedTo] - The title of the list that holds the moved rows.
  */
 
 /**
@@ -117,7 +118,7 @@ export function relatedSection(list, context, actions) {
         el('p', {
           className: 'hint',
           attrs: { 'data-testid': 'moved' },
-          text: `${moved.length === 1 ? 'One more is' : `${moved.length} more are`} listed in the other direction, where ${moved.length === 1 ? 'its' : 'their'} share is larger.`,
+          text: `${moved.length === 1 ? 'One more is' : `${moved.length} more are`} listed ${context.movedTo ? `under “${context.movedTo}”` : 'in the other direction'}, where ${moved.length === 1 ? 'its' : 'their'} share is larger.`,
         }),
       );
     }
@@ -277,7 +278,10 @@ export function renderPlaced(body, result, info, actions) {
   const arranged = arrangeLists(null, lists);
   for (const list of lists) {
     const own = arranged.lists.get(list.spec.key) || { ranked: [], weak: [], moved: [] };
-    body.append(relatedSection(list, { arranged: own, roles: arranged.roles }, actions));
+    const other = lists.find((l) => l !== list && l.spec.relation === list.spec.relation);
+    body.append(
+      relatedSection(list, { arranged: own, roles: arranged.roles, movedTo: other ? other.spec.title : undefined }, actions),
+    );
   }
 }
 
