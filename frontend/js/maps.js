@@ -74,3 +74,18 @@ export function mapTrust(map) {
   const rhoText = typeof rho === 'number' && Number.isFinite(rho) ? `, ρ ${rho.toFixed(2)}` : '';
   return `${model} agree with the counted classes: F1 ${f1.toFixed(2)}${rhoText}`;
 }
+
+/**
+ * The drawn map's measured fidelity in a few words, for beside the map menu: how far its
+ * boxes, as drawn, agree with the containment counted from class names.
+ * @param {{dim?: number, metrics?: Record<string, number>}} map - MapPublic.
+ * @returns {string} e.g. "2-D fidelity F1 0.91" (short: it sits in the top bar; the rank
+ *   correlation is in mapTrust, on the status line); empty when not measured.
+ */
+export function mapFidelity(map) {
+  const metrics = map.metrics || {};
+  const f1 = metrics.fidelity_f1;
+  if (typeof f1 !== 'number' || !Number.isFinite(f1)) return '';
+  const dim = Number.isInteger(map.dim) ? `${map.dim}-D ` : '';
+  return `${dim}fidelity F1 ${f1.toFixed(2)}`;
+}

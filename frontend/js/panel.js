@@ -20,6 +20,20 @@ export const MAX_DESCRIPTION_CHARS = 600;
  * @property {(id: string) => void} select - Select another dataset.
  * @property {() => void} [exportCsv] - Download the related lists.
  * @property {() => void} [zoom] - Zoom the map to the selected box.
+ * @property {(id: string|null) => void} [hover] - A list row is hovered (null: left): its
+ *   box is outlined on the map.
+ * @property {(only: boolean) => void} [onlyRelated] - "Show only related" was toggled.
+ */
+
+/**
+ * Where the selection stands on the drawn map, for the panel's notes and lists.
+ * @typedef {object} PanelWhere
+ * @property {boolean} onMap - Whether its box is on the drawn map.
+ * @property {string} mapLabel - The drawn map's name.
+ * @property {import('./selection.js').Arranged} arranged - Its lists, arranged.
+ * @property {(spec: import('./selection.js').ListSpec, item: import('./schemas.js').RelatedItem)
+ *   => number|null} [drawn] - The drawn map's share for a row.
+ * @property {boolean} [onlyRelated] - Whether the map shows only the related boxes.
  */
 
 /**
@@ -91,7 +105,7 @@ function facts(rows) {
  * @param {HTMLElement} body - The panel body (from openPanel).
  * @param {import('./schemas.js').DatasetPublic} dataset - The dataset.
  * @param {import('./selection.js').ListResult[]} lists - Related lists.
- * @param {{onMap: boolean, mapLabel: string}} where - Whether its box is on the drawn map.
+ * @param {PanelWhere} where - Its box on the drawn map, and its arranged lists.
  * @param {PanelActions} actions - Callbacks.
  */
 export function renderDataset(body, dataset, lists, where, actions) {
@@ -121,6 +135,15 @@ export function renderDataset(body, dataset, lists, where, actions) {
       : null,
   ];
   const bar = el('div', { className: 'actions' }, buttons);
+  const onlyRelated = actions.onlyRelated;
+  if (where.onMap && onlyRelated) {
+    const box = /** @type {HTMLInputElement} */ (
+      el('input', { attrs: { type: 'checkbox', id: 'only-related', 'data-action': 'only-related' } })
+    );
+    box.checked = Boolean(where.onlyRelated);
+    box.addEventListener('change', () => onlyRelated(box.checked));
+    bar.append(el('label', { className: 'check', attrs: { for: 'only-related' } }, [box, 'Show only related']));
+  }
   bar.addEventListener('click', (event) => {
     const action = event.target instanceof Element ? event.target.getAttribute('data-action') : null;
     if (action === 'zoom' && actions.zoom) actions.zoom();
@@ -162,7 +185,16 @@ export function renderDataset(body, dataset, lists, where, actions) {
     );
   }
   body.append(labelsSection(dataset));
-  for (const list of lists) body.append(relatedSection(list, actions));
+  const drawn = where.drawn;
+  for (const list of lists) {
+    const arranged = where.arranged.lists.get(list.spec.key) || { ranked: [], weak: [], moved: [] };
+    const other = lists.find((l) => l !== list && l.spec.relation === list.spec.relation);
+    /** @type {import('./related.js').ListContext} */
+    const context = { arranged, roles: where.arranged.roles, drawnMap: where.mapLabel };
+    if (other) context.movedTo = other.spec.title;
+    if (drawn) context.drawn = (item) => drawn(list.spec, item);
+    body.append(relatedSection(list, context, actions));
+  }
   if (Array.isArray(dataset.tags) && dataset.tags.length) {
     body.append(
       section('Tags', [

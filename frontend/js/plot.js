@@ -47,7 +47,17 @@ export function traceUid(key) {
  * @property {{x: number, y: number}} pixel - Data units per screen pixel along each axis.
  * @property {{labels: string[], points: number[][]}|null} [labelPoints] - A dataset's
  *   classes as points (label-set maps).
+ * @property {boolean} [onlyRelated] - With a selection, fade the unrelated boxes to near
+ *   invisible ("show only related").
+ * @property {boolean} [dense] - A large map seen from afar (density shading under it): boxes
+ *   that are not highlighted lose their outlines and their centre dots shrink, so thousands
+ *   of them read as texture over the shading, not as a solid mass of lines.
  */
+
+/** Centre dot sizes: a highlighted box's, an ordinary box's, and one in a dense view. */
+export const MARKER_SIZE = { role: 7, box: 6, dense: 3 };
+/** Alphas of the unrelated boxes while "show only related" is on. */
+export const ONLY_RELATED_ALPHA = { fill: 0.006, line: 0.03, marker: 0.06 };
 
 /**
  * Rectangle outlines of the given boxes, closed and separated by nulls.
@@ -165,8 +175,9 @@ function formatHover(model, i) {
  * @param {import('./boxes.js').BoxModel} model - The boxes.
  * @param {number[]} indices - Its boxes.
  * @param {{key: string, name: string, color: string, fill: number, line: number,
- *   width?: number, legend?: boolean}} style - Look and legend (`width` in screen pixels,
- *   1 by default, 0 for no outline).
+ *   width?: number, legend?: boolean, hideEdges?: boolean}} style - Look and legend (`width`
+ *   in screen pixels, 1 by default, 0 for no outline; `hideEdges` keeps the edges trace but
+ *   empty, so the trace list does not change when outlines come and go).
  * @param {{x: number, y: number}} pixel - Data units per screen pixel.
  * @returns {object[]} The fill trace, then its edges trace when outlined.
  */
@@ -189,11 +200,13 @@ export function layerTraces(model, indices, style, pixel) {
     x,
     y,
     fillcolor: withAlpha(style.color, style.fill),
-    showlegend: legend && width <= 0,
+    showlegend: legend && (width <= 0 || Boolean(style.hideEdges)),
     meta: { kind: 'boxes', key: style.key, count: indices.length },
   };
   if (width <= 0) return [fill];
-  const edges = edgeRectangles(model, indices, width * pixel.x, width * pixel.y);
+  const edges = style.hideEdges
+    ? { x: [], y: [] }
+    : edgeRectangles(model, indices, width * pixel.x, width * pixel.y);
   return [
     fill,
     {
@@ -203,7 +216,7 @@ export function layerTraces(model, indices, style, pixel) {
       x: edges.x,
       y: edges.y,
       fillcolor: withAlpha(style.color, style.line),
-      showlegend: legend,
+      showlegend: legend && !style.hideEdges,
       meta: { kind: 'edges', key: `edges:${style.key}`, count: indices.length },
     },
   ];
@@ -268,7 +281,8 @@ export function buildTraces(model, scene) {
   const traces = [];
   /**
    * @param {string} key - Layer key.
-   * @param {{name: string, color: string, fill: number, line: number, width?: number}} style - Look.
+   * @param {{name: string, color: string, fill: number, line: number, width?: number,
+   *   hideEdges?: boolean}} style - Look.
    */
   const add = (key, style) => traces.push(...layerTraces(model, layers.get(key) || [], { key, ...style }, scene.pixel));
   // The faint layers have no outline: WebGL lines cost far more than fills (each segment is
@@ -276,13 +290,24 @@ export function buildTraces(model, scene) {
   // a slightly stronger fill. Only boxes drawn in full (and highlights) keep their edges.
   add('filtered', { name: 'Filtered out', color: GREY, fill: 0.04, line: 0, width: 0 });
   add('fading', { name: 'Less downloaded (zoom in)', color: GREY, fill: 0.06, line: 0, width: 0 });
-  add('greyed', { name: 'Other datasets', color: GREY, fill: 0.05, line: 0.32 });
+  add(
+    'greyed',
+    scene.onlyRelated
+      ? { name: 'Other datasets (faded)', color: GREY, fill: ONLY_RELATED_ALPHA.fill, line: ONLY_RELATED_ALPHA.line }
+      : { name: 'Other datasets', color: GREY, fill: 0.05, line: 0.32, hideEdges: Boolean(scene.dense) },
+  );
   if (scene.colors.groups.length > MAX_GROUPS) {
     throw new Error(`at most ${MAX_GROUPS} colour groups, got ${scene.colors.groups.length}`);
   }
   for (let g = 0; g < MAX_GROUPS; g += 1) {
     const group = scene.colors.groups[g] || { label: '', color: GREY };
-    add(`group:${g}`, { name: group.label, color: group.color, fill: BOX_FILL_ALPHA, line: BOX_LINE_ALPHA });
+    add(`group:${g}`, {
+      name: group.label,
+      color: group.color,
+      fill: BOX_FILL_ALPHA,
+      line: BOX_LINE_ALPHA,
+      hideEdges: Boolean(scene.dense),
+    });
   }
   for (const role of [...ROLE_ORDER].reverse()) {
     const style = ROLE_STYLES[role];
@@ -359,9 +384,15 @@ export function labelPointsTrace(points) {
  */
 export function markerTrace(model, drawn, layers, scene) {
   const colorOf = new Map();
+  const sizeOf = new Map();
+  const plain = scene.dense ? MARKER_SIZE.dense : MARKER_SIZE.box;
   for (const [key, indices] of layers) {
     const color = layerMarkerColor(key, scene);
-    for (const i of indices) colorOf.set(i, color);
+    const size = key.startsWith('role:') ? MARKER_SIZE.role : plain;
+    for (const i of indices) {
+      colorOf.set(i, color);
+      sizeOf.set(i, size);
+    }
   }
   return {
     type: 'scattergl',
@@ -373,7 +404,7 @@ export function markerTrace(model, drawn, layers, scene) {
     customdata: drawn.map((i) => model.ids[i]),
     text: drawn.map((i) => hoverText(model, i)),
     hovertemplate: '%{text}<extra></extra>',
-    marker: { size: 6, color: drawn.map((i) => colorOf.get(i)), line: { width: 0 } },
+    marker: { size: drawn.map((i) => sizeOf.get(i)), color: drawn.map((i) => colorOf.get(i)), line: { width: 0 } },
     showlegend: false,
     meta: { kind: 'centres', count: drawn.length },
   };
@@ -388,7 +419,7 @@ export function markerTrace(model, drawn, layers, scene) {
 function layerMarkerColor(key, scene) {
   if (key === 'filtered') return withAlpha(GREY, 0.25);
   if (key === 'fading') return withAlpha(GREY, 0.35);
-  if (key === 'greyed') return withAlpha(GREY, 0.6);
+  if (key === 'greyed') return withAlpha(GREY, scene.onlyRelated ? ONLY_RELATED_ALPHA.marker : 0.6);
   if (key.startsWith('role:')) return ROLE_STYLES[key.slice(5)].color;
   return withAlpha(scene.colors.groups[Number(key.slice(6))].color, 0.9);
 }

@@ -9,13 +9,16 @@
  * @property {(gd: HTMLElement, data: object[], layout: object, config: object) => Promise<unknown>} react
  * @property {(gd: HTMLElement, update: Record<string, unknown>) => Promise<unknown>} relayout
  * @property {(gd: HTMLElement) => void} purge
+ * @property {{hover: (gd: HTMLElement, evt: {xval: number, yval: number}) => void,
+ *   unhover: (gd: HTMLElement) => void}} Fx - Hover labels shown and removed from code.
  */
 
 /**
  * A graph div once Plotly has drawn into it: its event hook and what it holds.
  * @typedef {HTMLElement & {
  *   on?: (event: string, handler: (event: any) => void) => void,
- *   layout?: {xaxis?: {range?: unknown[]}, yaxis?: {range?: unknown[]}},
+ *   layout?: {xaxis?: {range?: unknown[]}, yaxis?: {range?: unknown[]}, annotations?: object[],
+ *     shapes?: object[]},
  *   _fullLayout?: any}} PlotlyGraph
  */
 

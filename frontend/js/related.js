@@ -7,6 +7,8 @@
 import { el } from './dom.js';
 import { formatPercent } from './text.js';
 import { ROLE_STYLES } from './colors.js';
+import { disagrees } from './agreement.js';
+import { arrangeLists, placedLists } from './selection.js';
 
 export const MAX_SHARED_SHOWN = 6;
 export const MAX_LASSO_SHOWN = 100;
@@ -27,13 +29,30 @@ export function section(title, children, swatch) {
 }
 
 /**
- * One ranked related list; each entry is a button that selects that dataset.
+ * What a list needs besides its rows: how the rows were arranged (selection.arrangeLists),
+ * the map's highlights, and the drawn map's share per row (agreement.js).
+ * @typedef {object} ListContext
+ * @property {import('./selection.js').ArrangedList} arranged - Ranked, weak and moved rows.
+ * @property {Map<string, string>} roles - Dataset id → map highlight.
+ * @property {(item: import('./schemas.js').RelatedItem) => number|null} [drawn] - The drawn
+ *   2-D map's share for a row (null when not drawn there).
+ * @property {string} [drawnMap] - The drawn map's dimension and name, for the disagreement note.
+ * @property {string} [movedTo] - The title of the list that holds the moved rows.
+ */
+
+/**
+ * One ranked related list: the rows scoring at least 1% with their rank badge (the same
+ * number the map draws beside the box), the rest folded into "N weak matches", and "nothing
+ * related" said in words. Each entry is a button that selects that dataset; hovering or
+ * focusing a row outlines its box on the map (`actions.hover`).
  * @param {import('./selection.js').ListResult} list - The list and its spec.
+ * @param {ListContext} context - Its arrangement and the map's highlights.
  * @param {import('./panel.js').PanelActions} actions - Callbacks.
  * @returns {HTMLElement} The section.
  */
-export function relatedSection(list, actions) {
+export function relatedSection(list, context, actions) {
   const { spec, data, error } = list;
+  const { ranked, weak, moved } = context.arranged;
   const parts = [el('p', { className: 'hint', text: spec.hint })];
   if (error) {
     parts.push(
@@ -45,8 +64,8 @@ export function relatedSection(list, actions) {
             : `Could not load: ${error.message}`,
       }),
     );
-  } else if (!data || data.items.length === 0) {
-    parts.push(el('p', { className: 'muted', text: 'None found.' }));
+  } else if (!data || ranked.length + weak.length + moved.length === 0) {
+    parts.push(el('p', { className: 'muted', attrs: { 'data-testid': 'nothing-related' }, text: nothingText(0) }));
   } else {
     parts.push(
       el('p', {
@@ -54,18 +73,86 @@ export function relatedSection(list, actions) {
         text: `Scores from map ${data.map.id} (${data.map.relation}, ${data.map.dim}-D).`,
       }),
     );
-    for (const group of relatedGroups(spec.relation, data.items)) {
+    if (ranked.length === 0) {
+      parts.push(
+        el('p', { className: 'muted', attrs: { 'data-testid': 'nothing-related' }, text: nothingText(weak.length) }),
+      );
+    }
+    /** @type {Map<string, number>} */
+    const rankOf = new Map(ranked.map((item, k) => [item.id, k + 1]));
+    let disagreeing = 0;
+    for (const group of relatedGroups(spec.relation, ranked)) {
       if (group.title) parts.push(el('h4', { className: 'related-group', text: group.title }));
       if (group.hint) parts.push(el('p', { className: 'hint', text: group.hint }));
       const ol = el('ol', {
         className: 'related',
         attrs: { 'data-list': spec.key, 'data-group': group.key },
       });
-      for (const item of group.items) ol.append(relatedItem(item, actions));
+      for (const item of group.items) {
+        const drawn = context.drawn ? context.drawn(item) : null;
+        const off = disagrees(drawn, Number(item.score));
+        if (off) disagreeing += 1;
+        const highlighted = spec.role !== null && context.roles.get(item.id) === spec.role;
+        ol.append(
+          relatedItem(item, actions, {
+            rank: rankOf.get(item.id) ?? null,
+            role: highlighted ? spec.role : null,
+            drawn: off ? drawn : null,
+          }),
+        );
+      }
       parts.push(ol);
+    }
+    if (disagreeing > 0) {
+      parts.push(
+        el('p', {
+          className: 'notice',
+          attrs: { 'data-testid': 'disagree' },
+          text: `The drawn map (${context.drawnMap || '2-D'}) disagrees with ${disagreeing === 1 ? 'one of these scores' : `${disagreeing} of these scores`} by 50 points or more: the scores come from ${data.map.dim}-D boxes${spec.relation === 'containment' ? ' or the counted classes' : ''}, and a 2-D picture cannot keep every overlap.`,
+        }),
+      );
+    }
+    if (weak.length) parts.push(weakMatches(spec, weak, actions));
+    if (moved.length) {
+      parts.push(
+        el('p', {
+          className: 'hint',
+          attrs: { 'data-testid': 'moved' },
+          text: `${moved.length === 1 ? 'One more is' : `${moved.length} more are`} listed ${context.movedTo ? `under “${context.movedTo}”` : 'in the other direction'}, where ${moved.length === 1 ? 'its' : 'their'} share is larger.`,
+        }),
+      );
     }
   }
   return section(spec.title, parts, spec.role && ROLE_STYLES[spec.role] ? spec.role : undefined);
+}
+
+/**
+ * "Nothing related", in words.
+ * @param {number} weak - How many rows score below 1%.
+ * @returns {string} The sentence.
+ */
+function nothingText(weak) {
+  return weak
+    ? 'Nothing related: no dataset reaches 1% in this direction.'
+    : 'Nothing related: no dataset shares a class or overlaps in this direction.';
+}
+
+/**
+ * Rows below 1%, folded: listed for completeness, not ranked or highlighted.
+ * @param {import('./selection.js').ListSpec} spec - The list.
+ * @param {import('./schemas.js').RelatedItem[]} weak - Its weak rows.
+ * @param {import('./panel.js').PanelActions} actions - Callbacks.
+ * @returns {HTMLElement} A closed <details>.
+ */
+function weakMatches(spec, weak, actions) {
+  const ol = el('ol', { className: 'related related-weak', attrs: { 'data-list': spec.key, 'data-group': 'weak' } });
+  for (const item of weak) ol.append(relatedItem(item, actions, { rank: null, role: null, drawn: null }));
+  return el('details', { className: 'weak-matches' }, [
+    el('summary', {
+      text: `${weak.length === 1 ? 'One weak match' : `${weak.length} weak matches`} (below 1%)`,
+    }),
+    ol,
+  ]);
 }
 
 /**
@@ -112,15 +199,27 @@ function unavailableText(relation) {
  * One entry of a related list.
  * @param {import('./schemas.js').RelatedItem} item - The entry.
  * @param {import('./panel.js').PanelActions} actions - Callbacks.
+ * @param {{rank: number|null, role: string|null, drawn: number|null}} badge - Its rank (null:
+ *   unranked), the map highlight it is drawn in (null: not highlighted by this list), and the
+ *   drawn map's share when it disagrees with the score.
  * @returns {HTMLElement} The list item.
  */
-function relatedItem(item, actions) {
+function relatedItem(item, actions, badge) {
   const score = Math.min(1, Math.max(0, Number(item.score) || 0));
   const button = el(
     'button',
     { className: 'related-entry', attrs: { type: 'button', title: `Select ${item.id}` } },
     [
-      el('span', { className: 'related-id', text: item.id }),
+      el('span', { className: 'related-name' }, [
+        badge.rank !== null
+          ? el('span', {
+              className: `rank-badge${badge.role ? ` rank-badge-${badge.role}` : ''}`,
+              text: String(badge.rank),
+              attrs: { 'aria-label': `rank ${badge.rank}${badge.role ? ', highlighted on the map' : ''}` },
+            })
+          : null,
+        el('span', { className: 'related-id', text: item.id }),
+      ]),
       el('span', { className: 'related-score', text: formatPercent(score) }),
       el('span', { className: 'bar', attrs: { 'aria-hidden': 'true' } }, [
         el('span', { className: 'bar-fill' }),
@@ -132,7 +231,7 @@ function relatedItem(item, actions) {
   button.addEventListener('click', () => actions.select(item.id));
   const shared = item.shared_labels || [];
   const meta = `Map: P(in) ${formatPercent(item.p_in)} · P(contains) ${formatPercent(item.p_contains)}`;
-  return el('li', {}, [
+  const li = el('li', { attrs: { 'data-id': item.id, 'data-role': badge.role || '' } }, [
     button,
     el('p', { className: 'related-meta', text: meta }),
     shared.length
@@ -141,7 +240,21 @@ function relatedItem(item, actions) {
           text: `Shared: ${shared.slice(0, MAX_SHARED_SHOWN).join(', ')}${shared.length > MAX_SHARED_SHOWN ? ` +${shared.length - MAX_SHARED_SHOWN} more` : ''}`,
         })
       : null,
+    badge.drawn !== null
+      ? el('p', {
+          className: 'related-disagree',
+          text: `On the drawn map: ${formatPercent(badge.drawn)}, which disagrees with this score.`,
+        })
+      : null,
   ]);
+  const hover = actions.hover;
+  if (hover) {
+    li.addEventListener('mouseenter', () => hover(item.id));
+    li.addEventListener('mouseleave', () => hover(null));
+    button.addEventListener('focus', () => hover(item.id));
+    button.addEventListener('blur', () => hover(null));
+  }
+  return li;
 }
 
 /**
@@ -161,31 +274,15 @@ export function renderPlaced(body, result, info, actions) {
         : `No predicted box for the map on screen (${info.mapLabel}); scores come from map ${result.map.id} (${result.map.dim}-D).`,
     }),
   );
-  const lists = [
-    {
-      spec: {
-        key: 'placed-in',
-        relation: result.map.relation,
-        role: 'container',
-        title: 'Contained in',
-        hint: 'Datasets whose classes would cover yours.',
-      },
-      data: { relation: result.map.relation, map: result.map, items: result.contained_in },
-      error: null,
-    },
-    {
-      spec: {
-        key: 'placed-contains',
-        relation: result.map.relation,
-        role: 'contained',
-        title: 'Contains',
-        hint: 'Datasets whose classes yours would cover.',
-      },
-      data: { relation: result.map.relation, map: result.map, items: result.contains },
-      error: null,
-    },
-  ];
-  for (const list of lists) body.append(relatedSection(list, actions));
+  const lists = placedLists(result);
+  const arranged = arrangeLists(null, lists);
+  for (const list of lists) {
+    const own = arranged.lists.get(list.spec.key) || { ranked: [], weak: [], moved: [] };
+    const other = lists.find((l) => l !== list && l.spec.relation === list.spec.relation);
+    body.append(
+      relatedSection(list, { arranged: own, roles: arranged.roles, movedTo: other ? other.spec.title : undefined }, actions),
+    );
+  }
 }
 
 /**

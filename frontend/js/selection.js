@@ -76,6 +76,7 @@ export const LIST_SPECS = [
  * @property {import('./schemas.js').DatasetPublic} dataset - The dataset.
  * @property {ListResult[]} lists - Its related lists (see specsFor).
  * @property {Map<string, string>} roles - Dataset id → map highlight.
+ * @property {Map<string, number>} ranks - Highlighted dataset id → its rank badge.
  */
 
 /**
@@ -90,22 +91,129 @@ export function specsFor(relation) {
   return [...own, ...extra];
 }
 
+/** Rows scoring below this are folded into "N weak matches": listed, but not ranked. */
+export const WEAK_SCORE = 0.01;
+
 /**
- * Map roles for the selection: the selected box, and the top items of each list.
- * When a dataset appears in several lists, the first role in list order wins.
+ * One related list as the panel shows it and the map highlights it.
+ * @typedef {object} ArrangedList
+ * @property {import('./schemas.js').RelatedItem[]} ranked - Rows scoring at least WEAK_SCORE,
+ *   in the server's order; row k carries the rank badge k + 1, on the map as in the panel.
+ * @property {import('./schemas.js').RelatedItem[]} weak - Rows below WEAK_SCORE (folded).
+ * @property {string[]} moved - Ids left out here because another list of the same relation
+ *   scores them higher (they are listed, and drawn, there).
+ */
+
+/**
+ * @typedef {object} Arranged
+ * @property {Map<string, ArrangedList>} lists - By list key (ListSpec.key).
+ * @property {Map<string, string>} roles - Dataset id → map highlight.
+ * @property {Map<string, number>} ranks - Highlighted dataset id → its rank badge (1-based).
+ */
+
+/**
+ * Put each related dataset under one list, and derive the map's highlights from those lists.
+ *
+ * A dataset that shares classes with the selected one is counted in both directions, so it
+ * comes back in both containment lists: Cat_and_Dog is 100% inside CIFAR-10 ("contains")
+ * and covers 20% of it ("contained in"). Highlighting it by whichever list came first drew it
+ * as a container while the panel's strong row said the opposite. Here a dataset is listed,
+ * and drawn, under the direction of the relation where it scores higher (ties: the earlier
+ * list); lists of another relation (transfer sources beside containment) keep their rows,
+ * and a box already highlighted keeps its first role.
+ * @param {string|null} selectedId - The selected dataset (never listed), or null for a
+ *   placed label set.
+ * @param {ListResult[]} lists - Loaded lists, in display order.
+ * @returns {Arranged} The arranged lists, the highlights and their rank badges.
+ */
+export function arrangeLists(selectedId, lists) {
+  /** @type {Map<string, {key: string, score: number}>} relation + id → best list */
+  const best = new Map();
+  for (const { spec, data } of lists) {
+    if (!data) continue;
+    for (const item of data.items) {
+      const key = `${spec.relation}\u0000${item.id}`;
+      const score = Number(item.score) || 0;
+      const held = best.get(key);
+      if (!held || score > held.score) best.set(key, { key: spec.key, score });
+    }
+  }
+  /** @type {Map<string, ArrangedList>} */
+  const arranged = new Map();
+  /** @type {Map<string, string>} */
+  const roles = new Map();
+  if (selectedId !== null) roles.set(selectedId, 'selected');
+  /** @type {Map<string, number>} */
+  const ranks = new Map();
+  for (const { spec, data } of lists) {
+    /** @type {ArrangedList} */
+    const list = { ranked: [], weak: [], moved: [] };
+    arranged.set(spec.key, list);
+    if (!data) continue;
+    for (const item of data.items) {
+      if (item.id === selectedId) continue;
+      const owner = best.get(`${spec.relation}\u0000${item.id}`);
+      if (owner && owner.key !== spec.key) list.moved.push(item.id);
+      else if ((Number(item.score) || 0) >= WEAK_SCORE) list.ranked.push(item);
+      else list.weak.push(item);
+    }
+    if (!spec.role) continue;
+    list.ranked.slice(0, HIGHLIGHT_K).forEach((item, k) => {
+      if (item.score >= HIGHLIGHT_MIN_SCORE && !roles.has(item.id)) {
+        roles.set(item.id, /** @type {string} */ (spec.role));
+        ranks.set(item.id, k + 1);
+      }
+    });
+  }
+  return { lists: arranged, roles, ranks };
+}
+
+/**
+ * Map roles for the selection: the selected box, and the top items of each list (see
+ * arrangeLists, which also gives their rank badges).
  * @param {string} selectedId - The selected dataset.
  * @param {ListResult[]} lists - Loaded lists.
  * @returns {Map<string, string>} Dataset id → role.
  */
 export function rolesFromLists(selectedId, lists) {
-  const roles = new Map([[selectedId, 'selected']]);
-  for (const { spec, data } of lists) {
-    if (!spec.role || !data) continue;
-    for (const item of data.items.slice(0, HIGHLIGHT_K)) {
-      if (item.score >= HIGHLIGHT_MIN_SCORE && !roles.has(item.id)) roles.set(item.id, spec.role);
-    }
-  }
-  return roles;
+  return arrangeLists(selectedId, lists).roles;
+}
+
+/**
+ * The two lists of a placed label set, in the shape of a selection's.
+ * @param {import('./schemas.js').PlacePublic} result - The API's answer.
+ * @returns {ListResult[]} "Contained in", then "Contains".
+ */
+export function placedLists(result) {
+  const data = (/** @type {import('./schemas.js').RelatedItem[]} */ items) => ({
+    relation: result.map.relation,
+    map: result.map,
+    items,
+  });
+  return [
+    {
+      spec: {
+        key: 'placed-in',
+        relation: result.map.relation,
+        role: 'container',
+        title: 'Contained in',
+        hint: 'Datasets whose classes would cover yours.',
+      },
+      data: data(result.contained_in),
+      error: null,
+    },
+    {
+      spec: {
+        key: 'placed-contains',
+        relation: result.map.relation,
+        role: 'contained',
+        title: 'Contains',
+        hint: 'Datasets whose classes yours would cover.',
+      },
+      data: data(result.contains),
+      error: null,
+    },
+  ];
 }
 
 /**
@@ -138,5 +246,6 @@ export async function fetchSelection(id, relation, mapped, signal) {
     data: settled[k].status === 'fulfilled' ? settled[k].value : null,
     error: settled[k].status === 'rejected' ? settled[k].reason : null,
   }));
-  return { dataset: dataset.value, lists, roles: rolesFromLists(id, lists) };
+  const { roles, ranks } = arrangeLists(id, lists);
+  return { dataset: dataset.value, lists, roles, ranks };
 }

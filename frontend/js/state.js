@@ -33,6 +33,8 @@ const VIEW_DIGITS = 6;
  * @property {number|null} maxClasses @property {number|null} minExamples
  * @property {number} top - Boxes shown at full view.
  * @property {string} color - Colour mode (see COLOR_MODES).
+ * @property {boolean} onlyRelated - While a dataset is selected, fade every unrelated box
+ *   to near invisible (`only=related`).
  */
 
 /**
@@ -51,6 +53,7 @@ export function defaultState() {
     minExamples: null,
     top: DEFAULT_TOP,
     color: 'license',
+    onlyRelated: false,
   };
 }
 
@@ -103,6 +106,7 @@ export function decodeState(search) {
   if (top !== null) state.top = Math.min(MAX_TOP, Math.max(MIN_TOP, top));
   const color = params.get('color');
   if (color !== null && COLOR_MODES.includes(color)) state.color = color;
+  state.onlyRelated = params.get('only') === 'related';
   return state;
 }
 
@@ -136,6 +140,7 @@ export function encodeState(state) {
   if (state.minExamples !== null) params.set('min_examples', String(state.minExamples));
   if (state.top !== base.top) params.set('top', String(state.top));
   if (state.color !== base.color) params.set('color', state.color);
+  if (state.onlyRelated) params.set('only', 'related');
   // Slashes and commas read better unescaped and are legal in a query string.
   return params.toString().replace(/%2F/g, '/').replace(/%2C/g, ',');
 }
@@ -189,6 +194,7 @@ export function browserUrl() {
  * @property {import('./schemas.js').PlacePublic} result - The API's answer.
  * @property {string[]} labels - The labels sent.
  * @property {Map<string, string>} roles - Dataset id → map highlight.
+ * @property {Map<string, number>} ranks - Highlighted dataset id → its rank badge.
  * @property {{lo: number[], hi: number[]}|null} box - Its box in the drawn map, if predicted there.
  * @property {number|null} mapId - The map drawn when it was placed.
  */

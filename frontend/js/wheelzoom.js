@@ -14,6 +14,12 @@
  */
 
 const MAX_WHEEL_DELTA = 20;
+/**
+ * On the graph div during a burst: the SVG layers that follow the data (the names, the
+ * density image) do not move with the canvas, so the page's CSS hides them until the
+ * relayout has drawn the new view.
+ */
+export const ZOOMING_CLASS = 'wheel-zooming';
 const WHEEL_SCALE = 200;
 // Browsers report line- and page-wise wheel deltas (deltaMode 1 and 2) in those units.
 const DELTA_MODE_PX = [1, 40, 800];
@@ -82,6 +88,7 @@ export function attachWheelZoom(gd, { settleMs, commit }) {
     return full ? { left: full.xaxis._offset, top: full.yaxis._offset, width: full.xaxis._length, height: full.yaxis._length } : null;
   };
   const reset = () => {
+    gd.classList.remove(ZOOMING_CLASS);
     for (const canvas of layers()) canvas.style.transform = '';
     const container = glContainer();
     if (container) container.style.clipPath = '';
@@ -108,6 +115,7 @@ export function attachWheelZoom(gd, { settleMs, commit }) {
       event.preventDefault();
       event.stopPropagation(); // Plotly's own handler would redraw everything now
       if (!drawn) drawn = { x0, x1, y0, y1 };
+      gd.classList.add(ZOOMING_CLASS);
       const rect = drag.getBoundingClientRect();
       const deltaY = event.deltaY * (DELTA_MODE_PX[event.deltaMode] || 1);
       const fx = (event.clientX - rect.left) / rect.width;

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mapChoices, mapLabel, mapTrust, pickMap } from '../js/maps.js';
+import { mapChoices, mapFidelity, mapLabel, mapTrust, pickMap } from '../js/maps.js';
 
 const MAPS = [
   {
@@ -89,4 +89,14 @@ test('mapTrust states the drawn boxes’ fidelity, and nothing for maps without 
   );
   assert.equal(mapTrust({ params: {}, metrics: { val_f1: 0.9 } }), '');
   assert.equal(mapTrust({}), '');
+});
+
+test('mapFidelity names the drawn map’s dimension and its measured fidelity', () => {
+  assert.equal(
+    mapFidelity({ dim: 2, metrics: { fidelity_f1: 0.912, fidelity_spearman: 0.781 } }),
+    '2-D fidelity F1 0.91',
+  );
+  assert.equal(mapFidelity({ dim: 8, metrics: { fidelity_f1: 0.5 } }), '8-D fidelity F1 0.50');
+  assert.equal(mapFidelity({ dim: 2, metrics: { val_f1: 0.9 } }), '');
+  assert.equal(mapFidelity({}), '');
 });

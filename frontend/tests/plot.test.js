@@ -4,6 +4,8 @@ import { buildModel, selectVisible } from '../js/boxes.js';
 import { MAX_GROUPS, ROLE_ORDER, colorGroups } from '../js/colors.js';
 import { PLOT_CONFIG, buildLayout, dataPerPixel, glPixelRatio, plotConfig } from '../js/layout.js';
 import {
+  MARKER_SIZE,
+  ONLY_RELATED_ALPHA,
   buildTraces,
   countRectangles,
   edgeRectangles,
@@ -121,6 +123,59 @@ test('a selection draws roles in their own traces and greys the rest', () => {
     order.indexOf('role:selected') > order.indexOf('role:container'),
     'the selected box is drawn on top',
   );
+});
+
+test('"show only related" fades the unrelated boxes and their dots to near invisible', () => {
+  const model = buildModel(payload(5));
+  const roles = new Map([
+    ['owner/ds-2', 'selected'],
+    ['owner/ds-0', 'container'],
+  ]);
+  const greyed = (extra) => {
+    const { traces } = buildTraces(model, scene(model, { roles, ...extra }));
+    const fill = traces.find((t) => t.meta.key === 'greyed');
+    const centres = traces.find((t) => t.meta.kind === 'centres');
+    const k = centres.customdata.indexOf('owner/ds-4');
+    return { fill: fill.fillcolor, dot: centres.marker.color[k], size: centres.marker.size[k] };
+  };
+  const normal = greyed({});
+  const only = greyed({ onlyRelated: true });
+  const alpha = (rgba) => Number(rgba.match(/,\s*([\d.]+)\)$/)[1]);
+  assert.ok(alpha(only.fill) < alpha(normal.fill) / 5, `${only.fill} vs ${normal.fill}`);
+  assert.ok(alpha(only.dot) <= ONLY_RELATED_ALPHA.marker, only.dot);
+  assert.equal(normal.size, MARKER_SIZE.box);
+  assert.equal(greyed({ dense: true }).size, MARKER_SIZE.dense, 'dots shrink in a dense view');
+  const { traces } = buildTraces(model, scene(model, { roles, dense: true }));
+  const centres = traces.find((t) => t.meta.kind === 'centres');
+  assert.equal(centres.marker.size[centres.customdata.indexOf('owner/ds-0')], MARKER_SIZE.role);
+});
+
+test('a dense view drops the outlines of ordinary boxes, keeps the highlights, and the trace list', () => {
+  const model = buildModel(payload(5));
+  const edges = (extra) =>
+    new Map(
+      buildTraces(model, scene(model, extra))
+        .traces.filter((t) => t.meta.kind === 'edges')
+        .map((t) => [t.meta.key, countRectangles(t)]),
+    );
+  const plain = edges({});
+  const dense = edges({ dense: true });
+  assert.deepEqual([...dense.keys()], [...plain.keys()], 'same traces in the same order');
+  const groups = (m) => [...m].filter(([k]) => k.startsWith('edges:group:')).reduce((a, [, v]) => a + v, 0);
+  assert.ok(groups(plain) > 0);
+  assert.equal(groups(dense), 0);
+  const roles = new Map([
+    ['owner/ds-2', 'selected'],
+    ['owner/ds-0', 'container'],
+  ]);
+  const selected = edges({ dense: true, roles });
+  assert.ok(selected.get('edges:role:container') > 0, 'highlights keep their outlines');
+  assert.equal(selected.get('edges:greyed'), 0);
+  // The legend still names each colour group: the fill carries the entry instead.
+  const legend = buildTraces(model, scene(model, { dense: true }))
+    .traces.filter((t) => t.showlegend)
+    .map((t) => t.meta.kind);
+  assert.ok(legend.length > 0 && legend.every((kind) => kind === 'boxes'), legend.join());
 });
 
 test('related boxes are drawn even when their rank is past the limit', () => {

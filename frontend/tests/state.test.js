@@ -19,8 +19,10 @@ test('every field survives a round trip', () => {
     minExamples: 10000,
     top: 1500,
     color: 'size',
+    onlyRelated: true,
   };
   const query = encodeState(state);
+  assert.match(query, /&only=related$/);
   assert.match(query, /^dataset=uoft-cs\/cifar10&relation=transfer&map=7&view=-1\.25,3\.5,0\.125,2&/);
   assert.deepEqual(decodeState(`?${query}`), state);
 });
@@ -32,7 +34,7 @@ test('view coordinates are shortened to six significant digits', () => {
 
 test('malformed parameters fall back to defaults', () => {
   const state = decodeState(
-    '?dataset=../../etc&relation=evil&map=0x1&view=1,0,0,1&min_classes=-3&max_classes=1e3&top=abc&color=red&license=',
+    '?dataset=../../etc&relation=evil&map=0x1&view=1,0,0,1&min_classes=-3&max_classes=1e3&top=abc&color=red&license=&only=all',
   );
   assert.deepEqual(state, defaultState());
   assert.equal(decodeState('?view=0,1,0,NaN').view, null);

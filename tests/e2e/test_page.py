@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ARTIFACTS = ROOT / "build" / "e2e"
 HIGHLIGHT_K = 10  # frontend/js/selection.js
 HIGHLIGHT_MIN_SCORE = 0.05
+WEAK_SCORE = 0.01
 
 DRAWN = "document.getElementById('map').dataset.drawn"
 # Rectangles per layer, read from the traces Plotly holds (null-separated rectangles).
@@ -105,18 +106,44 @@ def _wait_panel(view: Watched, title: str) -> None:
     )
 
 
-def _expected_roles(server: str, dataset: str, on_map: set[str]) -> dict[str, int]:
-    """How many boxes each role should highlight, by the page's rule (selection.js)."""
-    roles: dict[str, str] = {dataset: "selected"}
-    for direction, role in (("contained_in", "container"), ("contains", "contained")):
-        items = _api(
+def _arranged(server: str, dataset: str, weak: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """The containment lists as the panel shows them (selection.js arrangeLists): each dataset
+    under the direction where it scores higher (ties: "contained in"); the ranked rows, or
+    with `weak` the rows below 1% that fold into "N weak matches"."""
+    lists = {
+        direction: _api(
             server,
             f"/api/datasets/{dataset}/related",
             relation="containment",
             direction=direction,
             k=20,
         )["items"]
-        for item in items[:HIGHLIGHT_K]:
+        for direction in ("contained_in", "contains")
+    }
+    best: dict[str, tuple[str, float]] = {}
+    for direction, items in lists.items():
+        for item in items:
+            held = best.get(item["id"])
+            if held is None or item["score"] > held[1]:
+                best[item["id"]] = (direction, item["score"])
+    return {
+        direction: [
+            item
+            for item in items
+            if item["id"] != dataset
+            and best[item["id"]][0] == direction
+            and (item["score"] < WEAK_SCORE) == weak
+        ]
+        for direction, items in lists.items()
+    }
+
+
+def _expected_roles(server: str, dataset: str, on_map: set[str]) -> dict[str, int]:
+    """How many boxes each role should highlight, by the page's rule (selection.js)."""
+    roles: dict[str, str] = {dataset: "selected"}
+    arranged = _arranged(server, dataset)
+    for direction, role in (("contained_in", "container"), ("contains", "contained")):
+        for item in arranged[direction][:HIGHLIGHT_K]:
             if item["score"] >= HIGHLIGHT_MIN_SCORE and item["id"] not in roles:
                 roles[item["id"]] = role
     counts: dict[str, int] = {}
@@ -196,17 +223,21 @@ def test_click_selects_and_highlights_related_boxes(watched: Watched, server: st
     assert all(counts[f"group:{g}"] == 0 for g in range(10)), "no colour groups while selected"
     assert page.locator("#panel ol.related[data-list=containers] li").count() >= 1
     # The containers list in its two groups, as the API ranks them: datasets sharing classes
-    # (with the shared names), then the map's predictions.
-    items = _api(server, f"/api/datasets/{dataset}/related", direction="contained_in", k=20)
-    measured = [it for it in items["items"] if it["measured"]]
-    assert measured and len(measured) < len(items["items"])
+    # (with the shared names), then the map's predictions; each row numbered in list order.
+    rows = _arranged(server, dataset)["contained_in"]
+    measured = [it for it in rows if it["measured"]]
+    assert measured and len(measured) < len(rows)
     group = "#panel ol.related[data-list=containers][data-group={}] li"
     first = page.locator(group.format("measured")).first
     assert page.locator(group.format("measured")).count() == len(measured)
     assert measured[0]["id"] in (first.text_content() or "")
     assert "Shared:" in (first.text_content() or "")
     predicted = page.locator(group.format("predicted"))
-    assert predicted.count() == len(items["items"]) - len(measured)
+    assert predicted.count() == len(rows) - len(measured)
+    badges = page.locator(
+        "#panel ol.related[data-list=containers]:not([data-group=weak]) .rank-badge"
+    ).all_text_contents()
+    assert badges == [str(k + 1) for k in range(len(rows))]
     assert "Shared:" not in (predicted.first.text_content() or "")
     headings = page.locator("#panel .related-group").all_text_contents()
     assert "Shares these classes" in headings and "Predicted from the map" in headings
@@ -348,6 +379,10 @@ def test_untrusted_text_is_shown_as_text_and_runs_nothing(watched: Watched, serv
     assert XSS_DESCRIPTION in (page.text_content("#panel .description") or "")
     assert page.text_content("#panel-subtitle") == XSS_PRETTY_NAME
     assert page.locator("#panel img, #panel script, #panel b").count() == 0
+    # Its name on the map is text in an SVG annotation, escaped like every name there.
+    names = {n["id"]: n["text"] for n in _names(page)}
+    assert names[XSS_ID] == XSS_ID.split("/", 1)[1]
+    assert page.locator("#map img, #map script, #map .annotation b").count() == 0
     assert page.evaluate("window.__pwned") is None
 
 
@@ -478,3 +513,203 @@ def test_a_superseded_selection_is_aborted_without_an_error(watched: Watched, se
     assert page.locator("#panel [role=alert]").count() == 0
     assert _dataset_in_url(page) == ["e2e-lab/pets"]
     assert any(url.endswith("/api/datasets/e2e-lab/farm") for url in failed), failed
+
+
+# The names drawn on the map: each annotation's id (its `name`), text and screen rectangle.
+NAMES = """
+() => {
+  const gd = document.getElementById('map');
+  const notes = gd.layout.annotations || [];
+  return [...gd.querySelectorAll('.annotation')].map((g) => {
+    const r = g.querySelector('.annotation-text-g').getBoundingClientRect();
+    const k = Number(g.getAttribute('data-index'));
+    return {id: notes[k].name, text: g.textContent,
+            x0: r.left, y0: r.top, x1: r.right, y1: r.bottom};
+  });
+}
+"""
+# The colour of a dataset's centre dot (its layer's colour).
+DOT_COLOR = """
+(id) => {
+  const t = document.getElementById('map').data.find((d) => d.meta && d.meta.kind === 'centres');
+  const k = t.customdata.indexOf(id);
+  return k < 0 ? null : t.marker.color[k];
+}
+"""
+ROLE_COLORS = {"selected": "#111827", "container": "#D55E00", "contained": "#009E73"}
+
+
+def _names(page: Any) -> list[dict[str, Any]]:
+    page.wait_for_function("document.querySelectorAll('#map .annotation').length > 0")
+    names: list[dict[str, Any]] = page.evaluate(NAMES)
+    return names
+
+
+def _assert_apart(names: list[dict[str, Any]], plot: dict[str, float]) -> None:
+    for k, a in enumerate(names):
+        assert plot["x"] - 1 <= a["x0"] and a["x1"] <= plot["x"] + plot["width"] + 1, a
+        assert plot["y"] - 1 <= a["y0"] and a["y1"] <= plot["y"] + plot["height"] + 1, a
+        for b in names[k + 1 :]:
+            apart = (
+                a["x1"] <= b["x0"] + 0.5
+                or b["x1"] <= a["x0"] + 0.5
+                or a["y1"] <= b["y0"] + 0.5
+                or b["y1"] <= a["y0"] + 0.5
+            )
+            assert apart, f"{a['text']} overlaps {b['text']}"
+
+
+def test_names_are_drawn_without_overlaps_and_placed_again_after_a_zoom(
+    watched: Watched, server: str
+) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    plot = page.locator("#map .nsewdrag").bounding_box()
+    assert plot is not None
+    names = _names(page)
+    assert len(names) >= 5
+    _assert_apart(names, plot)
+    # The exported picture holds the same names (Plotly exports annotations as SVG text).
+    svg = page.evaluate(
+        "async () => decodeURIComponent(await window.Plotly.toImage("
+        "document.getElementById('map'), {format: 'svg', width: 800, height: 500}))"
+    )
+    assert sum(f">{n['text']}<" in svg for n in names) >= len(names) // 2
+    on_map = set(_api(server, f"/api/maps/{_published_id(server)}/boxes")["ids"])
+    assert all(n["id"] in on_map and n["text"] == n["id"].split("/", 1)[1] for n in names)
+    # Zoomed in (a wheel burst, then the relayout), the names are placed again for the view.
+    before = {n["id"] for n in names}
+    page.mouse.move(plot["x"] + plot["width"] / 2, plot["y"] + plot["height"] / 2)
+    for _ in range(4):
+        page.mouse.wheel(0, -100)
+    page.wait_for_function("() => new URLSearchParams(location.search).has('view')")
+    page.wait_for_function(
+        "(before) => { const n = document.getElementById('map').layout.annotations || [];"
+        " return n.length > 0 && n.map((a) => a.name).sort().join() !== before; }",
+        arg=",".join(sorted(before)),
+    )
+    _assert_apart(_names(page), plot)
+
+
+def test_highlights_agree_with_the_lists_and_rows_outline_their_box(
+    watched: Watched, server: str
+) -> None:
+    page = watched.page
+    dataset = "uoft-cs/cifar10"
+    _load(watched, f"{server}/?dataset={dataset}")
+    _wait_panel(watched, dataset)
+    page.wait_for_function(SELECTED_DRAWN)
+    arranged = _arranged(server, dataset)
+    on_map = set(_api(server, f"/api/maps/{_published_id(server)}/boxes")["ids"])
+    # Each highlighted row's box is drawn in its list's colour, with the row's rank badge.
+    names = {n["id"]: n["text"] for n in _names(page)}
+    assert names.get(dataset) == "cifar10"
+    checked = 0
+    for direction, key, role in (
+        ("contained_in", "containers", "container"),
+        ("contains", "contained", "contained"),
+    ):
+        rows = page.locator(f"#panel ol.related[data-list={key}] li[data-role={role}]")
+        assert rows.count() >= 1, f"no {role} row"
+        for k in range(rows.count()):
+            row = rows.nth(k)
+            other = row.get_attribute("data-id")
+            assert other in {it["id"] for it in arranged[direction]}
+            if other not in on_map:
+                continue
+            assert page.evaluate(DOT_COLOR, other) == ROLE_COLORS[role], other
+            badge = row.locator(".rank-badge").text_content()
+            assert names.get(other, "").startswith(f"{badge}. "), (other, names.get(other))
+            checked += 1
+    assert checked >= 4
+    # The reported contradiction: Cat_and_Dog lies inside CIFAR-10 (listed under "Contains")
+    # and covers a fifth of it; it is listed and drawn as inside, not as a container.
+    inside = "Bingsu/Cat_and_Dog"
+    if inside in on_map:
+        assert page.locator(f"#panel ol[data-list=contained] li[data-id='{inside}']").count() == 1
+        assert page.locator(f"#panel ol[data-list=containers] li[data-id='{inside}']").count() == 0
+        assert page.evaluate(DOT_COLOR, inside) == ROLE_COLORS["contained"]
+    # Rows below 1% fold into "N weak matches"; ranked rows are the rest.
+    weak = _arranged(server, dataset, weak=True)["contains"]
+    ranked = arranged["contains"]
+    assert page.locator("#panel ol[data-list=contained]:not([data-group=weak]) li").count() == len(
+        ranked
+    )
+    assert weak, "the catalog has datasets CIFAR-10 barely covers (svhn, rvl_cdip)"
+    summary = page.text_content("#panel details.weak-matches summary") or ""
+    assert summary.startswith(f"{len(weak)} weak match" if len(weak) > 1 else "One weak")
+    assert page.locator("#panel ol[data-list=contained][data-group=weak] li").count() == len(weak)
+    # Hovering a row outlines its box; leaving the row removes the outline.
+    row = page.locator("#panel ol[data-list=contained] li[data-role=contained]").first
+    other = row.get_attribute("data-id")
+    box = _api(server, f"/api/datasets/{other}")["boxes"][str(_published_id(server))]
+    row.hover()
+    page.wait_for_function(
+        "() => (document.getElementById('map').layout.shapes || []).length === 1"
+        " && document.querySelectorAll('#map .shapelayer path').length === 1"
+    )
+    shape = page.evaluate("document.getElementById('map').layout.shapes[0]")
+    assert [shape["x0"], shape["x1"], shape["y0"], shape["y1"]] == pytest.approx(
+        [box["lo"][0], box["hi"][0], box["lo"][1], box["hi"][1]], abs=1e-3
+    )
+    page.mouse.move(5, 5)
+    page.wait_for_function(
+        "() => (document.getElementById('map').layout.shapes || []).length === 0"
+    )
+    # "Show only related" fades the rest and goes into the URL.
+    page.check("#only-related")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('only') === 'related'")
+    page.wait_for_function(
+        "() => document.getElementById('map').data.some((t) => t.meta.key === 'greyed'"
+        " && /,0\\.006\\)$/.test(t.fillcolor))"
+    )
+    # Choosing a row selects it; the outline of the row under the pointer does not linger.
+    page.locator(f"#panel li[data-id='{other}'] .related-entry").click()
+    _wait_panel(watched, other)
+    assert page.evaluate("(document.getElementById('map').layout.shapes || []).length") == 0
+
+
+def test_hover_anywhere_on_a_box_shows_its_card_and_a_click_closes_it(
+    watched: Watched, server: str
+) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    # A point inside some drawn box but far from every centre dot (Plotly's own hover
+    # answers within 24 px of a dot), and the innermost box holding it.
+    target = page.evaluate(
+        """() => {
+          const gd = document.getElementById('map');
+          const fl = gd._fullLayout;
+          const t = gd.data.find((d) => d.meta && d.meta.kind === 'centres');
+          const boxes = gd.data.filter((d) => d.meta && d.meta.kind === 'boxes');
+          const rects = [];
+          for (const tr of boxes) for (let k = 0; k + 4 < tr.x.length; k += 6)
+            rects.push([tr.x[k], tr.x[k + 1], tr.y[k], tr.y[k + 2]]);
+          const dots = t.x.map((x, k) => [fl.xaxis.d2p(x), fl.yaxis.d2p(t.y[k])]);
+          const r = gd.getBoundingClientRect();
+          for (let py = 30; py < fl._size.h - 30; py += 9) {
+            for (let px = 30; px < fl._size.w - 30; px += 9) {
+              if (dots.some(([u, v]) => Math.hypot(u - px, v - py) < 40)) continue;
+              const x = fl.xaxis.p2d(px); const y = fl.yaxis.p2d(py);
+              let best = null; let area = Infinity;
+              for (const [x0, x1, y0, y1] of rects) {
+                if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+                const a = (x1 - x0) * (y1 - y0);
+                if (a < area) { area = a; best = [x0, x1, y0, y1]; }
+              }
+              if (!best) continue;
+              const k = t.x.findIndex((cx, j) => Math.abs(cx - (best[0] + best[1]) / 2) < 1e-9
+                && Math.abs(t.y[j] - (best[2] + best[3]) / 2) < 1e-9);
+              return {x: r.left + fl._size.l + px, y: r.top + fl._size.t + py, id: t.customdata[k]};
+            }
+          }
+          return null;
+        }"""
+    )
+    assert target is not None, "no point of a box lies away from every dot"
+    page.mouse.move(target["x"], target["y"])
+    page.wait_for_selector("#map .hoverlayer .hovertext")
+    assert target["id"] in (page.text_content("#map .hoverlayer .hovertext") or "")
+    # A click closes the card.
+    page.mouse.click(target["x"], target["y"])
+    page.wait_for_selector("#map .hoverlayer .hovertext", state="detached")
