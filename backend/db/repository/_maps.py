@@ -41,6 +41,7 @@ def _record(row: Map, *, has_checkpoint: bool) -> MapRecord:
         has_checkpoint=has_checkpoint,
         created_at=row.created_at,
         published_at=row.published_at,
+        job_id=row.job_id,
     )
 
 

@@ -111,6 +111,7 @@ class MapRecord:
     has_checkpoint: bool
     created_at: datetime
     published_at: datetime | None
+    job_id: int | None = None  # the train job that fitted it
 
 
 @dataclass(frozen=True)
