@@ -94,9 +94,7 @@ def dead_reason(
             return f"{who} stopped heartbeating at {_when(last)}; it is no longer running"
     expires = job.lease_expires_at or last + timedelta(seconds=lease_s)
     if expires < now:
-        return (
-            f"{who} stopped heartbeating at {_when(last)} (its lease ran out at {_when(expires)})"
-        )
+        return f"{who} stopped heartbeating at {_when(last)}; its lease ran out at {_when(expires)}"
     return None
 
 
