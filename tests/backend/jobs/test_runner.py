@@ -288,3 +288,26 @@ def test_the_monitor_renews_the_lease(sessions: SessionFactory) -> None:
 def test_a_lease_must_outlast_two_heartbeats(sessions: SessionFactory) -> None:
     with pytest.raises(ValueError, match="at least twice"):
         JobRunner(sessions, heartbeat_s=10, lease_s=15)
+
+
+def test_a_job_that_raises_fails_the_map_it_was_training(sessions: SessionFactory) -> None:
+    # A crash between creating a map and finishing it (outside the fit's own error handling)
+    # must not leave the map `training`: failing the job fails it.
+    runner = JobRunner(sessions)
+    created: list[int] = []
+
+    def work(ctx: JobContext) -> None:
+        with session_scope(sessions) as session:
+            record = repository.create_map(
+                session, relation="containment", dim=2, representation="t", job_id=ctx.job_id
+            )
+        created.append(record.id)
+        raise RuntimeError("the disk went away")
+
+    job = runner.submit("train", work)
+    assert runner.wait(job.id, WAIT_S)
+    assert _job(sessions, job.id).error == "RuntimeError: the disk went away"
+    with session_scope(sessions) as session:
+        failed = repository.get_map(session, map_id=created[0])
+    assert failed is not None and failed.status == "failed"
+    assert failed.error == "its train job failed: RuntimeError: the disk went away"
