@@ -173,6 +173,26 @@ def _server(env: dict[str, str], log: Path) -> Iterator[str]:
                 proc.wait()
 
 
+@contextmanager
+def _cli_fit(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`task2box train` with an epoch budget it cannot finish; killed on the way out if the
+    soak stopped before killing it, so no fit outlives the run."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "backend.cli", "train", "--epochs", "100000"],
+            cwd=ROOT,
+            env=env | {"HF_HUB_OFFLINE": "1"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+
+
 class _Readers:
     """Concurrent readers of the three endpoints, in one background thread, until `stop()`."""
 
@@ -332,27 +352,25 @@ def run_soak(config: SoakConfig, workdir: Path | None = None) -> SoakReport:
             readers = _Readers(base, atlas, config)
             readers.start()
             try:
-                fit_log = (workdir / "killed-fit.log").open("wb")
-                fit = subprocess.Popen(
-                    [sys.executable, "-m", "backend.cli", "train", "--epochs", "100000"],
-                    cwd=ROOT,
-                    env=env | {"HF_HUB_OFFLINE": "1"},
-                    stdout=fit_log,
-                    stderr=subprocess.STDOUT,
-                )
-                killed_id = _wait("the CLI fit to reach its epochs", lambda: _running_fit(client))
-                crawl = client.post(
-                    "/api/jobs/crawl", headers=auth, json={"limit": config.crawl_datasets}
-                )
-                crawl.raise_for_status()
-                crawl_id = int(crawl.json()["id"])
-                _wait(
-                    "the crawl's first batch",
-                    lambda: _job(client, crawl_id)["progress"] > 0 or _ended(client, crawl_id),
-                )
-                fit.send_signal(signal.SIGKILL)
-                fit.wait()
-                fit_log.close()
+                with _cli_fit(env, workdir / "killed-fit.log") as fit:
+
+                    def fitting() -> int | None:
+                        if fit.poll() is not None:
+                            raise RuntimeError(f"the CLI fit exited early; see {workdir}")
+                        return _running_fit(client)
+
+                    killed_id = _wait("the CLI fit to reach its epochs", fitting)
+                    crawl = client.post(
+                        "/api/jobs/crawl", headers=auth, json={"limit": config.crawl_datasets}
+                    )
+                    crawl.raise_for_status()
+                    crawl_id = int(crawl.json()["id"])
+                    _wait(
+                        "the crawl's first batch",
+                        lambda: _job(client, crawl_id)["progress"] > 0 or _ended(client, crawl_id),
+                    )
+                    fit.send_signal(signal.SIGKILL)
+                    fit.wait()
                 crawl_job = _wait("the crawl", lambda: _ended(client, crawl_id))
                 _seed_new_labels(atlas.url, data / "cache", known, config.seed + 1)
                 submit = client.post(
