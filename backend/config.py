@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MapModel = Literal["set", "vector", "auto"]
@@ -185,6 +185,26 @@ class Settings(BaseSettings):
         le=64 * 1024 * 1024,
         description="Largest request body accepted; larger ones get 413.",
     )
+    job_heartbeat_s: float = Field(
+        5.0,
+        gt=0,
+        le=600,
+        description=(
+            "How often a process renews the lease of each job it runs (one small UPDATE). "
+            "Every submitter and reader of jobs fails a job whose lease ran out, so a killed "
+            "`task2box train` or server never blocks the next run."
+        ),
+    )
+    job_lease_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description=(
+            "How long a job's lease lasts after its last heartbeat; at least twice "
+            "T2B_JOB_HEARTBEAT_S, so one late heartbeat (a busy disk) does not fail a live "
+            "job. A dead owner on the same host is noticed at once, without waiting for it."
+        ),
+    )
 
     @field_validator("map_dims")
     @classmethod
@@ -201,6 +221,15 @@ class Settings(BaseSettings):
         if value is not None and value.strip() in {"", "changethis", "change-me"}:
             raise ValueError("T2B_ADMIN_TOKEN is a placeholder; set a real secret or unset it")
         return value
+
+    @model_validator(mode="after")
+    def _check_job_lease(self) -> Settings:
+        if self.job_lease_s < 2 * self.job_heartbeat_s:
+            raise ValueError(
+                f"job_lease_s must be at least twice job_heartbeat_s, got {self.job_lease_s} "
+                f"with job_heartbeat_s={self.job_heartbeat_s}"
+            )
+        return self
 
     @property
     def cache_dir(self) -> Path:

@@ -78,7 +78,9 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
         migrate.upgrade(settings.database_url)
         runner: JobRunner = app.state.runner
         if recover_jobs:
-            count = recover_interrupted_jobs(sessions, owner=runner.owner)
+            count = recover_interrupted_jobs(
+                sessions, owner=runner.owner, lease_s=settings.job_lease_s
+            )
             if count:
                 log.warning("marked %d interrupted job(s) as failed", count)
         threading.Thread(target=_warm, args=(store,), name="warm", daemon=True).start()
@@ -98,7 +100,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.state.placer = Placer(
         settings, store, embedder=lambda: placement_embedder(settings.cache_dir)
     )
-    app.state.runner = JobRunner(sessions)
+    app.state.runner = JobRunner.for_settings(sessions, settings)
     app.state.job_factories = JobFactories(
         settings,
         sessions,

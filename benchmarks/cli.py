@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import api_cli, speed_cli
+from benchmarks import api_cli, soak_cli, speed_cli
 from benchmarks.hierarchy import cli as hierarchy_cli
 from benchmarks.retrieval import cli as retrieval_cli
 from benchmarks.transfer import cli as transfer_cli
@@ -277,3 +277,4 @@ bench_app.command("page")(bench_page)
 bench_app.command("targets")(bench_targets)
 bench_app.command("retrieval")(retrieval_cli.bench_retrieval)
 bench_app.command("scale")(bench_scale)
+bench_app.command("soak")(soak_cli.bench_soak)

@@ -26,18 +26,51 @@ def crawl(
 ) -> None:
     """Crawl image-classification datasets (most downloaded first); incremental and resumable."""
     from backend.cli._database import open_database
-    from backend.jobs.crawl_job import describe, run_crawl
+    from backend.db import repository
+    from backend.db.engine import session_scope
+    from backend.errors import ConflictError
+    from backend.jobs.crawl_job import CrawlSummary, describe, run_crawl
+    from backend.jobs.runner import JobContext, JobRunner
 
     settings = get_settings()
     factory = open_database(settings)
+    # Registered as a job, so the server shows it and refuses a concurrent crawl, and a
+    # crawl killed mid-way is failed by the next one instead of blocking it.
+    runner = JobRunner.for_settings(factory, settings)
+    done: list[CrawlSummary] = []
     columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=console, transient=as_json) as bar:
         task = bar.add_task("crawling the Hub", total=limit)
 
-        def _progress(done: int, total: int | None) -> None:
-            bar.update(task, completed=done, total=total)
+        def work(ctx: JobContext) -> dict[str, object]:
+            def _progress(handled: int, total: int | None) -> None:
+                bar.update(task, completed=handled, total=total)
+                ctx.progress(handled, total, f"{handled} datasets")
 
-        summary = run_crawl(settings, limit=limit, full=full, progress=_progress, sessions=factory)
+            summary = run_crawl(
+                settings, limit=limit, full=full, progress=_progress, sessions=factory
+            )
+            done.append(summary)
+            return describe(summary)
+
+        try:
+            job = runner.submit("crawl", work, params={"limit": limit, "full": full}, total=limit)
+        except ConflictError as e:
+            console.print(f"[red]{e}[/]")
+            raise typer.Exit(code=1) from e
+        try:
+            while not runner.wait(job.id, timeout=0.5):
+                pass
+        except KeyboardInterrupt:
+            console.print("stopping after the batch in hand…")
+            runner.shutdown(timeout=60)
+    if not done:
+        with session_scope(factory) as session:
+            final = repository.get_job(session, job_id=job.id)
+        console.print(f"[red]crawl failed:[/] {final.error if final else 'unknown'}")
+        console.print("Committed batches are kept; run `task2box crawl` again to resume.")
+        raise typer.Exit(code=1)
+    summary = done[0]
     if as_json:
         typer.echo(json.dumps(describe(summary)))
     else:

@@ -21,7 +21,7 @@ def serve(
 
     from backend.db import migrate
     from backend.db.engine import session_factory_for
-    from backend.jobs.runner import process_owner, recover_interrupted_jobs
+    from backend.jobs.runner import recover_interrupted_jobs
     from backend.main import create_app
 
     settings = get_settings()
@@ -32,7 +32,9 @@ def serve(
         return
     # Workers are separate processes: recover interrupted jobs once, here, so that one
     # worker starting late never fails a job another worker has just begun.
-    recover_interrupted_jobs(session_factory_for(settings.database_url), owner=process_owner())
+    recover_interrupted_jobs(
+        session_factory_for(settings.database_url), lease_s=settings.job_lease_s
+    )
     uvicorn.run(
         "backend.main:create_worker_app",
         factory=True,

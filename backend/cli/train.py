@@ -58,7 +58,7 @@ def train(
         representation=representation.value,
         epochs=epochs,
     )
-    runner = JobRunner(factory)
+    runner = JobRunner.for_settings(factory, settings)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=console, transient=json_out) as bar:
         task = bar.add_task("training", total=None)

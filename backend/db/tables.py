@@ -152,6 +152,11 @@ class Map(Base):
     checkpoint: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The train job fitting this map: when that job fails (even killed from outside, by a
+    # lease expiry), its maps still `training` fail with it instead of showing forever.
+    job_id: Mapped[int | None] = mapped_column(
+        ForeignKey("jobs.id", ondelete="SET NULL"), index=True
+    )
 
     __table_args__ = (Index("ix_maps_relation_dim_status", "relation", "dim", "status"),)
 
@@ -228,11 +233,18 @@ class Job(Base):
     total: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
-    owner: Mapped[str | None] = mapped_column(String(200))  # host:pid of the worker
+    owner: Mapped[str | None] = mapped_column(String(200))  # host:pid:token of the worker
+    # The liveness lease: the owning process (its host and pid, readable apart so a reader on
+    # the same host can ask the kernel whether it still runs) renews `lease_expires_at` with
+    # each heartbeat; a job whose lease ran out, or whose owner is gone, is failed by whoever
+    # looks at it next.
+    owner_host: Mapped[str | None] = mapped_column(String(200))
+    owner_pid: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("ix_jobs_kind_created", "kind", "created_at"),

@@ -82,6 +82,7 @@ class JobFactories:
                 progress=report,
                 on_ready=self.on_map_ready,
                 on_published=self.on_map_published,
+                job_id=ctx.job_id,
             )
             return summary.as_dict()
 

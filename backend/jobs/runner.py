@@ -2,36 +2,37 @@
 
 A job's life is recorded through the repository: `create_job` (the database refuses a second
 active job of a kind, even from another process: 409), `claim_job` by the worker thread,
-throttled progress updates, then `finish_job` or `fail_job`. A monitor thread heartbeats the
-jobs this process runs and fails jobs whose process died, so a crash shows as a failed job and
-never as one running forever. On shutdown the runner asks its jobs to stop at their next
-progress report (they fail as "cancelled") and waits for them a bounded time.
+throttled progress updates, then `finish_job` or `fail_job`. Each job holds a liveness lease
+(`backend.jobs.lease`): a monitor thread renews the leases of the jobs this process runs every
+`heartbeat_s`, and `submit` first fails the jobs of its kind whose owner died, so a killed
+`task2box train` never blocks the next fit. On shutdown the runner asks its jobs to stop at
+their next progress report (they fail as "cancelled") and waits for them a bounded time.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
+from backend.db.repository import JobOwner
 from backend.errors import AtlasError, InvalidStateError
+from backend.jobs.lease import sweep_dead_jobs, this_process
 
 log = logging.getLogger(__name__)
 
 # Persist progress at most this often: a 1350-epoch fit must not cost 1350 commits.
 _PROGRESS_EVERY_S = 0.5
-_HEARTBEAT_EVERY_S = 10.0
-# A job whose heartbeat is older than this belongs to a dead process (live ones beat every 10 s).
-STALE_AFTER_S = 90.0
+DEFAULT_HEARTBEAT_S: float = Settings.model_fields["job_heartbeat_s"].default
+DEFAULT_LEASE_S: float = Settings.model_fields["job_lease_s"].default
 CANCELLED_MESSAGE = "cancelled: the process running this job shut down"
 
 
@@ -41,52 +42,12 @@ class JobCancelled(AtlasError):
     code = "cancelled"
 
 
-def process_owner() -> str:
-    """`host:pid:token` of this process; the token tells a restarted pid 1 from its past self."""
-    return f"{socket.gethostname()[:120]}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def _owner_dead(owner: str | None, me: str) -> bool:
-    """Whether `owner` is certainly a process of this host that no longer runs."""
-    if owner is None or owner == me:
-        return False
-    host, _, rest = owner.partition(":")
-    pid_text, _, _token = rest.partition(":")
-    if host != me.split(":", 1)[0] or not pid_text.isdigit():
-        return False  # another machine: only its heartbeat can tell
-    pid = int(pid_text)
-    return pid == os.getpid() or not _pid_alive(pid)
-
-
 def recover_interrupted_jobs(
-    sessions: SessionFactory, *, owner: str, stale_after_s: float = STALE_AFTER_S
+    sessions: SessionFactory, *, owner: JobOwner | None = None, lease_s: float = DEFAULT_LEASE_S
 ) -> int:
-    """Fails the jobs whose process died; returns how many.
-
-    A job is dead when its owner is a process of this host that no longer runs (or this very
-    pid from before a restart), when it never got an owner and is older than `stale_after_s`,
-    or when its heartbeat is older than `stale_after_s` (a process elsewhere that died).
-    """
-    cutoff = datetime.now(UTC) - timedelta(seconds=stale_after_s)
-    failed = 0
+    """Fails the jobs whose process died (`backend.jobs.lease.dead_reason`); returns how many."""
     with session_scope(sessions) as session:
-        for job in repository.list_active_jobs(session):
-            last_sign = job.heartbeat_at or job.created_at
-            if _owner_dead(job.owner, owner) or last_sign < cutoff:
-                repository.fail_job(session, job_id=job.id, error=repository.INTERRUPTED_MESSAGE)
-                log.warning("job %d (%s) was interrupted; marked failed", job.id, job.kind)
-                failed += 1
-    return failed
+        return len(sweep_dead_jobs(session, me=owner or this_process(), lease_s=lease_s))
 
 
 @dataclass
@@ -118,7 +79,12 @@ class JobContext:
         try:
             with session_scope(self._runner.sessions) as session:
                 repository.update_job_progress(
-                    session, job_id=self.job_id, progress=done, total=total, message=message
+                    session,
+                    job_id=self.job_id,
+                    progress=done,
+                    total=total,
+                    message=message,
+                    lease_s=self._runner.lease_s,
                 )
         except InvalidStateError as e:  # failed by a sweeper: stop wasting the machine
             raise JobCancelled(f"job {self.job_id} is no longer running: {e}") from e
@@ -141,24 +107,41 @@ class JobRunner:
 
     Args:
         sessions: the session factory jobs and bookkeeping use.
-        owner: this process's `process_owner()`.
-        heartbeat_s: how often running jobs are marked alive and dead ones swept.
+        owner: this process (`backend.jobs.lease.this_process()`).
+        heartbeat_s: how often the leases of running jobs are renewed and dead ones swept
+            (`Settings.job_heartbeat_s`).
+        lease_s: how long a lease lasts after a renewal (`Settings.job_lease_s`).
     """
 
     def __init__(
         self,
         sessions: SessionFactory,
         *,
-        owner: str | None = None,
-        heartbeat_s: float = _HEARTBEAT_EVERY_S,
+        owner: JobOwner | None = None,
+        heartbeat_s: float = DEFAULT_HEARTBEAT_S,
+        lease_s: float = DEFAULT_LEASE_S,
     ) -> None:
+        if not 0 < 2 * heartbeat_s <= lease_s:
+            raise ValueError(
+                f"lease_s must be at least twice heartbeat_s > 0, got {lease_s} and {heartbeat_s}"
+            )
         self.sessions = sessions
-        self.owner = owner or process_owner()
+        self.owner = owner or this_process()
+        self.lease_s = lease_s
         self.stopping = threading.Event()
         self._heartbeat_s = heartbeat_s
         self._lock = threading.Lock()
         self._threads: dict[int, threading.Thread] = {}
         self._monitor: threading.Thread | None = None
+
+    @classmethod
+    def for_settings(cls, sessions: SessionFactory, settings: Settings) -> JobRunner:
+        """A runner with the heartbeat and lease of `settings`."""
+        return cls(sessions, heartbeat_s=settings.job_heartbeat_s, lease_s=settings.job_lease_s)
+
+    def sweep(self, session: Session, *, kind: str | None = None) -> list[repository.JobRecord]:
+        """Fails the active jobs (of `kind`) whose owner stopped; see `sweep_dead_jobs`."""
+        return sweep_dead_jobs(session, me=self.owner, lease_s=self.lease_s, kind=kind)
 
     def submit(
         self,
@@ -170,14 +153,26 @@ class JobRunner:
     ) -> repository.JobRecord:
         """Queues a job and starts its worker thread; returns the queued job.
 
+        A job of this kind left active by a process that died is failed first, so it never
+        blocks this one.
+
         Raises:
-            ConflictError: if a job of this kind is already queued or running (anywhere).
+            ConflictError: if a job of this kind is already queued or running (anywhere) and
+                its owner is alive.
             InvalidStateError: if the runner is shutting down.
         """
         if self.stopping.is_set():
             raise InvalidStateError("the job runner is shutting down")
         with session_scope(self.sessions) as session:
-            job = repository.create_job(session, kind=kind, params=params, total=total)
+            self.sweep(session, kind=kind)
+            job = repository.create_job(
+                session,
+                kind=kind,
+                params=params,
+                total=total,
+                owner=self.owner,
+                lease_s=self.lease_s,
+            )
         thread = threading.Thread(
             target=self._run, args=(job.id, fn), name=f"job-{job.id}-{kind}", daemon=True
         )
@@ -215,7 +210,9 @@ class JobRunner:
     def _run(self, job_id: int, fn: JobFn) -> None:
         try:
             with session_scope(self.sessions) as session:
-                job = repository.claim_job(session, job_id=job_id, owner=self.owner)
+                job = repository.claim_job(
+                    session, job_id=job_id, owner=self.owner, lease_s=self.lease_s
+                )
             if job is None:
                 log.warning("job %d was taken or failed before it started", job_id)
                 return
@@ -255,8 +252,8 @@ class JobRunner:
             try:
                 ids = self.running()
                 with session_scope(self.sessions) as session:
-                    repository.heartbeat_jobs(session, job_ids=ids)
-                recover_interrupted_jobs(self.sessions, owner=self.owner)
+                    repository.heartbeat_jobs(session, job_ids=ids, lease_s=self.lease_s)
+                    self.sweep(session)
             except Exception:  # a locked database must not kill the monitor
                 log.exception("job heartbeat failed")
             with self._lock:

@@ -4,7 +4,9 @@
  *
  * Expected DOM: div#job-bar holding span#job-text and progress#job-progress. Polls quickly
  * while a job runs and slowly otherwise; pauses while the tab is hidden; stops for good when
- * the server has no jobs endpoint (404) or refuses it (401/403).
+ * the server has no jobs endpoint (404) or refuses it (401/403). A watched job that fails (its
+ * process killed, say: the server fails it once its lease runs out) leaves its error on the bar
+ * until the next idle poll, so a fit that stopped never looks like one still running.
  */
 
 import { ApiError, getJob, listJobs } from './api.js';
@@ -23,6 +25,7 @@ const STOP_STATUSES = [401, 403, 404, 405];
 export function jobText(job) {
   const what =
     job.kind === 'crawl' ? 'Crawling the Hub' : job.kind === 'train' ? 'Training a map' : `Job ${job.kind}`;
+  if (job.status === 'failed') return `${what} failed: ${(job.error || 'no reason given').slice(0, 300)}`;
   const count = job.total
     ? `${formatCount(job.progress)} / ${formatCount(job.total)}`
     : job.progress
@@ -51,6 +54,7 @@ export function watchJobs(onFinished) {
   /** @param {import('./schemas.js').JobPublic} job - The running job. */
   const show = (job) => {
     bar.hidden = false;
+    progress.hidden = job.status === 'failed';
     text.textContent = jobText(job);
     if (job.total) {
       progress.max = job.total;
@@ -76,6 +80,8 @@ export function watchJobs(onFinished) {
         if (job) {
           watching = job.id;
           show(job);
+        } else {
+          bar.hidden = true; // a failure shown at the last poll has been read by now
         }
       } else {
         const job = await getJob(watching);
@@ -83,7 +89,8 @@ export function watchJobs(onFinished) {
           show(job);
         } else {
           watching = null;
-          bar.hidden = true;
+          if (job.status === 'failed') show(job);
+          else bar.hidden = true;
           onFinished(job);
         }
       }

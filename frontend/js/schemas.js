@@ -138,6 +138,7 @@
  * @property {number} progress
  * @property {number|null} total
  * @property {string|null} message
+ * @property {string|null} error - Why it failed (a failed job only).
  */
 
 /**

@@ -17,6 +17,14 @@ test('jobText describes kind, progress and message', () => {
   );
 });
 
+test('jobText says a failed job failed, with its bounded reason, not its last progress', () => {
+  const error = 'interrupted: owner process 1234 on host h stopped heartbeating at 2026-12-04T23:00:00Z';
+  const failed = { kind: 'train', status: 'failed', progress: 455, total: 1350, message: 'epoch 455', error };
+  assert.equal(jobText(failed), `Training a map failed: ${error}`);
+  assert.equal(jobText({ ...failed, error: 'x'.repeat(1000) }).length, 'Training a map failed: '.length + 300);
+  assert.equal(jobText({ ...failed, error: null }), 'Training a map failed: no reason given');
+});
+
 test('debounce runs once after the quiet period', (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const calls = [];

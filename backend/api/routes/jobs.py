@@ -1,4 +1,8 @@
-"""Background jobs: start a crawl or a fit (admin token), poll their progress (public)."""
+"""Background jobs: start a crawl or a fit (admin token), poll their progress (public).
+
+Both readers sweep dead jobs first (`JobRunner.sweep`): a job whose process was killed shows
+as failed, with the reason, on the next poll, and never keeps the page's bar "running".
+"""
 
 from __future__ import annotations
 
@@ -42,18 +46,23 @@ def start_train(
 @router.get("", response_model=schemas.JobsPublic)
 def list_jobs(
     session: SessionDep,
+    runner: RunnerDep,
     status: schemas.JobStatus | None = None,
     kind: schemas.JobKind | None = None,
     limit: Annotated[int, Query(ge=1, le=_MAX_LIST)] = 20,
 ) -> schemas.JobsPublic:
     """Jobs, newest first (the page polls `?status=running`)."""
+    runner.sweep(session)
     jobs = repository.list_jobs(session, kind=kind, status=status, limit=limit)
     return schemas.JobsPublic(items=[views.job_public(j) for j in jobs])
 
 
 @router.get("/{job_id}", response_model=schemas.JobPublic)
-def get_job(job_id: Annotated[int, Path(ge=1, le=2**62)], session: SessionDep) -> schemas.JobPublic:
+def get_job(
+    job_id: Annotated[int, Path(ge=1, le=2**62)], session: SessionDep, runner: RunnerDep
+) -> schemas.JobPublic:
     """One job's status, progress, total, message and error."""
+    runner.sweep(session)
     job = repository.get_job(session, job_id=job_id)
     if job is None:
         raise NotFoundError(f"no job with id {job_id}")

@@ -10,7 +10,7 @@ from backend import schemas
 from backend.api.concurrency import run_inline_if
 from backend.api.ids import checked_dataset_id
 from backend.db import repository
-from backend.deps import MapStoreDep, PayloadCacheDep, PlacerDep, SessionDep
+from backend.deps import MapStoreDep, PayloadCacheDep, PlacerDep, RunnerDep, SessionDep
 from backend.errors import NotFoundError
 from backend.serving import views
 from backend.serving.boxes_payload import BoxesPayload, etag_matches
@@ -30,17 +30,21 @@ def _accepts_gzip(accept_encoding: str | None) -> bool:
 @router.get("", response_model=schemas.MapsPublic)
 def list_maps(
     session: SessionDep,
+    runner: RunnerDep,
     relation: Relation | None = None,
     status: schemas.MapStatus | None = None,
 ) -> schemas.MapsPublic:
     """Every map, newest first (published, ready, retired, training and failed ones)."""
+    # A map's `training` is only as true as its job: a fit whose process died fails here.
+    runner.sweep(session, kind="train")
     records = repository.list_maps(session, relation=relation, status=status)
     return schemas.MapsPublic(items=[views.map_public(r) for r in records])
 
 
 @router.get("/{map_id}", response_model=schemas.MapPublic)
-def get_map(map_id: MapId, session: SessionDep) -> schemas.MapPublic:
+def get_map(map_id: MapId, session: SessionDep, runner: RunnerDep) -> schemas.MapPublic:
     """One map's metadata and validation metrics."""
+    runner.sweep(session, kind="train")
     record = repository.get_map(session, map_id=map_id)
     if record is None:
         raise NotFoundError(f"no map with id {map_id}")

@@ -2,14 +2,16 @@
 
 A job is `queued` → `running` → `succeeded` | `failed`. The database allows one active
 (queued or running) job per kind, so two processes racing to start a crawl cannot both win.
-Each progress update is a heartbeat; `fail_interrupted_jobs` turns jobs left active by a dead
-process into failures instead of letting them show as running forever.
+A job carries a liveness lease: its owning process (host, pid) and the time the lease runs
+out, renewed by each heartbeat and progress update. Deciding that a lease is dead belongs to
+`backend.jobs.lease`; `fail_job` then fails the job and, in the same commit, the maps it was
+still training, so a killed fit never leaves a map `training` forever.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import select, update
@@ -17,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.db.repository._common import require_aware, utcnow
-from backend.db.repository._types import JobRecord
-from backend.db.tables import ACTIVE_JOB_STATUSES, Job
+from backend.db.repository._types import JobOwner, JobRecord
+from backend.db.tables import ACTIVE_JOB_STATUSES, Job, Map
 from backend.errors import ConflictError, InvalidStateError, NotFoundError
 from backend.vocab import JobStatus
 
@@ -42,7 +44,27 @@ def _record(row: Job) -> JobRecord:
         started_at=row.started_at,
         finished_at=row.finished_at,
         heartbeat_at=row.heartbeat_at,
+        owner_host=row.owner_host,
+        owner_pid=row.owner_pid,
+        lease_expires_at=row.lease_expires_at,
     )
+
+
+def _lease(owner: JobOwner | None, lease_s: float | None) -> dict[str, Any]:
+    """The owner and lease columns of a job `owner` holds for `lease_s` seconds from now."""
+    now = utcnow()
+    values: dict[str, Any] = {"heartbeat_at": now}
+    if owner is not None:
+        values |= {
+            "owner": owner.text[:200],
+            "owner_host": owner.host[:200],
+            "owner_pid": owner.pid,
+        }
+    if lease_s is not None:
+        if lease_s <= 0:
+            raise ValueError(f"lease_s must be > 0, got {lease_s}")
+        values["lease_expires_at"] = now + timedelta(seconds=lease_s)
+    return values
 
 
 def _load(session: Session, job_id: int) -> Job:
@@ -58,11 +80,15 @@ def create_job(
     kind: str,
     params: Mapping[str, Any] | None = None,
     total: int | None = None,
+    owner: JobOwner | None = None,
+    lease_s: float | None = None,
 ) -> JobRecord:
-    """Queues a job.
+    """Queues a job, held by `owner` for `lease_s` seconds (a submitter killed before its
+    worker claims the job leaves a lease that runs out, not a job queued forever).
 
     Raises:
         ConflictError: if a job of the same kind is already queued or running.
+        ValueError: if `lease_s` is not positive.
     """
     active = get_active_job(session, kind=kind)
     if active is not None:
@@ -75,6 +101,7 @@ def create_job(
         progress=0,
         total=total,
         created_at=utcnow(),
+        **_lease(owner, lease_s),
     )
     session.add(row)
     try:
@@ -85,13 +112,20 @@ def create_job(
     return _record(row)
 
 
-def claim_job(session: Session, *, job_id: int, owner: str | None = None) -> JobRecord | None:
-    """Moves a queued job to running; None if it is no longer queued (someone else has it)."""
-    now = utcnow()
+def claim_job(
+    session: Session,
+    *,
+    job_id: int,
+    owner: JobOwner | None = None,
+    lease_s: float | None = None,
+) -> JobRecord | None:
+    """Moves a queued job to running, held by `owner` for `lease_s` seconds; None if it is no
+    longer queued (someone else has it)."""
+    values = _lease(owner, lease_s)
     result = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == "queued")
-        .values(status="running", started_at=now, heartbeat_at=now, owner=owner)
+        .values(status="running", started_at=values["heartbeat_at"], **values)
     )
     session.commit()
     if result.rowcount == 0:  # type: ignore[attr-defined]
@@ -107,13 +141,14 @@ def update_job_progress(
     progress: int,
     total: int | None = None,
     message: str | None = None,
+    lease_s: float | None = None,
 ) -> None:
-    """Records progress (and a heartbeat) of a running job.
+    """Records progress of a running job; a heartbeat too, renewing its lease for `lease_s`.
 
     Raises:
         InvalidStateError: if the job is not running (it was failed as interrupted, say).
     """
-    values: dict[str, Any] = {"progress": max(0, progress), "heartbeat_at": utcnow()}
+    values: dict[str, Any] = {"progress": max(0, progress), **_lease(None, lease_s)}
     if total is not None:
         values["total"] = total
     if message is not None:
@@ -127,13 +162,16 @@ def update_job_progress(
         raise InvalidStateError(f"job {job_id} is {row.status}, not running")
 
 
-def heartbeat_jobs(session: Session, *, job_ids: Sequence[int]) -> None:
-    """Marks running jobs as alive now (their worker is still working on them)."""
+def heartbeat_jobs(
+    session: Session, *, job_ids: Sequence[int], lease_s: float | None = None
+) -> None:
+    """Marks running jobs as alive now (their worker is still working on them), renewing
+    their leases for `lease_s` seconds."""
     if job_ids:
         session.execute(
             update(Job)
-            .where(Job.id.in_(list(job_ids)), Job.status == "running")
-            .values(heartbeat_at=utcnow())
+            .where(Job.id.in_(list(job_ids)), Job.status.in_(ACTIVE_JOB_STATUSES))
+            .values(**_lease(None, lease_s))
         )
         session.commit()
 
@@ -169,7 +207,8 @@ def finish_job(
 
 
 def fail_job(session: Session, *, job_id: int, error: str) -> JobRecord:
-    """Marks a queued or running job failed with its error; finished jobs are left alone."""
+    """Marks a queued or running job failed with its error, and the maps it was still
+    training failed with it, in one commit; finished jobs are left alone."""
     row = _load(session, job_id)
     if row.status in ACTIVE_JOB_STATUSES:
         now = utcnow()
@@ -177,8 +216,20 @@ def fail_job(session: Session, *, job_id: int, error: str) -> JobRecord:
         row.error = error[:_MAX_TEXT]
         row.finished_at = now
         row.heartbeat_at = now
+        _fail_training_maps(session, [job_id], error)
         session.commit()
     return _record(row)
+
+
+def _fail_training_maps(session: Session, job_ids: Sequence[int], error: str) -> None:
+    # Only `training`: a map already `ready` is complete and may still be published, and a
+    # published one is never unpublished by a failure.
+    if job_ids:
+        session.execute(
+            update(Map)
+            .where(Map.job_id.in_(list(job_ids)), Map.status == "training")
+            .values(status="failed", error=f"its train job failed: {error}"[:_MAX_TEXT])
+        )
 
 
 def get_job(session: Session, *, job_id: int) -> JobRecord | None:
@@ -223,8 +274,13 @@ def fail_interrupted_jobs(session: Session, *, heartbeat_before: datetime | None
         )
         query = query.where(stale)
     now = utcnow()
-    result = session.execute(
-        query.values(status="failed", error=INTERRUPTED_MESSAGE, finished_at=now)
+    failed = list(
+        session.scalars(
+            query.values(status="failed", error=INTERRUPTED_MESSAGE, finished_at=now).returning(
+                Job.id
+            )
+        )
     )
+    _fail_training_maps(session, failed, INTERRUPTED_MESSAGE)
     session.commit()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return len(failed)

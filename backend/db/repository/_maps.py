@@ -41,6 +41,7 @@ def _record(row: Map, *, has_checkpoint: bool) -> MapRecord:
         has_checkpoint=has_checkpoint,
         created_at=row.created_at,
         published_at=row.published_at,
+        job_id=row.job_id,
     )
 
 
@@ -82,8 +83,12 @@ def create_map(
     dim: int,
     representation: str,
     params: Mapping[str, Any] | None = None,
+    job_id: int | None = None,
 ) -> MapRecord:
     """Registers a map that is being trained; it is invisible to readers until published.
+
+    `job_id` names the train job fitting it: failing that job fails this map if it is still
+    training (`fail_job`).
 
     Raises:
         ValueError: on an unknown relation or a dimension < 1.
@@ -102,6 +107,7 @@ def create_map(
         metrics={},
         num_boxes=0,
         created_at=utcnow(),
+        job_id=job_id,
     )
     session.add(row)
     session.commit()

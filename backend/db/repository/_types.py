@@ -110,6 +110,7 @@ class MapRecord:
     has_checkpoint: bool
     created_at: datetime
     published_at: datetime | None
+    job_id: int | None = None  # the train job that fitted it
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,24 @@ class JobRecord:
     started_at: datetime | None
     finished_at: datetime | None
     heartbeat_at: datetime | None
+    owner_host: str | None = None
+    owner_pid: int | None = None
+    lease_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JobOwner:
+    """The process that runs a job: its host and pid, and a token that tells this process
+    from an earlier one that had the same pid (pid 1 in a restarted container)."""
+
+    host: str
+    pid: int
+    token: str
+
+    @property
+    def text(self) -> str:
+        """`host:pid:token`, as `jobs.owner` stores it."""
+        return f"{self.host}:{self.pid}:{self.token}"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def run_train(
     embedder: LabelTextEmbedder | None = None,
     on_ready: Callable[[int], None] | None = None,
     on_published: Callable[[int], None] | None = None,
+    job_id: int | None = None,
 ) -> TrainSummary:
     """Fits and publishes one map per dimension of `request`.
 
@@ -53,6 +54,7 @@ def run_train(
         embedder: embeds label texts (default: MiniLM).
         on_ready: called with a map id once it is fully written, before it is published.
         on_published: called with a map id right after its publishing commit.
+        job_id: the job this run is (its maps record it, and fail when it fails).
 
     Returns:
         The summary; every map in it is published.
@@ -75,7 +77,9 @@ def run_train(
         settings,
         request,
         sessions or session_factory_for(settings.database_url),
-        TrainCallbacks(progress=progress, on_ready=on_ready, on_published=on_published),
+        TrainCallbacks(
+            progress=progress, on_ready=on_ready, on_published=on_published, job_id=job_id
+        ),
         representer=representer,
         embedder=embedder,
     )

@@ -85,11 +85,14 @@ class TrainCallbacks:
             (the server warms its cache there, so the switch costs readers nothing).
         on_published: called with a map id right after its publishing commit (the server
             drops its cached list of maps there, so readers switch at once).
+        job_id: the job running the fit; its maps record it, so that the job failed from
+            outside (its process killed, its lease run out) fails them too.
     """
 
     progress: TrainProgress | None = None
     on_ready: Callable[[int], None] | None = None
     on_published: Callable[[int], None] | None = None
+    job_id: int | None = None
 
 
 class Trainer(Protocol):
@@ -287,6 +290,7 @@ def train_map(run: TrainRun, spec: MapSpec, fit_map: FitMap) -> MapOutcome:
             dim=spec.dim,
             representation=spec.representation,
             params=spec.record_params(),
+            job_id=run.callbacks.job_id,
         )
     run.reporter.start_map()
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -95,7 +95,9 @@ def test_a_second_job_of_a_kind_gets_409(make_client: Any) -> None:
     client, settings = make_client(admin_token=TOKEN)
     with session_scope(session_factory_for(settings.database_url)) as session:
         other = repository.create_job(session, kind="train")  # as another process would
-        repository.claim_job(session, job_id=other.id, owner="elsewhere:1:abcd")
+        repository.claim_job(
+            session, job_id=other.id, owner=repository.JobOwner("elsewhere", 1, "abcd"), lease_s=60
+        )
     body = assert_error(client.post("/api/jobs/train", headers=AUTH), 409, "conflict")
     assert f"job {other.id}" in body["detail"]
 
@@ -163,9 +165,12 @@ def test_restart_shows_interrupted_jobs_as_failed(seeded_atlas: SeededAtlas) -> 
     with session_scope(session_factory_for(settings.database_url)) as session:
         dead = repository.create_job(session, kind="train")
         # A process of this host that has exited: pid 2**22 + 1 exceeds the kernel's pid_max.
-        repository.claim_job(session, job_id=dead.id, owner=f"{os.uname().nodename}:4194305:x")
+        here = repository.JobOwner(socket.gethostname(), 4194305, "x")
+        repository.claim_job(session, job_id=dead.id, owner=here)
         stale = repository.create_job(session, kind="crawl")
-        repository.claim_job(session, job_id=stale.id, owner="otherhost:7:y")
+        repository.claim_job(
+            session, job_id=stale.id, owner=repository.JobOwner("otherhost", 7, "y")
+        )
     # The other host's job last beat an hour ago.
     _age_heartbeat(settings.database_url, stale.id, now - timedelta(hours=1))
 
@@ -175,8 +180,41 @@ def test_restart_shows_interrupted_jobs_as_failed(seeded_atlas: SeededAtlas) -> 
         for job_id in (dead.id, stale.id):
             job = client.get(f"/api/jobs/{job_id}").json()
             assert job["status"] == "failed"
-            assert job["error"] == repository.INTERRUPTED_MESSAGE
+            assert job["error"].startswith("interrupted: owner process ")
         assert client.get("/api/jobs", params={"status": "running"}).json()["items"] == []
+
+
+def test_a_job_whose_process_died_fails_on_the_next_poll_with_its_map(make_client: Any) -> None:
+    client, settings = make_client(admin_token=TOKEN)
+    here = repository.JobOwner(socket.gethostname(), 4194305, "x")  # a pid that cannot run
+    with session_scope(session_factory_for(settings.database_url)) as session:
+        # As a `task2box train` killed with -9 leaves it, after the server started.
+        dead = repository.create_job(session, kind="train", owner=here, lease_s=3600)
+        repository.claim_job(session, job_id=dead.id, owner=here, lease_s=3600)
+        training = repository.create_map(
+            session, relation="containment", dim=2, representation="label-text", job_id=dead.id
+        )
+    maps = {m["id"]: m for m in client.get("/api/maps").json()["items"]}
+    assert maps[training.id]["status"] == "failed"
+    assert "owner process 4194305" in maps[training.id]["error"]
+    assert client.get("/api/jobs", params={"status": "running"}).json()["items"] == []
+    job = client.get(f"/api/jobs/{dead.id}").json()
+    assert job["status"] == "failed"
+    assert job["error"].startswith(
+        f"interrupted: owner process 4194305 on host {socket.gethostname()[:120]} stopped "
+        "heartbeating at "
+    )
+
+
+def test_a_train_job_submitted_after_a_dead_one_is_accepted(make_client: Any) -> None:
+    client, settings = make_client(admin_token=TOKEN)
+    here = repository.JobOwner(socket.gethostname(), 4194305, "x")
+    with session_scope(session_factory_for(settings.database_url)) as session:
+        dead = repository.create_job(session, kind="train", owner=here, lease_s=3600)
+        repository.claim_job(session, job_id=dead.id, owner=here, lease_s=3600)
+    response = client.post("/api/jobs/train", headers=AUTH, json={"dim": 2, "epochs": 2})
+    assert response.status_code == 202, response.text
+    assert _wait_for(client, response.json()["id"])["status"] == "succeeded"
 
 
 def _age_heartbeat(url: str, job_id: int, when: datetime) -> None:

@@ -15,8 +15,12 @@ from backend.errors import ConflictError, InvalidStateError, NotFoundError
 def test_job_life_cycle(session: Session) -> None:
     job = repo.create_job(session, kind="crawl", params={"limit": 10})
     assert job.status == "queued" and job.params == {"limit": 10}
-    claimed = repo.claim_job(session, job_id=job.id, owner="host:1")
-    assert claimed is not None and claimed.status == "running" and claimed.owner == "host:1"
+    owner = repo.JobOwner(host="host", pid=1, token="t")
+    claimed = repo.claim_job(session, job_id=job.id, owner=owner, lease_s=30)
+    assert claimed is not None and claimed.status == "running" and claimed.owner == "host:1:t"
+    assert (claimed.owner_host, claimed.owner_pid) == ("host", 1)
+    assert claimed.lease_expires_at is not None and claimed.heartbeat_at is not None
+    assert claimed.lease_expires_at - claimed.heartbeat_at == timedelta(seconds=30)
     assert repo.claim_job(session, job_id=job.id) is None  # already taken
 
     repo.update_job_progress(session, job_id=job.id, progress=3, total=10, message="fetching")

@@ -38,7 +38,7 @@ def _publish_a_map(session: Session) -> None:
 
 def _crawl_job(session: Session, result: dict[str, Any]) -> None:
     job = repository.create_job(session, kind="crawl")
-    repository.claim_job(session, job_id=job.id, owner="test")
+    repository.claim_job(session, job_id=job.id)
     repository.finish_job(session, job_id=job.id, result=result)
 
 

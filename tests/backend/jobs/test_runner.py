@@ -14,11 +14,11 @@ import pytest
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.errors import ConflictError, NotFoundError
+from backend.jobs.lease import this_process
 from backend.jobs.runner import (
     CANCELLED_MESSAGE,
     JobContext,
     JobRunner,
-    process_owner,
     recover_interrupted_jobs,
 )
 
@@ -56,7 +56,12 @@ def test_a_job_runs_in_a_thread_and_its_result_is_stored(sessions: SessionFactor
     assert job.status == "succeeded" and job.error is None
     assert job.result == {"answer": 42, "params": {"dims": [2]}}
     assert (job.progress, job.total) == (1000, 1000)
-    assert job.owner == runner.owner and job.started_at and job.finished_at
+    assert (
+        job.owner == runner.owner.text
+        and job.owner_pid == os.getpid()
+        and job.started_at
+        and job.finished_at
+    )
     assert threads == [f"job-{queued.id}-train"]
 
 
@@ -168,35 +173,44 @@ def test_the_monitor_heartbeats_running_jobs(sessions: SessionFactory) -> None:
     assert runner.wait(job.id, WAIT_S)
 
 
-def _claimed(sessions: SessionFactory, kind: str, owner: str, beat: datetime | None = None) -> int:
+def _claimed(
+    sessions: SessionFactory,
+    kind: str,
+    owner: repository.JobOwner,
+    beat: datetime | None = None,
+    lease_s: float | None = 30.0,
+) -> int:
     with session_scope(sessions) as session:
         job = repository.create_job(session, kind=kind)
-        repository.claim_job(session, job_id=job.id, owner=owner)
+        repository.claim_job(session, job_id=job.id, owner=owner, lease_s=lease_s)
     if beat is not None:
         from sqlalchemy import update
 
         from backend.db.tables import Job
 
         with session_scope(sessions) as session:
-            session.execute(update(Job).where(Job.id == job.id).values(heartbeat_at=beat))
+            values = {"heartbeat_at": beat, "lease_expires_at": beat + timedelta(seconds=30)}
+            session.execute(update(Job).where(Job.id == job.id).values(**values))
             session.commit()
     return job.id
 
 
 def test_recovery_fails_only_jobs_of_dead_processes(sessions: SessionFactory) -> None:
     host = socket.gethostname()
-    me = process_owner()
+    me = this_process()
     long_ago = datetime.now(UTC) - timedelta(hours=2)
-    dead = _claimed(sessions, "a", f"{host}:4194305:t")  # above the kernel's pid_max
-    restarted = _claimed(sessions, "b", f"{host}:{os.getpid()}:old")  # pid 1 in a container
-    alive = _claimed(sessions, "c", f"{host}:{os.getppid()}:t")  # e.g. a CLI fit beside us
-    remote_fresh = _claimed(sessions, "d", "elsewhere:9:t")
-    remote_stale = _claimed(sessions, "e", "elsewhere:9:u", beat=long_ago)
-    local_stale = _claimed(sessions, "f", f"{host}:{os.getppid()}:u", beat=long_ago)
+    owner = repository.JobOwner
+    dead = _claimed(sessions, "a", owner(host, 4194305, "t"))  # above the kernel's pid_max
+    restarted = _claimed(sessions, "b", owner(host, os.getpid(), "old"))  # pid 1 in a container
+    alive = _claimed(sessions, "c", owner(host, os.getppid(), "t"))  # e.g. a CLI fit beside us
+    remote_fresh = _claimed(sessions, "d", owner("elsewhere", 9, "t"))
+    remote_stale = _claimed(sessions, "e", owner("elsewhere", 9, "u"), beat=long_ago)
+    local_stale = _claimed(sessions, "f", owner(host, os.getppid(), "u"), beat=long_ago)
+    mine = _claimed(sessions, "g", me, beat=long_ago)  # this process renews its own leases
 
     assert recover_interrupted_jobs(sessions, owner=me) == 4
-    status = {i: _job(sessions, i).status for i in (dead, restarted, alive)}
-    status |= {i: _job(sessions, i).status for i in (remote_fresh, remote_stale, local_stale)}
+    ids = (dead, restarted, alive, remote_fresh, remote_stale, local_stale, mine)
+    status = {i: _job(sessions, i).status for i in ids}
     assert status == {
         dead: "failed",
         restarted: "failed",
@@ -204,6 +218,96 @@ def test_recovery_fails_only_jobs_of_dead_processes(sessions: SessionFactory) ->
         remote_fresh: "running",
         remote_stale: "failed",
         local_stale: "failed",
+        mine: "running",
     }
-    assert _job(sessions, dead).error == repository.INTERRUPTED_MESSAGE
+    error = _job(sessions, dead).error or ""
+    assert error.startswith(f"interrupted: owner process 4194305 on host {host} stopped ")
+    assert error.endswith("it is no longer running")
+    assert "that pid is a new process now" in (_job(sessions, restarted).error or "")
+    stale_error = _job(sessions, remote_stale).error or ""
+    when = long_ago.isoformat(timespec="seconds").replace("+00:00", "Z")
+    assert f"owner process 9 on host elsewhere stopped heartbeating at {when}" in stale_error
     assert recover_interrupted_jobs(sessions, owner=me) == 0
+
+
+def test_a_submit_fails_the_dead_job_of_its_kind_and_proceeds(sessions: SessionFactory) -> None:
+    host = socket.gethostname()
+    dead = _claimed(sessions, "train", repository.JobOwner(host, 4194305, "t"))
+    runner = JobRunner(sessions)
+    job = runner.submit("train", lambda _ctx: {"ok": True})
+    assert runner.wait(job.id, WAIT_S)
+    assert _job(sessions, job.id).status == "succeeded"
+    assert _job(sessions, dead).status == "failed"
+
+
+def test_a_submit_still_conflicts_with_a_live_job_of_another_process(
+    sessions: SessionFactory,
+) -> None:
+    alive = _claimed(sessions, "train", repository.JobOwner("elsewhere", 9, "t"))
+    with pytest.raises(ConflictError, match=f"job {alive}"):
+        JobRunner(sessions).submit("train", lambda _ctx: None)
+
+
+def test_a_lease_that_ran_out_fails_the_job_and_the_map_it_was_training(
+    sessions: SessionFactory,
+) -> None:
+    job_id = _claimed(sessions, "train", repository.JobOwner("elsewhere", 9, "t"), lease_s=0.05)
+    with session_scope(sessions) as session:
+        training = repository.create_map(
+            session, relation="containment", dim=2, representation="t", job_id=job_id
+        )
+        other = repository.create_map(session, relation="containment", dim=3, representation="t")
+    threading.Event().wait(0.2)  # the lease runs out
+    assert recover_interrupted_jobs(sessions) == 1
+    with session_scope(sessions) as session:
+        failed = repository.get_map(session, map_id=training.id)
+        untouched = repository.get_map(session, map_id=other.id)
+    assert failed is not None and failed.status == "failed"
+    assert failed.error and "owner process 9 on host elsewhere stopped heartbeating" in failed.error
+    assert untouched is not None and untouched.status == "training"  # not this job's map
+
+
+def test_the_monitor_renews_the_lease(sessions: SessionFactory) -> None:
+    runner = JobRunner(sessions, heartbeat_s=0.02, lease_s=0.5)
+    release = threading.Event()
+    job = runner.submit("train", _waiting_on(release))
+    first = None
+    for _ in range(10_000):
+        lease = _job(sessions, job.id).lease_expires_at
+        first = first or lease
+        if first and lease and lease > first:
+            break
+        release.wait(0.01)
+    else:
+        pytest.fail("the lease was never renewed")
+    release.set()
+    assert runner.wait(job.id, WAIT_S)
+    assert _job(sessions, job.id).status == "succeeded"
+
+
+def test_a_lease_must_outlast_two_heartbeats(sessions: SessionFactory) -> None:
+    with pytest.raises(ValueError, match="at least twice"):
+        JobRunner(sessions, heartbeat_s=10, lease_s=15)
+
+
+def test_a_job_that_raises_fails_the_map_it_was_training(sessions: SessionFactory) -> None:
+    # A crash between creating a map and finishing it (outside the fit's own error handling)
+    # must not leave the map `training`: failing the job fails it.
+    runner = JobRunner(sessions)
+    created: list[int] = []
+
+    def work(ctx: JobContext) -> None:
+        with session_scope(sessions) as session:
+            record = repository.create_map(
+                session, relation="containment", dim=2, representation="t", job_id=ctx.job_id
+            )
+        created.append(record.id)
+        raise RuntimeError("the disk went away")
+
+    job = runner.submit("train", work)
+    assert runner.wait(job.id, WAIT_S)
+    assert _job(sessions, job.id).error == "RuntimeError: the disk went away"
+    with session_scope(sessions) as session:
+        failed = repository.get_map(session, map_id=created[0])
+    assert failed is not None and failed.status == "failed"
+    assert failed.error == "its train job failed: RuntimeError: the disk went away"
