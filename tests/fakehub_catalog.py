@@ -40,6 +40,8 @@ class FakeDataset:
     last_modified: str = "2024-01-01T00:00:00.000Z"
     files: dict[str, bytes] = field(default_factory=dict)
     viewer_info: dict[str, Any] | None = None  # the whole `/info` body; None answers 404
+    # The viewer's `/splits`, `/rows` and images (`tests.fakehub_rows.FakeRows`); None: 404.
+    viewer_rows: Any | None = None
 
     def readme(self) -> bytes:
         """README.md: the card YAML between `---` fences, then a short body."""

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,17 +104,31 @@ class DatasetSample:
 
 class ClassQuota:
     """Counts accepted images per class under both caps; `reserve` before a download, then
-    `commit` or `release` once it is known whether the image was usable."""
+    `commit` or `release` once it is known whether the image was usable.
+
+    When the classes cannot all get `per_class` images within `per_dataset`, only the first
+    `per_dataset // per_class` classes seen are admitted: a class cut short by the dataset cap
+    would fall below the minimum and be dropped, wasting its images.
+    """
 
     def __init__(self, per_class: int, per_dataset: int) -> None:
         self.per_class = per_class
         self.per_dataset = per_dataset
         self._taken: Counter[int] = Counter()
+        self._admitted: set[int] = set()
         self._total = 0
+
+    @property
+    def max_classes(self) -> int:
+        return max(1, self.per_dataset // self.per_class)
 
     def reserve(self, label: int) -> bool:
         if self._taken[label] >= self.per_class or self._total >= self.per_dataset:
             return False
+        if label not in self._admitted:
+            if len(self._admitted) >= self.max_classes:
+                return False
+            self._admitted.add(label)
         self._taken[label] += 1
         self._total += 1
         return True
@@ -124,8 +138,20 @@ class ClassQuota:
         self._total -= 1
 
     def full(self, n_classes: int) -> bool:
-        every_class = all(self._taken[c] >= self.per_class for c in range(n_classes))
-        return self._total >= self.per_dataset or every_class
+        """No further image can be accepted from a dataset with `n_classes` classes."""
+        if self._total >= self.per_dataset:
+            return True
+        admitted_full = all(self._taken[c] >= self.per_class for c in self._admitted)
+        return admitted_full and len(self._admitted) >= min(n_classes, self.max_classes)
+
+
+def per_class_quota(per_class: int, per_dataset: int, n_classes: int) -> int:
+    """Images to take per class: `per_class`, lowered so that the dataset cap is shared
+    between the classes rather than spent on the first ones read (rows are often sorted by
+    class), but never below `MIN_IMAGES_PER_CLASS`."""
+    if n_classes < 1:
+        return per_class
+    return min(per_class, max(MIN_IMAGES_PER_CLASS, per_dataset // n_classes))
 
 
 def keep_supported_classes(images: list[ImageSample]) -> list[ImageSample]:
@@ -229,7 +255,8 @@ class RowsSampler:
             out.skip_reason = "no_label_column"
             return out
         out.class_names = first.label_names
-        quota = ClassQuota(c.per_class, c.per_dataset)
+        share = per_class_quota(c.per_class, c.per_dataset, len(out.class_names))
+        quota = ClassQuota(share, c.per_dataset)
         pages = plan_pages(first.num_rows_total, max_pages=c.max_pages)
         with ThreadPoolExecutor(c.concurrency, thread_name_prefix="t2b-images") as pool:
             self._take(first.rows, quota, out, known, pool)
@@ -243,22 +270,30 @@ class RowsSampler:
 
     def _take(
         self,
-        rows: Iterable[RowCell],
+        rows: Sequence[RowCell],
         quota: ClassQuota,
         out: DatasetSample,
         known: KnownDigest,
         pool: ThreadPoolExecutor,
     ) -> None:
-        wanted = [
-            r for r in rows if r.label is not None and r.src is not None and quota.reserve(r.label)
-        ]
-        results = pool.map(lambda r: self._image(r, known), wanted)
-        for row, sample in zip(wanted, results, strict=True):
-            if sample is None:
-                quota.release(row.label)  # type: ignore[arg-type]
-                out.failed_images += 1
-            else:
-                out.images.append(sample)
+        """Downloads the page's rows its quotas still want; a broken image's place goes to
+        the next row of its class on the same page."""
+        untried = [(r.label, r) for r in rows if r.label is not None and r.src is not None]
+        while untried:
+            wanted: list[tuple[int, RowCell]] = []
+            rest: list[tuple[int, RowCell]] = []
+            for label, row in untried:
+                (wanted if quota.reserve(label) else rest).append((label, row))
+            if not wanted:
+                return
+            samples = pool.map(lambda item: self._image(item[1], known), wanted)
+            for (label, _), sample in zip(wanted, samples, strict=True):
+                if sample is None:
+                    quota.release(label)
+                    out.failed_images += 1
+                else:
+                    out.images.append(sample)
+            untried = rest
 
     def _image(self, row: RowCell, known: KnownDigest) -> ImageSample | None:
         assert row.src is not None and row.label is not None
@@ -280,6 +315,10 @@ class RowsSampler:
 
         out = DatasetSample(dataset_id, source="streaming")
         quota = ClassQuota(c.per_class, c.per_dataset)
+
+        def names(class_names: tuple[str, ...]) -> None:
+            out.class_names = class_names
+            quota.per_class = per_class_quota(c.per_class, c.per_dataset, len(class_names))
 
         def take(label: int, data: bytes | None) -> bool:
             if quota.full(len(out.class_names)):
@@ -303,7 +342,7 @@ class RowsSampler:
                 cache_dir=c.cache_dir,
                 max_rows=c.max_pages * MAX_ROWS_PER_PAGE,
                 take=take,
-                on_names=lambda names: setattr(out, "class_names", names),
+                on_names=names,
             )
         except StreamingUnusable as err:
             out.images, out.skip_reason = [], err.reason

@@ -26,6 +26,7 @@ from backend.crawler.sampler import (
     ClassQuota,
     ImageSample,
     keep_supported_classes,
+    per_class_quota,
 )
 
 
@@ -173,8 +174,22 @@ def test_quota_never_exceeds_either_cap(
                 kept.append(label)
     assert len(kept) <= per_dataset
     assert all(kept.count(c) <= per_class for c in set(kept))
+    # Only as many classes as can all get `per_class` images are admitted.
+    assert len(set(kept)) <= max(1, per_dataset // per_class)
     if quota.full(10) and len(kept) < per_dataset:
-        assert all(kept.count(c) == per_class for c in range(10))
+        assert all(kept.count(c) == per_class for c in set(kept))
+
+
+@given(
+    per_class=st.integers(2, 50), per_dataset=st.integers(4, 1000), n_classes=st.integers(0, 5000)
+)
+def test_the_per_class_share_respects_both_caps_and_the_minimum(
+    per_class: int, per_dataset: int, n_classes: int
+) -> None:
+    share = per_class_quota(per_class, per_dataset, n_classes)
+    assert MIN_IMAGES_PER_CLASS <= share <= per_class
+    if n_classes and per_dataset // n_classes >= MIN_IMAGES_PER_CLASS:
+        assert share * n_classes <= per_dataset
 
 
 def test_classes_with_too_few_images_are_dropped() -> None:
