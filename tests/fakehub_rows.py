@@ -196,3 +196,10 @@ def rows_catalog() -> list[FakeDataset]:
         _dataset("rows/down", 300, FakeRows(30, COLORS, rows_status=500), COLORS),
         _dataset("rows/tiny", 200, FakeRows(3, COLORS), COLORS),
     ]
+
+
+def colour_datasets(n: int, rows: int = 30) -> list[FakeDataset]:
+    """`n` healthy datasets of 3 colour classes, `colours/set-0` the most downloaded."""
+    return [
+        _dataset(f"colours/set-{i}", 10_000 - i, FakeRows(rows, COLORS), COLORS) for i in range(n)
+    ]

@@ -93,6 +93,19 @@ def write_features(
     return relative.as_posix()
 
 
+def remove_partial_files(data_dir: Path) -> int:
+    """Deletes temporary files left by a writer that was killed; returns how many.
+
+    Call it only when no writer runs (the job does, before it starts writing).
+    """
+    root = data_dir / FEATURES_DIR
+    removed = 0
+    for path in root.glob("*/.tmp-*.npz") if root.is_dir() else ():
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def read_features(data_dir: Path, relative: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """`(features float32 (n, d), labels int64 (n,), class names)` of one file.
 

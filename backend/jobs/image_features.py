@@ -26,7 +26,7 @@ from backend.crawler._retry import RetryPolicy
 from backend.crawler.sampler import DatasetSample, RowsSampler, SamplerConfig
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_factory_for, session_scope
-from backend.db.feature_files import write_features
+from backend.db.feature_files import remove_partial_files, write_features
 from backend.errors import RepresentationUnavailable
 from backend.representations.clip_images import ClipImageEmbedder
 from backend.representations.embedding_cache import EmbeddingCache
@@ -129,6 +129,8 @@ def run_image_features(
     factory = sessions or session_factory_for(settings.database_url)
     model = embedder.version
     embedded_before = embedder.embedded
+    if removed := remove_partial_files(settings.data_dir):
+        log.info("removed %d partial features files of a killed run", removed)
     with session_scope(factory) as session:
         candidates = repository.get_feature_candidates(session, limit=limit)
         states = repository.get_image_feature_states(

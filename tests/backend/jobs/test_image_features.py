@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy.orm import Session
 
 from backend.config import Settings
 from backend.db import repository
@@ -162,7 +163,9 @@ def test_a_killed_run_leaves_no_half_indexed_dataset_and_resumes(
     real_save = repository.save_image_features
     saved: list[str] = []
 
-    def dies_on_the_second_ready(session, *, feature_model, item):  # type: ignore[no-untyped-def]
+    def dies_on_the_second_ready(
+        session: Session, *, feature_model: str, item: repository.ImageFeaturesIn
+    ) -> None:
         if item.status == "ready" and any(s == "ready" for s in saved):
             raise Killed  # after the file was written, before its row is committed
         saved.append(item.status)
