@@ -159,7 +159,7 @@ def _rows(dataset_id: str, rows: FakeRows, query: dict[str, list[str]], base: st
     return 200, body, {}
 
 
-def _dataset(
+def rows_dataset(
     dataset_id: str, downloads: int, rows: FakeRows | None, labels: Sequence[str]
 ) -> FakeDataset:
     card = {"license": "mit", "dataset_info": card_info({"label": labels}, {"train": 100})}
@@ -187,19 +187,20 @@ def rows_catalog() -> list[FakeDataset]:
     """
     broken: dict[int, Broken] = {0: "truncated", 1: "not_image", 2: "huge", 21: "gone"}
     return [
-        _dataset("rows/colors", 900, FakeRows(60, COLORS, broken=broken), COLORS),
-        _dataset("rows/shapes", 800, FakeRows(1000, SHAPES, sorted_by_class=False), SHAPES),
-        _dataset("rows/no-labels", 700, FakeRows(30, None), COLORS),
-        _dataset("rows/no-images", 600, FakeRows(30, COLORS, image=False), COLORS),
-        _dataset("rows/gated", 500, FakeRows(30, COLORS, gated=True), COLORS),
-        _dataset("rows/missing", 400, None, COLORS),
-        _dataset("rows/down", 300, FakeRows(30, COLORS, rows_status=500), COLORS),
-        _dataset("rows/tiny", 200, FakeRows(3, COLORS), COLORS),
+        rows_dataset("rows/colors", 900, FakeRows(60, COLORS, broken=broken), COLORS),
+        rows_dataset("rows/shapes", 800, FakeRows(1000, SHAPES, sorted_by_class=False), SHAPES),
+        rows_dataset("rows/no-labels", 700, FakeRows(30, None), COLORS),
+        rows_dataset("rows/no-images", 600, FakeRows(30, COLORS, image=False), COLORS),
+        rows_dataset("rows/gated", 500, FakeRows(30, COLORS, gated=True), COLORS),
+        rows_dataset("rows/missing", 400, None, COLORS),
+        rows_dataset("rows/down", 300, FakeRows(30, COLORS, rows_status=500), COLORS),
+        rows_dataset("rows/tiny", 200, FakeRows(3, COLORS), COLORS),
     ]
 
 
 def colour_datasets(n: int, rows: int = 30) -> list[FakeDataset]:
     """`n` healthy datasets of 3 colour classes, `colours/set-0` the most downloaded."""
     return [
-        _dataset(f"colours/set-{i}", 10_000 - i, FakeRows(rows, COLORS), COLORS) for i in range(n)
+        rows_dataset(f"colours/set-{i}", 10_000 - i, FakeRows(rows, COLORS), COLORS)
+        for i in range(n)
     ]
