@@ -103,8 +103,8 @@ class DatasetSample:
 
 
 class ClassQuota:
-    """Counts accepted images per class under both caps; `reserve` before a download, then
-    `commit` or `release` once it is known whether the image was usable.
+    """Counts accepted images per class under both caps: `reserve` a place before a
+    download, and `release` it when the image turns out unusable.
 
     When the classes cannot all get `per_class` images within `per_dataset`, only the first
     `per_dataset // per_class` classes seen are admitted: a class cut short by the dataset cap
@@ -263,7 +263,12 @@ class RowsSampler:
             for page in pages[1:]:
                 if quota.full(len(out.class_names)):
                     break
-                rows = page_at(page)
+                try:
+                    rows = page_at(page)
+                except (TransientError, RowsError) as err:
+                    # The images already taken stay good: one failed page only costs its rows.
+                    log.info("%s: /rows at %d failed (%s)", dataset_id, page.offset, err)
+                    continue
                 if rows is not None:
                     self._take(rows.rows, quota, out, known, pool)
         return _finish(out)

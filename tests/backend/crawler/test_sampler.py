@@ -115,3 +115,16 @@ def test_labels_missing_from_the_rows_and_gated_datasets_have_reasons(hub: FakeH
     assert sampler.sample("rows/missing").skip_reason == "not_found"
     assert sampler.sample("nobody/nothing").skip_reason == "not_found"
     assert sampler.sample("rows/tiny").skip_reason == "too_few_images"
+
+
+def test_a_page_that_keeps_failing_costs_only_its_rows(hub: FakeHub) -> None:
+    five = ("a", "b", "c", "d", "e")
+    hub.add(rows_dataset("rows/sorted", 1, FakeRows(10_000, five), five))
+    second = round(4 * (10_000 - 100) / 7)  # the second page read: the middle of the split
+    hub.faults.append(Fault("^/viewer/rows$", status=500, times=None, query=f"offset={second}&"))
+    sampler, _ = _sampler(hub, per_class=2, max_pages=8)
+    sample = sampler.sample("rows/sorted")
+    assert sample.skip_reason is None
+    assert sorted({s.label for s in sample.images}) == [0, 1, 2, 3, 4]
+    failed = [r for r in hub.requests("^/viewer/rows$") if r.query["offset"] == [str(second)]]
+    assert len(failed) == 3 and all(r.status == 500 for r in failed)
