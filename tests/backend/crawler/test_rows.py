@@ -220,3 +220,35 @@ def test_decode_refuses_broken_and_oversized_images() -> None:
         decode_image(b"<html>not an image</html>")
     with pytest.raises(BrokenImage, match="exceeds"):
         decode_image(_png((100, 100), (0, 0, 0)), max_pixels=99 * 100)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_CELL = st.fixed_dictionaries(
+    {"row_idx": _JSON, "row": st.dictionaries(st.sampled_from(["image", "label", "x"]), _JSON)}
+)
+
+
+@given(rows=st.lists(_CELL | _JSON, max_size=6), features=_JSON, total=_JSON)
+def test_any_rows_answer_parses_to_valid_cells_or_a_rows_error(
+    rows: list[Any], features: Any, total: Any
+) -> None:
+    answer = {
+        "features": [
+            {"name": "image", "type": {"_type": "Image"}},
+            {"name": "label", "type": {"_type": "ClassLabel", "names": ["a", "b"]}},
+            features,
+        ],
+        "rows": rows,
+        "num_rows_total": total,
+    }
+    page = parse_rows(answer)
+    assert page.num_rows_total >= 0
+    for cell in page.rows:
+        assert cell.label is None or 0 <= cell.label < len(page.label_names)
+        assert cell.src is None or cell.src.startswith(("https://", "http://"))
