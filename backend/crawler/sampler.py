@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from backend.crawler import _http
 from backend.crawler._retry import RetryPolicy, TransientError, call_with_retries
@@ -38,6 +38,7 @@ from backend.crawler.rows import (
 from backend.records import ImageSkipReason
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A class with fewer images tells an estimator nothing about its distribution; such classes
 # are left out of the sample, and a dataset with fewer than `MIN_CLASSES` left is skipped.
@@ -184,7 +185,7 @@ class RowsSampler:
         self._sleep = sleep
         self._rng = rng or random.Random()
 
-    def _retry(self, fn: Callable[[], Any], what: str) -> Any:
+    def _retry(self, fn: Callable[[], T], what: str) -> T:
         return call_with_retries(
             fn, policy=self._config.policy, rng=self._rng, sleep=self._sleep, what=what
         )
@@ -232,7 +233,7 @@ class RowsSampler:
         out = DatasetSample(dataset_id)
 
         def page_at(page: Page) -> RowsPage | None:
-            return self._retry(  # type: ignore[no-any-return]
+            return self._retry(
                 lambda: fetch_rows(
                     c.viewer_endpoint,
                     dataset_id,
