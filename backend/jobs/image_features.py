@@ -28,7 +28,7 @@ from backend.db import repository
 from backend.db.engine import SessionFactory, session_factory_for, session_scope
 from backend.db.feature_files import remove_partial_files, write_features
 from backend.errors import RepresentationUnavailable
-from backend.representations.clip_images import ClipImageEmbedder
+from backend.representations.clip_images import ClipImageEmbedder, feature_model
 from backend.representations.embedding_cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,12 @@ def sampler_for(settings: Settings) -> RowsSampler:
             cache_dir=settings.cache_dir / "datasets",
         )
     )
+
+
+def feature_model_for(settings: Settings) -> str:
+    """The feature model the job stores with these settings: pass it to
+    `repository.load_image_features` to read the features back."""
+    return feature_model(settings.clip_model)
 
 
 def embedder_for(settings: Settings) -> ClipImageEmbedder:

@@ -22,6 +22,11 @@ from backend.representations.embedding_cache import EmbeddingCache
 log = logging.getLogger(__name__)
 
 
+def feature_model(model_name: str) -> str:
+    """The name image features of `model_name` are stored under (`ClipImageEmbedder.version`)."""
+    return f"clip-image:{model_name}"
+
+
 class ClipImageEmbedder:
     """CLIP's image tower over PIL images.
 
@@ -56,7 +61,7 @@ class ClipImageEmbedder:
     @property
     def version(self) -> str:
         """Names the weights: cached or stored features of another version are not reused."""
-        return f"clip-image:{self._model_name}"
+        return feature_model(self._model_name)
 
     def _load(self) -> tuple[Any, Any, Any]:
         with self._lock:

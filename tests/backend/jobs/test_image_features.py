@@ -78,6 +78,7 @@ def test_ready_datasets_have_features_and_skipped_ones_their_reasons(
     settings: Settings, sessions: SessionFactory, fake_hub: FakeHub
 ) -> None:
     summary = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    assert summary.feature_model == job.feature_model_for(settings)
     assert (summary.ready, summary.failed, summary.unchanged) == (2, 0, 0)
     assert summary.skipped == REASONS
     # Class 0 of rows/colors: truncated, not an image, huge; class 1: a 404.

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from backend.config import Settings
 from backend.errors import RepresentationUnavailable
 from backend.representations.clip_images import ClipImageEmbedder
 from backend.representations.embedding_cache import EmbeddingCache
@@ -61,3 +62,20 @@ def test_missing_weights_raise_a_clear_error(tmp_path: Path) -> None:
         embedder.load()
     with pytest.raises(ValueError, match="batch_size"):
         ClipImageEmbedder("x", batch_size=0)
+
+
+def _weights_cached(name: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(name, "config.json"), str)
+
+
+@pytest.mark.skipif(
+    not _weights_cached(Settings().clip_model), reason="CLIP weights are not cached here"
+)
+def test_real_clip_weights_embed_images_by_colour() -> None:
+    embedder = ClipImageEmbedder(Settings().clip_model, device="auto", local_files_only=True)
+    vectors = embedder.embed(_images()[:3])
+    assert vectors.shape[0] == 3 and vectors.shape[1] >= 256
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-4)
+    assert not np.allclose(vectors[0], vectors[1], atol=1e-3)
