@@ -11,7 +11,7 @@ from backend.config import Settings
 from backend.crawler._retry import RetryPolicy
 from backend.crawler.images import BrokenImage, download_image
 from backend.crawler.sampler import RowsSampler, SamplerConfig
-from tests.fakehub import FakeHub, Fault
+from tests.fakehub import FakeHub, Fault, RateLimit
 from tests.fakehub_fixtures import SleepRecorder
 from tests.fakehub_rows import FakeRows, rows_catalog, rows_dataset
 
@@ -128,3 +128,17 @@ def test_a_page_that_keeps_failing_costs_only_its_rows(hub: FakeHub) -> None:
     assert sorted({s.label for s in sample.images}) == [0, 1, 2, 3, 4]
     failed = [r for r in hub.requests("^/viewer/rows$") if r.query["offset"] == [str(second)]]
     assert len(failed) == 3 and all(r.status == 500 for r in failed)
+
+
+def test_the_hosts_rate_limit_gate_holds_rows_and_image_requests(hub: FakeHub) -> None:
+    # The sampler's requests go through the crawler's shared client: the gate reads the
+    # announced quota and waits, so no request comes back 429.
+    from backend.crawler import _http
+
+    hub.rate_limit = RateLimit(quota=6, window_s=1)
+    before = _http.STATE.counters()
+    sampler, _ = _sampler(hub)
+    sample = sampler.sample("rows/shapes")
+    assert sample.skip_reason is None and len(sample.images) == 12
+    assert [r.path for r in hub.log if r.status == 429] == []
+    assert (_http.STATE.counters() - before).throttled_s > 0
