@@ -91,13 +91,14 @@ def feature_model_for(settings: Settings) -> str:
     return feature_model(settings.clip_model)
 
 
-def embedder_for(settings: Settings) -> ClipImageEmbedder:
+def embedder_for(settings: Settings, *, local_files_only: bool = False) -> ClipImageEmbedder:
     """CLIP's image tower with `T2B_CLIP_MODEL`, on `T2B_DEVICE`, cached under the cache dir."""
     return ClipImageEmbedder(
         settings.clip_model,
         cache=EmbeddingCache(settings.cache_dir / "image-embeddings.sqlite"),
         device=settings.device,
         batch_size=settings.image_features_batch_size,
+        local_files_only=local_files_only,
     )
 
 

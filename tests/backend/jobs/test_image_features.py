@@ -16,6 +16,7 @@ from backend.db.engine import SessionFactory, session_scope
 from backend.jobs import image_features as job
 from backend.jobs.crawl_job import run_crawl
 from backend.jobs.image_features import run_image_features
+from backend.representations.clip_images import ClipImageEmbedder
 from tests.clip_fixtures import tiny_clip
 from tests.fakehub import FakeHub
 from tests.fakehub_rows import rows_catalog
@@ -52,21 +53,15 @@ def settings(
         transfer_images_per_class=PER_CLASS,
         transfer_rows_pages=4,
         transfer_streaming_fallback=False,
+        image_features_batch_size=5,
     )
     summary = run_crawl(made)
     assert summary.fetched == 8 and summary.failed == 0
     return made
 
 
-def _embedder(settings: Settings) -> job.ClipImageEmbedder:
-    embedder = job.embedder_for(settings)
-    return job.ClipImageEmbedder(
-        settings.clip_model,
-        cache=embedder._cache,
-        device="cpu",
-        batch_size=5,
-        local_files_only=True,
-    )
+def _embedder(settings: Settings) -> ClipImageEmbedder:
+    return job.embedder_for(settings, local_files_only=True)
 
 
 def _states(sessions: SessionFactory, model: str) -> dict[str, repository.ImageFeatureState]:
@@ -208,7 +203,7 @@ def test_missing_weights_fail_before_any_hub_request(
     from backend.errors import RepresentationUnavailable
 
     before = len(fake_hub.log)
-    embedder = job.ClipImageEmbedder(str(tmp_path / "none"), local_files_only=True)
+    embedder = ClipImageEmbedder(str(tmp_path / "none"), local_files_only=True)
     with pytest.raises(RepresentationUnavailable):
         run_image_features(settings, embedder=embedder, sessions=sessions)
     assert len(fake_hub.log) == before
