@@ -278,7 +278,9 @@ class ImageFeatureState:
 @dataclass(frozen=True)
 class ImageFeatures:
     """A dataset's sampled-image features: row i of `features` has label id `labels[i]`, an
-    index into `class_names`."""
+    index into `class_names`. Not every class need appear in `labels`: the sample leaves out
+    classes with too few images (`backend.crawler.sampler.MIN_IMAGES_PER_CLASS`), and caps
+    how many classes a dataset contributes."""
 
     dataset_id: str
     features: np.ndarray  # (n, d) float32
