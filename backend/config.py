@@ -94,6 +94,42 @@ class Settings(BaseSettings):
         "openai/clip-vit-base-patch32", description="CLIP weights for the `clip` representation."
     )
 
+    # --- image features (transfer estimates) ----------------------------------------------
+    transfer_images_per_class: int = Field(
+        10,
+        ge=2,
+        le=1000,
+        description=(
+            "Images sampled per class for a dataset's image features (read from the dataset "
+            "viewer's rows, spread over the train split)."
+        ),
+    )
+    transfer_images_per_dataset: int = Field(
+        300,
+        ge=4,
+        le=100_000,
+        description="Most images sampled per dataset for its image features.",
+    )
+    transfer_rows_pages: int = Field(
+        20,
+        ge=1,
+        le=1000,
+        description=(
+            "Most pages of 100 rows read from the viewer per dataset, spread evenly over its "
+            "train split (reading stops once the per-class quotas are filled)."
+        ),
+    )
+    transfer_streaming_fallback: bool = Field(
+        True,
+        description=(
+            "When the viewer has no rows for a dataset, sample its images by `datasets` "
+            "streaming instead."
+        ),
+    )
+    image_features_batch_size: int = Field(
+        64, ge=1, le=4096, description="Images per CLIP forward pass for image features."
+    )
+
     # --- training --------------------------------------------------------------------------
     device: DeviceName = Field("auto", description="Trainer device: auto = cuda > mps > cpu.")
     map_dims: list[int] = Field(

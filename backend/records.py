@@ -14,6 +14,15 @@ from backend.vocab import DatasetStatus
 
 SkipReason = Literal["gated", "disabled", "script", "no_labels", "too_many_labels"]
 RecordSource = Literal["hub", "catalog", "import"]
+# Why a crawled dataset has no image features (`backend/crawler/sampler.py` decides).
+ImageSkipReason = Literal[
+    "no_image_column",
+    "no_label_column",
+    "gated",
+    "not_found",
+    "rows_unavailable",
+    "too_few_images",
+]
 
 # Bounds on untrusted Hub text; the crawler truncates to these before anything is stored.
 MAX_ID_CHARS = 200

@@ -8,6 +8,7 @@ is tested against a real HTTP server. It serves what the crawler and `datasets` 
 - `GET /api/datasets/{id}/tree/{rev}[/{path}]` and `POST /api/datasets/{id}/paths-info/{rev}`;
 - `HEAD|GET /datasets/{id}/resolve/{rev}/{path}` with `X-Repo-Commit` and `ETag`;
 - `GET /viewer/info?dataset=ID` (the viewer lives under `/viewer`);
+- `GET /viewer/splits`, `/viewer/rows` and their image assets (`tests/fakehub_rows.py`);
 - `GET /api/agent-harnesses` (huggingface_hub asks once per process);
 - errors as the Hub sends them: a status plus `X-Error-Code` (RepoNotFound, EntryNotFound, ...).
 

@@ -15,9 +15,12 @@ import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from tests.fakehub_rows import FakeRows
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -40,6 +43,8 @@ class FakeDataset:
     last_modified: str = "2024-01-01T00:00:00.000Z"
     files: dict[str, bytes] = field(default_factory=dict)
     viewer_info: dict[str, Any] | None = None  # the whole `/info` body; None answers 404
+    # The viewer's `/splits`, `/rows` and images (`tests.fakehub_rows.FakeRows`); None: 404.
+    viewer_rows: FakeRows | None = None
 
     def readme(self) -> bytes:
         """README.md: the card YAML between `---` fences, then a short body."""

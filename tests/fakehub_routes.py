@@ -46,6 +46,11 @@ def route(
         return _resolve(hub, unquote(path[len("/datasets/") :]))
     if path == "/viewer/info":
         return _viewer_info(hub, query)
+    from tests.fakehub_rows import route_rows
+
+    rows = route_rows(hub, path, query, base)
+    if rows is not None:
+        return rows
     return 404, {"error": f"fake hub: no route for {method} {path}"}, {}
 
 

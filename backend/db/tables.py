@@ -219,6 +219,32 @@ class TransferScore(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ImageFeatureSet(Base):
+    """The index of a dataset's sampled-image features for one feature model.
+
+    `ready`: the features are in the file at `path` (relative to the data directory), which
+    was fully written before this row was committed; `skipped`: `skip_reason` says why the
+    dataset has none. The image transfer estimates read the ready ones.
+    """
+
+    __tablename__ = "image_features"
+
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    feature_model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # ready | skipped
+    skip_reason: Mapped[str | None] = mapped_column(String(32))
+    n_images: Mapped[int] = mapped_column(Integer, default=0)
+    n_classes: Mapped[int] = mapped_column(Integer, default=0)
+    failed_images: Mapped[int] = mapped_column(Integer, default=0)
+    # sha256 of the class names in label-id order (`labels_hash`), as the file holds them.
+    class_names_hash: Mapped[str | None] = mapped_column(String(64))
+    path: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str | None] = mapped_column(String(16))  # rows | streaming
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Job(Base):
     """A background job (crawl, train, represent) and its persisted progress."""
 

@@ -255,3 +255,53 @@ class CountsByStatus:
     @property
     def total(self) -> int:
         return self.ok + sum(self.skipped.values()) + self.failed
+
+
+@dataclass(frozen=True)
+class FeatureCandidate:
+    """A crawled dataset whose images may be sampled, with the label column the crawl read."""
+
+    dataset_id: str
+    label_column: str | None
+
+
+@dataclass(frozen=True)
+class ImageFeaturesIn:
+    """One dataset's image-feature outcome to index: `ready` with its file, or `skipped`."""
+
+    dataset_id: str
+    status: str  # ready | skipped
+    skip_reason: str | None = None
+    n_images: int = 0
+    n_classes: int = 0
+    failed_images: int = 0
+    class_names_hash: str | None = None
+    path: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageFeatureState:
+    """What the index holds for one dataset and feature model."""
+
+    dataset_id: str
+    status: str
+    skip_reason: str | None
+    n_images: int
+    n_classes: int
+    failed_images: int
+    path: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ImageFeatures:
+    """A dataset's sampled-image features: row i of `features` has label id `labels[i]`, an
+    index into `class_names`. Not every class need appear in `labels`: the sample leaves out
+    classes with too few images (`backend.crawler.sampler.MIN_IMAGES_PER_CLASS`), and caps
+    how many classes a dataset contributes."""
+
+    dataset_id: str
+    features: np.ndarray  # (n, d) float32
+    labels: np.ndarray  # (n,) int64
+    class_names: tuple[str, ...]

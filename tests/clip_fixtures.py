@@ -1,0 +1,41 @@
+"""A tiny CLIP with random weights, saved as a local model directory.
+
+The app loads it with `from_pretrained(path)`, as it loads real weights from the Hub cache, so
+everything but the weight download runs the real code path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def tiny_clip(path: Path, *, seed: int = 0) -> Path:
+    """Writes a tiny random-weight CLIP (model and image processor) to `path`; returns it."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+
+    torch.manual_seed(seed)
+    config = CLIPConfig(
+        text_config={
+            "vocab_size": 64,
+            "hidden_size": 16,
+            "intermediate_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "max_position_embeddings": 16,
+        },
+        vision_config={
+            "hidden_size": 16,
+            "intermediate_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "image_size": 32,
+            "patch_size": 8,
+        },
+        projection_dim=8,
+    )
+    CLIPModel(config).save_pretrained(path)
+    CLIPImageProcessor(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+    ).save_pretrained(path)
+    return path
