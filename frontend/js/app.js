@@ -2,8 +2,8 @@
 /**
  * Wiring: events → state → API → map view and panel.
  *
- * Plotly is the global `window.Plotly` from vendor/plotly.min.js (served from the plotly
- * wheel). That script is deferred and this module async (index.html), so this module usually
+ * Plotly is the global `window.Plotly` from plotly.js's partial gl2d bundle (vendored in
+ * frontend/vendor/, served under a content-hashed URL). That script is deferred and this module async (index.html), so this module usually
  * starts first: it fetches the map while plotly.js downloads and runs, and the map view waits
  * for `plotlyReady` before its first draw. The page lives in one store (state.js), the only
  * writer of its state and of the URL; this module turns events into changes of it.
@@ -31,7 +31,7 @@ const NARROW_QUERY = '(max-width: 760px)';
 const START_MARK = 'atlas:start';
 
 /**
- * Settles once the deferred plotly.min.js has run (or failed): deferred scripts run before
+ * Settles once the deferred plotly.js has run (or failed): deferred scripts run before
  * DOMContentLoaded, and this async module may start before or after that event.
  * @type {Promise<void>}
  */
@@ -222,7 +222,8 @@ function syncMapMenu() {
     );
   if (!choices.length) menu.append(el('option', { text: 'none trained', attrs: { value: '' } }));
   menu.disabled = choices.length < 2;
-  menu.value = model ? String(model.map.id) : '';
+  // A faded containment map under the transfer view is no choice of this menu.
+  menu.value = model && choices.some((m) => m.id === model.map.id) ? String(model.map.id) : '';
   for (const input of document.querySelectorAll('input[name="relation"]')) {
     const radio = /** @type {HTMLInputElement} */ (input);
     radio.checked = radio.value === state.relation;
@@ -230,21 +231,32 @@ function syncMapMenu() {
 }
 
 /**
- * Show the empty state for a relation with no map.
+ * Show the empty state for a relation with no map. Under the transfer view's card the
+ * containment map stays drawn, faded and inert, so the page still shows the atlas.
  * @returns {Promise<void>} Settles when shown.
  */
 async function showEmpty() {
-  store.set({ model: null });
+  const { maps, state, model: drawn } = store.get();
+  const underneath = state.relation === 'containment' ? null : pickMap(maps, 'containment', null);
+  /** @type {import('./boxes.js').BoxModel|null} */
+  let backdrop = null;
+  if (underneath) {
+    backdrop = drawn && drawn.map.id === underneath.id ? drawn : null;
+    if (!backdrop)
+      backdrop = await getMapBoxes(underneath.id).then(buildModel, () => null); // optional
+  }
+  byId('map').classList.toggle('backdrop', backdrop !== null);
+  store.set({ model: backdrop });
   syncMapMenu();
-  await view.clear();
+  if (backdrop) view.render();
+  else await view.clear();
   const total = await searchDatasets({ limit: 1 }).then(
     (r) => r.total,
     () => null,
   );
-  const { state } = store.get();
-  const { title, paragraphs } = emptyMapText(state.relation, total);
-  showNotice(title, paragraphs);
-  byId('map-status').textContent = '';
+  const { title, paragraphs, links } = emptyMapText(state.relation, total);
+  showNotice(title, paragraphs, links, { backdrop: backdrop !== null });
+  if (!backdrop) byId('map-status').textContent = '';
   // The panel stays useful without a map: refresh its lists for the new relation.
   if (state.dataset) await select(state.dataset, {});
 }
@@ -269,6 +281,7 @@ async function showMap() {
       performance.mark(BOXES_LOADED_MARK);
     }
     hideNotice();
+    byId('map').classList.remove('backdrop');
     store.set({ model });
     syncMapMenu();
     syncFilters(store.get().state, model);
@@ -325,7 +338,7 @@ function init() {
     // plotly.js is loaded and has run by now; benchmarks/page.py reads this mark.
     performance.mark(START_MARK);
     if (!plotly())
-      showNotice('Plotly did not load', ['The page needs vendor/plotly.min.js from the server.']);
+      showNotice('Plotly did not load', ['The page needs vendor/plotly-gl2d.min.js from the server.']);
   });
   // On a phone the controls start folded so the map gets the screen.
   if (window.matchMedia(NARROW_QUERY).matches)

@@ -4,7 +4,7 @@
  * lasso's catch. Every entry is a button that selects that dataset. Hub text goes in as text.
  */
 
-import { el } from './dom.js';
+import { el, withCode } from './dom.js';
 import { formatPercent } from './text.js';
 import { ROLE_STYLES } from './colors.js';
 
@@ -36,14 +36,11 @@ export function relatedSection(list, actions) {
   const { spec, data, error } = list;
   const parts = [el('p', { className: 'hint', text: spec.hint })];
   if (error) {
+    // Commands show as <code>, as in the map's notice (withCode).
     parts.push(
-      el('p', {
-        className: 'muted',
-        text:
-          error.status === 404 || error.status === 422
-            ? unavailableText(spec.relation)
-            : `Could not load: ${error.message}`,
-      }),
+      error.status === 404 || error.status === 422
+        ? el('p', { className: 'muted' }, withCode(unavailableText(spec.relation)))
+        : el('p', { className: 'muted', text: `Could not load: ${error.message}` }),
     );
   } else if (!data || data.items.length === 0) {
     parts.push(el('p', { className: 'muted', text: 'None found.' }));

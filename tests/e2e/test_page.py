@@ -351,14 +351,41 @@ def test_untrusted_text_is_shown_as_text_and_runs_nothing(watched: Watched, serv
     assert page.evaluate("window.__pwned") is None
 
 
-def test_transfer_without_a_map_says_how_to_import(watched: Watched, server: str) -> None:
+def test_transfer_without_a_map_says_how_to_import(
+    watched: Watched, server: str, tmp_path: Path
+) -> None:
+    from backend.transfer.csv_input import parse_scores
+
     page = watched.page
     _load(watched, server + "/")
     page.click("label[for=relation-transfer]")
     page.wait_for_selector("#map-notice:not([hidden])")
     assert page.text_content("#notice-title") == "No transfer map yet"
-    assert "task2box import-transfer FILE.csv" in (page.text_content("#notice-body") or "")
+    body = page.text_content("#notice-body") or ""
+    assert "A transfer score says how well" in body and "measured" in body
+    assert "task2box import-transfer FILE.csv" in body
+    assert "`" not in body  # commands are <code>, never raw backticks
+    commands = page.locator("#notice-body code").all_text_contents()
+    assert "task2box import-transfer FILE.csv" in commands
     assert parse_qs(urlsplit(page.url).query)["relation"] == ["transfer"]
+    # The containment map stays drawn underneath, faded and inert.
+    page.wait_for_function("Number(document.getElementById('map').dataset.drawn) > 0")
+    opacity = page.evaluate("getComputedStyle(document.getElementById('map')).opacity")
+    assert float(opacity) < 0.5
+    # The card covers the map only, never the footer.
+    card = page.locator("#map-notice").bounding_box()
+    footer = page.locator(".map-footer").bounding_box()
+    assert card is not None and footer is not None
+    assert card["y"] + card["height"] <= footer["y"] + 0.5
+    # The sample CSV downloads and parses with the importer; the guide link works.
+    with page.expect_download() as download:
+        page.click("#notice-body a[href='/guide/transfer-sample.csv']")
+    sample = tmp_path / "sample.csv"
+    download.value.save_as(sample)
+    assert len(parse_scores(sample.read_bytes())) >= 5
+    guide = page.locator("#notice-body a[href='/guide/transfer']").get_attribute("href")
+    response = httpx.get(f"{server}{guide}", timeout=30)
+    assert response.status_code == 200 and "<h1>Transfer maps</h1>" in response.text
 
 
 def test_keyboard_reaches_search_results_and_the_close_button(
