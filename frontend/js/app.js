@@ -9,10 +9,18 @@
  * writer of its state and of the URL; this module turns events into changes of it.
  */
 
-import { ApiError, getLabelPoints, getMapBoxes, latestOnly, listMaps, searchDatasets } from './api.js';
+import {
+  ApiError,
+  getLabelPoints,
+  getMapBoxes,
+  latestOnly,
+  listMaps,
+  placeDataset,
+  searchDatasets,
+} from './api.js';
 import { buildModel, frameBox, frameCorners } from './boxes.js';
 import { byId, clear, el } from './dom.js';
-import { exportRelatedCsv } from './export.js';
+import { exportLassoCsv, exportRelatedCsv } from './export.js';
 import { bindFilters, syncFilters } from './filters.js';
 import { watchJobs } from './jobs.js';
 import { createMapView } from './mapview.js';
@@ -20,7 +28,11 @@ import { mapChoices, mapLabel, pickMap } from './maps.js';
 import { emptyMapText, hideNotice, showNotice } from './notice.js';
 import * as panel from './panel.js';
 import { plotly } from './plotly.js';
-import { renderLasso, renderPlaced } from './related.js';
+import { lassoRows, renderLasso } from './lasso.js';
+import { COMPACT_WIDTH_PX } from './layout.js';
+import { legendEntries, renderLegend } from './legend.js';
+import { colorGroups } from './colors.js';
+import { renderPlaced } from './related.js';
 import { bindPlace } from './place.js';
 import { BOXES_LOADED_MARK, takePrefetched } from './prefetch.js';
 import { bindSearch } from './search.js';
@@ -53,14 +65,34 @@ const view = createMapView(
   store,
   {
     click: (id) => select(id, { push: true }),
-    lasso: (ids) =>
-      renderLasso(panel.openPanel(`${ids.length} datasets in the lasso`), ids, {
-        select: (id) => select(id, { push: true, focus: true }),
-      }),
+    lasso: (ids) => {
+      store.set({ state: { lasso: ids } }, { push: true });
+      showLasso(ids);
+    },
     roles: currentRoles,
   },
   plotlyReady,
 );
+
+/**
+ * List a lasso's datasets in the panel, scored against the selected dataset when there is one.
+ * @param {string[]} ids - The caught datasets.
+ */
+function showLasso(ids) {
+  const { model, selection, state } = store.get();
+  if (!model) return;
+  const reference = selection && selection.id === state.dataset ? selection : null;
+  const refId = reference ? reference.id : null;
+  const rows = lassoRows(model, ids, reference);
+  const body = panel.openPanel(
+    `${rows.length.toLocaleString('en-US')} datasets in the lasso`,
+    refId ? `Scored against ${refId}` : undefined,
+  );
+  renderLasso(body, rows, refId, {
+    select: (id) => select(id, { push: true, focus: true }),
+    exportCsv: () => exportLassoCsv(rows, refId),
+  });
+}
 
 /**
  * Which boxes to highlight: the selection's related boxes, else those of a placed label set.
@@ -86,12 +118,16 @@ function zoomTo(id) {
 /**
  * Select a dataset: highlight its related boxes and fill the panel.
  * @param {string} id - The dataset id.
- * @param {{push?: boolean, zoom?: boolean, focus?: boolean}} opts - Add a history entry;
- *   zoom the map to it; move keyboard focus to the panel.
+ * @param {{push?: boolean, zoom?: boolean, focus?: boolean, restore?: boolean}} opts - Add a
+ *   history entry; zoom the map to it; move keyboard focus to the panel; restoring a URL
+ *   (keep its lasso, which is scored against this selection).
  */
 async function select(id, opts = {}) {
   const signal = selections.next();
-  store.set({ state: { dataset: id } }, { push: Boolean(opts.push) });
+  store.set(
+    { state: { dataset: id, place: null, ...(opts.restore ? {} : { lasso: null }) } },
+    { push: Boolean(opts.push) },
+  );
   panel.showLoading(id);
   const { model, maps, state } = store.get();
   const onMap = model ? model.indexById.has(id) : false;
@@ -150,18 +186,26 @@ async function showLabelPoints(id, signal) {
 function clearSelection() {
   selections.cancel();
   store.set(
-    { selection: null, placed: null, labelPoints: null, state: { dataset: null } },
+    {
+      selection: null,
+      placed: null,
+      labelPoints: null,
+      state: { dataset: null, place: null, lasso: null },
+    },
     { push: true },
   );
   panel.closePanel();
+  // Keyboard users land where they can go on from, not on the page body.
+  byId('search-input').focus();
 }
 
 /**
  * Show a placed label set: its dashed box, its related boxes highlighted, and their lists.
  * @param {import('./schemas.js').PlacePublic} result - The API's answer.
  * @param {string[]} labels - The labels sent.
+ * @param {boolean} [push] - Add a history entry (not when restoring the URL's placement).
  */
-function onPlaced(result, labels) {
+function onPlaced(result, labels, push = true) {
   /** @type {Map<string, string>} */
   const roles = new Map();
   for (const item of result.contained_in.slice(0, HIGHLIGHT_K)) roles.set(item.id, 'container');
@@ -174,9 +218,10 @@ function onPlaced(result, labels) {
     {
       placed: { result, labels, roles, box, mapId: model ? model.map.id : null },
       selection: null,
-      state: { dataset: null },
+      // Kept in the URL when short enough to link (state.linkablePlace).
+      state: { dataset: null, place: labels, lasso: null },
     },
-    { push: true },
+    { push },
   );
   const body = panel.openPanel(
     'Your dataset',
@@ -286,15 +331,42 @@ async function showMap() {
     syncMapMenu();
     syncFilters(store.get().state, model);
     view.render();
-    const { selection, state: now } = store.get();
+    const { selection, placed, state: now } = store.get();
     if (now.dataset && (!selection || selection.id !== now.dataset)) {
-      await select(now.dataset, { zoom: !now.view });
+      await select(now.dataset, { zoom: !now.view, restore: true });
+    } else if (!now.dataset && now.place && !samePlace(placed, now.place)) {
+      await placeAgain(now.place);
     }
+    if (now.lasso && store.get().state.lasso === now.lasso) showLasso(now.lasso);
   } catch (err) {
     showNotice('The map could not be loaded', [
       err instanceof Error ? err.message : String(err),
       'Check that the server is running (`task2box serve`), then reload.',
     ]);
+  }
+}
+
+/**
+ * Whether a placement shown is of these labels.
+ * @param {import('./state.js').Placed|null} placed - The placement on the page.
+ * @param {string[]} labels - The URL's labels.
+ * @returns {boolean} True when the same list.
+ */
+function samePlace(placed, labels) {
+  return placed !== null && placed.labels.join('\n') === labels.join('\n');
+}
+
+/**
+ * Place the URL's label list again (a shared or reloaded link).
+ * @param {string[]} labels - The labels.
+ * @returns {Promise<void>} Settles when shown (or when it failed, said in the panel).
+ */
+async function placeAgain(labels) {
+  try {
+    const result = await placeDataset({ labels, relation: store.get().state.relation });
+    onPlaced(result, labels, false);
+  } catch (err) {
+    panel.showError('Your dataset', `Could not place it: ${err instanceof Error ? err.message : err}`);
   }
 }
 
@@ -325,11 +397,36 @@ function bindNavigation() {
   window.addEventListener('popstate', () => {
     const state = readLocation();
     if (!state.dataset) selections.cancel();
-    store.set({ state, ...(state.dataset ? {} : { selection: null }) });
+    store.set({
+      state,
+      ...(state.dataset ? {} : { selection: null }),
+      ...(state.place ? {} : { placed: null }),
+    });
     view.moveView(state.view);
     if (!state.dataset) panel.closePanel();
     showMap();
   });
+}
+
+/**
+ * Keep the phone legend in step with the map: shown when the plot is too narrow for Plotly's.
+ */
+function bindLegend() {
+  const node = byId('map-legend');
+  const map = byId('map');
+  let key = '';
+  const update = () => {
+    const { model, state } = store.get();
+    const shown = model !== null && map.getBoundingClientRect().width < COMPACT_WIDTH_PX;
+    const roles = currentRoles();
+    const groups = shown && model && roles.size === 0 ? colorGroups(model, state.color).groups : [];
+    const entries = shown ? legendEntries(roles, groups) : [];
+    const next = JSON.stringify([shown, entries]);
+    if (next !== key) renderLegend(node, entries, shown);
+    key = next;
+  };
+  store.subscribe(update);
+  new ResizeObserver(update).observe(map);
 }
 
 /** Start the page. */
@@ -347,6 +444,7 @@ function init() {
   bindSearch((id) => select(id, { push: true, zoom: true, focus: true }));
   bindPlace(() => store.get().state.relation, onPlaced);
   bindNavigation();
+  bindLegend();
   byId('panel-close').addEventListener('click', clearSelection);
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && !byId('panel').hidden && !document.querySelector('dialog[open]'))

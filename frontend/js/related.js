@@ -9,7 +9,6 @@ import { formatPercent } from './text.js';
 import { ROLE_STYLES } from './colors.js';
 
 export const MAX_SHARED_SHOWN = 6;
-export const MAX_LASSO_SHOWN = 100;
 
 /**
  * A titled section.
@@ -183,24 +182,4 @@ export function renderPlaced(body, result, info, actions) {
     },
   ];
   for (const list of lists) body.append(relatedSection(list, actions));
-}
-
-/**
- * List the datasets caught by a lasso.
- * @param {HTMLElement} body - The panel body.
- * @param {string[]} ids - Dataset ids.
- * @param {import('./panel.js').PanelActions} actions - Callbacks.
- */
-export function renderLasso(body, ids, actions) {
-  const ol = el('ol', { className: 'related' });
-  for (const id of ids.slice(0, MAX_LASSO_SHOWN)) {
-    const button = el('button', { className: 'related-entry', attrs: { type: 'button' } }, [
-      el('span', { className: 'related-id', text: id }),
-    ]);
-    button.addEventListener('click', () => actions.select(id));
-    ol.append(el('li', {}, [button]));
-  }
-  body.append(ol);
-  if (ids.length > MAX_LASSO_SHOWN)
-    body.append(el('p', { className: 'muted', text: `…and ${ids.length - MAX_LASSO_SHOWN} more.` }));
 }

@@ -264,6 +264,61 @@ def test_place_my_dataset_draws_a_dashed_box(watched: Watched, server: str) -> N
     assert page.locator("#panel ol.related li").count() >= 1
 
 
+def test_a_placement_survives_a_reload_through_the_url(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    page.click("#place-open")
+    page.fill("#place-labels", "cat\ndog\nhorse")
+    page.click("#place-submit")
+    _wait_panel(watched, "Your dataset")
+    assert parse_qs(urlsplit(page.url).query)["place"] == ["cat\ndog\nhorse"]
+    page.reload()
+    page.wait_for_selector("#map[data-drawn]")
+    _wait_panel(watched, "Your dataset")
+    page.wait_for_function(
+        "() => document.getElementById('map').data"
+        ".some((t) => t.meta.kind === 'placed' && t.x.length)"
+    )
+    assert page.locator("#panel ol.related li").count() >= 1
+    # Escape closes the panel, takes the placement out of the URL and focuses the search box.
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#panel", state="hidden")
+    assert "place" not in parse_qs(urlsplit(page.url).query)
+    assert page.evaluate("document.activeElement.id") == "search-input"
+
+
+def test_a_lasso_in_the_url_lists_scores_and_exports_csv(
+    watched: Watched, server: str, tmp_path: Path
+) -> None:
+    page = watched.page
+    caught = ["e2e-lab/pets", "e2e-lab/farm", XSS_ID]
+    _load(watched, f"{server}/?dataset=e2e-lab/animals&lasso={','.join(caught)}")
+    page.wait_for_function(
+        "() => document.getElementById('panel-title').textContent.endsWith('in the lasso')"
+    )
+    assert page.text_content("#panel-title") == "3 datasets in the lasso"
+    assert page.text_content("#panel-subtitle") == "Scored against e2e-lab/animals"
+    ids = page.locator("#panel ol.lasso .related-id").all_text_contents()
+    assert sorted(ids) == sorted(caught)
+    # pets and farm share classes with animals: scored, and listed before what is not.
+    scores = page.locator("#panel ol.lasso .related-score").all_text_contents()
+    assert len(scores) >= 2 and all("P(in)" in text for text in scores)
+    assert set(ids[:2]) == {"e2e-lab/pets", "e2e-lab/farm"}
+    assert page.evaluate("window.__pwned") is None
+    with page.expect_download() as download:
+        page.click("#panel button[data-action=export-lasso]")
+    path = tmp_path / "lasso.csv"
+    download.value.save_as(path)
+    lines = path.read_text(encoding="utf-8").strip().splitlines()
+    header = "id,num_labels,num_examples,downloads,license,reference,score,p_in,p_contains"
+    assert lines[0] == header
+    assert len(lines) == 4
+    assert any(line.startswith("e2e-lab/pets,2,") and ",e2e-lab/animals," in line for line in lines)
+    # Selecting a row replaces the lasso in the URL.
+    page.click("#panel ol.lasso .related-entry >> nth=0")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('lasso')")
+
+
 def test_url_state_survives_a_reload(watched: Watched, server: str) -> None:
     page = watched.page
     query = "dataset=e2e-lab/farm&view=-1.5,1.5,-1,1&min_classes=2&top=20&color=classes"
@@ -447,6 +502,11 @@ def test_narrow_screen_shows_the_panel_as_a_bottom_sheet(browser: Any, server: s
         assert plot["height"] >= 180 and plot["width"] >= 360
         centre = page.evaluate(CENTRE_PIXEL, "e2e-lab/pets")
         assert plot["y"] <= centre["y"] <= plot["y"] + plot["height"], "the selection is in view"
+        # Plotly's legend is left out on a phone: a one-line legend names the highlights.
+        page.wait_for_selector("#map-legend:not([hidden])")
+        legend = page.locator("#map-legend").bounding_box()
+        assert legend is not None and legend["height"] < 24, "one line"
+        assert "Selected dataset" in (page.text_content("#map-legend") or "")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "narrow.png"))
         assert view.problems() == []
