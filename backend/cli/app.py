@@ -13,7 +13,18 @@ from importlib.metadata import EntryPoint, entry_points
 
 import typer
 
-from backend.cli import crawl, db, doctor, place, represent, serve, train, transfer, up
+from backend.cli import (
+    crawl,
+    db,
+    doctor,
+    export_map,
+    place,
+    represent,
+    serve,
+    train,
+    transfer,
+    up,
+)
 from backend.config import get_settings
 from backend.logging_setup import configure_logging
 
@@ -50,6 +61,7 @@ def build_cli(plugins: Iterable[EntryPoint] | None = None) -> typer.Typer:
     app.command()(db.migrate)
     app.command()(db.seed)
     app.command()(doctor.doctor)
+    app.command("export-map")(export_map.export_map)
     app.command()(place.place)
     app.command()(represent.represent)
     app.command()(serve.serve)
