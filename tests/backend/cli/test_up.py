@@ -214,8 +214,9 @@ def test_online_first_run_crawls_then_fits_the_full_map(
         for current in published:
             assert current["params"]["epochs"] == 6  # the full fit replaced the quick map
             # Every dataset with labels has a box: the catalog plus what the crawl added
-            # (the fake Hub also serves some catalog ids, which the crawl refreshes in place).
-            assert current["size"] == ok > len(load_catalog())
+            # (the fake Hub also serves some catalog ids, which the crawl refreshes in place,
+            # and marks its gated ImageNet skipped: so at least the catalog's size, not more).
+            assert current["size"] == ok >= len(load_catalog())
         assert up.stop()
     assert "is reachable" in up.output and "not reachable" not in up.output
     assert "committed" in up.output  # the crawl logs its batches
