@@ -319,6 +319,18 @@ def test_a_lasso_in_the_url_lists_scores_and_exports_csv(
     page.wait_for_function("() => !new URLSearchParams(location.search).has('lasso')")
 
 
+def test_a_catalog_dataset_without_counts_says_they_are_unknown(
+    watched: Watched, server: str
+) -> None:
+    page = watched.page
+    _load(watched, f"{server}/?dataset=ethz/food101")  # from the catalog, never crawled here
+    _wait_panel(watched, "ethz/food101")
+    assert page.locator("#panel-body", has_text="not known (built-in catalog, offline)").count()
+    _load(watched, f"{server}/?dataset=e2e-lab/pets")  # crawled: its counts are the Hub's
+    _wait_panel(watched, "e2e-lab/pets")
+    assert "not known" not in (page.text_content("#panel-body") or "")
+
+
 def test_url_state_survives_a_reload(watched: Watched, server: str) -> None:
     page = watched.page
     query = "dataset=e2e-lab/farm&view=-1.5,1.5,-1,1&min_classes=2&top=20&color=classes"
