@@ -340,7 +340,9 @@ def mount_frontend(app: FastAPI, directory: Path | None = None) -> None:
         # Only the current digest is served: an old URL must not get new bytes for a year.
         path = _page_file(root, folder, rel) if folder in _PAGE_FOLDERS else None
         if path is None or digest != current_index()[0]:
-            return Response('{"error":"not_found","detail":"no such asset"}', 404)
+            return Response(
+                '{"error":"not_found","detail":"no such asset"}', 404, media_type="application/json"
+            )
         return _send(request, cache.file(path), _media_type(path), IMMUTABLE_CACHE)
 
     @app.api_route(plotly_js.url, methods=["GET", "HEAD"], include_in_schema=False)
