@@ -7,8 +7,8 @@
 #                                       that it and the vendored file match the recorded hash
 #   scripts/vendor-plotly.sh 3.7.0      update: vendor that version and record its hash
 #
-# frontend/vendor/plotly-gl2d.json records the version, the file's sha256 (hex) and its
-# Subresource Integrity string (sha384); backend/web.py reads it and refuses to serve a file
+# frontend/vendor/plotly-gl2d.json records the version, the trace types it registers, the
+# file's sha256 (hex) and its Subresource Integrity string (sha384); backend/web.py reads it and refuses to serve a file
 # whose hash differs. `npm pack` checks the tarball against the registry's own integrity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +63,14 @@ if [ "$mode" = check ]; then
   exit 0
 fi
 
+# The trace types the bundle registers, from its README ("Contains trace modules `a`, `b`"):
+# tests/backend/test_web.py checks that the page draws no other.
+traces=$(python3 - "$work/package/README.md" <<'PY'
+import json, re, sys
+line = next(l for l in open(sys.argv[1], encoding="utf-8") if "Contains trace modules" in l)
+print(json.dumps(re.findall(r"`([a-z0-9]+)`", line)))
+PY
+)
 cp "$work/package/$bundle" "$vendor/$bundle"
 cp "$work/package/LICENSE" "$vendor/LICENSE-plotly.js.txt"
 cat >"$manifest" <<JSON
@@ -72,6 +80,7 @@ cat >"$manifest" <<JSON
   "file": "$bundle",
   "license": "MIT",
   "license_file": "LICENSE-plotly.js.txt",
+  "traces": $traces,
   "sha256": "$sha256",
   "integrity": "$sri"
 }

@@ -240,3 +240,23 @@ def test_guide_markdown_cannot_inject_html() -> None:
     html = render_guide("# T\n\n<script>alert(1)</script> <img src=x onerror=alert(2)>", "T")
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_the_page_draws_only_trace_types_the_bundle_has() -> None:
+    import plotly.graph_objects as go
+    from plotly.basedatatypes import BaseTraceType
+
+    classes = (getattr(go, name) for name in dir(go) if name[:1].isupper())
+    every_trace = {
+        cls.__name__.lower()
+        for cls in classes
+        if isinstance(cls, type) and issubclass(cls, BaseTraceType)
+    }
+    assert {"scatter", "scattergl", "heatmap", "histogram2dcontour"} <= every_trace
+    manifest = json.loads((FRONTEND_DIR / "vendor" / "plotly-gl2d.json").read_text())
+    used: set[str] = set()
+    for module in (FRONTEND_DIR / "js").glob("*.js"):
+        used |= set(re.findall(r"\btype:\s*'([a-z0-9]+)'", module.read_text(encoding="utf-8")))
+    traces = used & every_trace  # 'button' and other DOM types are not traces
+    assert traces, "no trace type found: the scan no longer matches how plot.js writes them"
+    assert traces <= set(manifest["traces"]), f"not in the gl2d bundle: {traces}"
