@@ -455,6 +455,20 @@ def test_transfer_without_a_map_says_how_to_import(
     assert response.status_code == 200 and "<h1>Transfer maps</h1>" in response.text
 
 
+def test_the_panel_shows_commands_as_the_card_does(watched: Watched, server: str) -> None:
+    page = watched.page
+    page.goto(f"{server}/?relation=transfer&dataset=e2e-lab/pets")
+    page.wait_for_selector("#map-notice:not([hidden])")
+    _wait_panel(watched, "e2e-lab/pets")
+    page.wait_for_selector("#panel-body code")
+    body = page.text_content("#panel-body") or ""
+    assert "`" not in body
+    commands = page.locator("#panel-body code").all_text_contents()
+    assert "task2box import-transfer FILE.csv" in commands
+    card = page.locator("#notice-body code").all_text_contents()
+    assert "task2box import-transfer FILE.csv" in card
+
+
 def test_keyboard_reaches_search_results_and_the_close_button(
     watched: Watched, server: str
 ) -> None:
