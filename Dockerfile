@@ -24,6 +24,7 @@ COPY backend ./backend
 COPY models ./models
 COPY benchmarks ./benchmarks
 COPY frontend ./frontend
+COPY docs/transfer.md docs/transfer-sample.csv ./docs/
 RUN /opt/venv/bin/pip install .
 
 # --- runtime: the virtualenv, a non-root user, /data -----------------------------------

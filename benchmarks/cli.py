@@ -92,8 +92,18 @@ def bench_page(
             file_okay=False,
         ),
     ] = None,
+    baseline: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="A page folder served as the page was before the vendored gl2d bundle (full "
+            "plotly.js from the wheel, unhashed revalidated modules), measured in the same run: "
+            "e.g. main's frontend/ from `git worktree add`. Repeatable.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Map page in headless Chromium: first render and zoom/pan frame times (1k, 10k boxes)."""
+    """Map page in headless Chromium: cold, revisit and returning first render, zoom/pan frames."""
     from dataclasses import asdict
 
     from benchmarks.page import run_page_bench
@@ -102,18 +112,20 @@ def bench_page(
         counts = [int(s) for s in sizes.split(",") if s.strip()]
     except ValueError as exc:
         raise typer.BadParameter(f"sizes must be integers, got {sizes!r}") from exc
-    results = run_page_bench(counts, frontend)
+    results = run_page_bench(counts, frontend, baseline)
     table = Table(title="map page in headless Chromium (SwiftShader WebGL: CPU, no GPU)")
     compare = len({r.frontend for r in results}) > 1
     if compare:
         table.add_column("frontend")
-    names = ["boxes", "scripts ready", "first render", "revisit", "returning", "data→drawn"]
+    names = ["boxes", "cold KB", "scripts ready", "cold render", "revisit", "returning"]
+    names.append("data→drawn")
     for name in (*names, "zoom p50", "zoom p95", "zoom settle", "pan p50", "pan p95"):
         table.add_column(name, justify="right")
     for r in results:
         table.add_row(
             *([r.frontend] if compare else []),
             f"{r.boxes:,}",
+            f"{r.cold_transfer_kb:,.0f}",
             *(
                 f"{v:.0f} ms"
                 for v in (

@@ -10,6 +10,11 @@ loads the page again in the same (off-the-record) context, with plotly.js in its
 *returning* loads it in a persistent profile on disk, as a returning user's browser has, where
 V8's code cache for plotly.js works.
 
+*Current vs new in one run*: `baseline` folders are served the way the page was served before
+the vendored gl2d bundle: their own index.html, the full plotly.js bundle from the `plotly`
+wheel, and modules under unhashed, revalidated URLs (`serve_page(..., legacy=True)`). Both
+servers sit behind the app's own gzip middleware, as `create_app()` does.
+
 Targets at 10,000 boxes (issue 5): first render <= 2 s, zoom frame <= 50 ms.
 """
 
@@ -32,9 +37,12 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from backend.schemas import HealthPublic, MapBoxesPublic, MapPublic, MapsPublic
-from backend.web import mount_frontend
+from backend.web import IMMUTABLE_CACHE, REVALIDATE_CACHE, mount_frontend
 from benchmarks.browser import CHROMIUM_ARGS, CHROMIUM_PATH, launch_chromium
 
 MAP_ID = 1
@@ -58,6 +66,7 @@ class PageResult:
 
     frontend: str
     boxes: int
+    cold_transfer_kb: float
     scripts_ready_ms: float
     first_render_ms: float
     revisit_first_render_ms: float
@@ -141,14 +150,48 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _mount_legacy(app: FastAPI, folder: Path) -> None:
+    """Serve a page folder as the app served it before the vendored gl2d bundle.
+
+    index.html as written, `vendor/plotly.min.js` redirecting to the full bundle from the
+    `plotly` wheel (cached for a year), and `js/`, `css/` revalidated on each load.
+    """
+    import plotly
+
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    index = folder / "index.html"
+    pinned = f"/vendor/plotly-{plotly.__version__}.min.js"
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(index, media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def latest() -> RedirectResponse:
+        return RedirectResponse(pinned, 307, headers={"Cache-Control": REVALIDATE_CACHE})
+
+    @app.get(pinned, include_in_schema=False)
+    def bundle() -> FileResponse:
+        return FileResponse(
+            full, media_type="text/javascript", headers={"Cache-Control": IMMUTABLE_CACHE}
+        )
+
+    for sub in ("js", "css"):
+        app.mount(f"/{sub}", StaticFiles(directory=folder / sub), name=f"legacy-{sub}")
+
+
 @contextmanager
-def serve_page(frontend: Path | None = None, api: dict[str, str] | None = None) -> Iterator[str]:
+def serve_page(
+    frontend: Path | None = None, api: dict[str, str] | None = None, *, legacy: bool = False
+) -> Iterator[str]:
     """Serve the page (static files, plotly.js and canned API answers) on loopback in a thread.
 
     Args:
         frontend: The page's folder; the repository's `frontend/` by default.
         api: JSON bodies by path (`/api/...` or `/healthz`), read at each request so the
             caller may swap them between pages; a path not in it answers 404.
+        legacy: Serve `frontend` the way the page was served before the vendored gl2d
+            bundle (see `_mount_legacy`); `frontend` is then required.
 
     Yields:
         The base URL.
@@ -165,7 +208,14 @@ def serve_page(frontend: Path | None = None, api: dict[str, str] | None = None) 
             return Response('{"error":"not found"}', 404, headers, "application/json")
         return Response(body, 200, headers, "application/json")
 
-    mount_frontend(app, frontend)
+    # The app compresses every larger response it did not compress itself (create_app()).
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    if legacy:
+        if frontend is None:
+            raise ValueError("legacy=True needs the baseline's page folder")
+        _mount_legacy(app, frontend)
+    else:
+        mount_frontend(app, frontend)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -277,6 +327,13 @@ def _first_render(page: Any, base_url: str) -> tuple[float, float, float]:
     return float(marks[0]), float(marks[1]), float(marks[2])
 
 
+# Bytes that crossed the network for the page and everything it loaded (0 for cache hits).
+_TRANSFER_JS = """
+() => [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+  .reduce((sum, entry) => sum + (entry.transferSize || 0), 0)
+"""
+
+
 def returning_render(base_url: str, playwright: Any, visits: int = RETURNING_VISITS) -> float:
     """Median first render of the visits after the first, in one persistent browser profile.
 
@@ -324,6 +381,7 @@ def measure(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         first, loaded, started = _first_render(page, base_url)
+        transfer = float(page.evaluate(_TRANSFER_JS))
         drawn = int(page.get_attribute("#map", "data-drawn") or 0)
         if drawn < min(n, 500):
             raise RuntimeError(f"only {drawn} boxes drawn for a map of {n}")
@@ -355,6 +413,7 @@ def measure(
     return PageResult(
         frontend=label,
         boxes=n,
+        cold_transfer_kb=round(transfer / 1024, 1),
         scripts_ready_ms=round(started, 1),
         first_render_ms=round(first, 1),
         revisit_first_render_ms=round(revisit, 1),
@@ -371,28 +430,38 @@ def measure(
     )
 
 
-def run_page_bench(sizes: list[int], frontends: list[Path] | None = None) -> list[PageResult]:
+def run_page_bench(
+    sizes: list[int], frontends: list[Path] | None = None, baselines: list[Path] | None = None
+) -> list[PageResult]:
     """Measure each map size in one browser, smallest first.
 
     Args:
         sizes: Map sizes (numbers of boxes).
         frontends: Page folders to compare (A/B); each size is measured for each folder in turn,
             so both see the same machine load. The repository's `frontend/` when None.
+        baselines: Page folders served as the page was before the vendored gl2d bundle (a
+            checkout of the older page's `frontend/`), measured in the same interleaving and
+            labelled `current: <folder>`.
 
     Returns:
         One result per (size, folder).
     """
     from playwright.sync_api import sync_playwright
 
-    folders: list[Path | None] = list(frontends) if frontends else [None]
+    folders: list[tuple[Path | None, bool]] = [(f, True) for f in baselines or []]
+    folders += [(f, False) for f in frontends] if frontends else [(None, False)]
     results = []
     with ExitStack() as stack:
         apis: list[dict[str, str]] = [{} for _ in folders]
-        urls = [stack.enter_context(serve_page(f, a)) for f, a in zip(folders, apis, strict=True)]
+        urls = [
+            stack.enter_context(serve_page(f, a, legacy=legacy))
+            for (f, legacy), a in zip(folders, apis, strict=True)
+        ]
         playwright = stack.enter_context(sync_playwright())
         browser = stack.enter_context(launch_chromium(playwright))
         for n in sorted(sizes):
-            for folder, base_url, api in zip(folders, urls, apis, strict=True):
+            for (folder, legacy), base_url, api in zip(folders, urls, apis, strict=True):
                 label = str(folder) if folder is not None else "frontend"
+                label = f"current: {label}" if legacy else label
                 results.append(measure(base_url, api, n, browser, label, playwright))
     return results

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -22,6 +23,7 @@ def _record(entry: dict[str, Any]) -> DatasetRecord:
     if len(set(labels)) != len(labels):
         raise ValueError(f"catalog entry {dataset_id!r} repeats a label")
     splits = {str(k): int(v) for k, v in entry.get("splits", {}).items()}
+    downloads, likes = _counts(dataset_id, entry)
     return DatasetRecord(
         id=dataset_id,
         status="ok",
@@ -32,10 +34,40 @@ def _record(entry: dict[str, Any]) -> DatasetRecord:
         label_column=entry.get("label_column"),
         splits=splits,
         num_examples=sum(splits.values()) if splits else None,
+        downloads=downloads,
+        likes=likes,
         pretty_name=entry.get("pretty_name"),
         description=entry.get("description"),
         source="catalog",
     )
+
+
+def _counts(dataset_id: str, entry: dict[str, Any]) -> tuple[int, int]:
+    """Download and like counts, which the catalog holds only with the date they were read.
+
+    A count without its date (or a date without counts) is refused: a number whose age is
+    unknown would rank datasets as if it were current.
+    """
+    keys = ("downloads", "likes", "counts_read_on")
+    present = [key in entry for key in keys]
+    if not any(present):
+        return 0, 0
+    if not all(present):
+        raise ValueError(f"catalog entry {dataset_id!r} must give all of {keys} or none")
+    try:
+        date.fromisoformat(str(entry["counts_read_on"]))
+    except ValueError as exc:
+        raise ValueError(
+            f"catalog entry {dataset_id!r}: counts_read_on must be YYYY-MM-DD, "
+            f"got {entry['counts_read_on']!r}"
+        ) from exc
+    downloads, likes = entry["downloads"], entry["likes"]
+    for name, value in (("downloads", downloads), ("likes", likes)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(
+                f"catalog entry {dataset_id!r}: {name} must be an int >= 0, got {value!r}"
+            )
+    return downloads, likes
 
 
 @lru_cache(maxsize=1)

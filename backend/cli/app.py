@@ -17,6 +17,7 @@ from backend.cli import (
     crawl,
     db,
     doctor,
+    export_map,
     image_features,
     place,
     represent,
@@ -62,6 +63,7 @@ def build_cli(plugins: Iterable[EntryPoint] | None = None) -> typer.Typer:
     app.command()(db.seed)
     app.command()(doctor.doctor)
     app.command("image-features")(image_features.image_features)
+    app.command("export-map")(export_map.export_map)
     app.command()(place.place)
     app.command()(represent.represent)
     app.command()(serve.serve)

@@ -2,18 +2,26 @@
 /**
  * Wiring: events → state → API → map view and panel.
  *
- * Plotly is the global `window.Plotly` from vendor/plotly.min.js (served from the plotly
- * wheel). That script is deferred and this module async (index.html), so this module usually
+ * Plotly is the global `window.Plotly` from plotly.js's partial gl2d bundle (vendored in
+ * frontend/vendor/, served under a content-hashed URL). That script is deferred and this module async (index.html), so this module usually
  * starts first: it fetches the map while plotly.js downloads and runs, and the map view waits
  * for `plotlyReady` before its first draw. The page lives in one store (state.js), the only
  * writer of its state and of the URL; this module turns events into changes of it.
  */
 
-import { ApiError, getLabelPoints, getMapBoxes, latestOnly, listMaps, searchDatasets } from './api.js';
+import {
+  ApiError,
+  getLabelPoints,
+  getMapBoxes,
+  latestOnly,
+  listMaps,
+  placeDataset,
+  searchDatasets,
+} from './api.js';
 import { buildModel, frameBox, frameCorners } from './boxes.js';
 import { drawnScore } from './agreement.js';
 import { byId, clear, el } from './dom.js';
-import { exportRelatedCsv } from './export.js';
+import { exportLassoCsv, exportRelatedCsv } from './export.js';
 import { bindFilters, syncFilters } from './filters.js';
 import { watchJobs } from './jobs.js';
 import { createMapView } from './mapview.js';
@@ -21,7 +29,11 @@ import { mapChoices, mapFidelity, mapLabel, pickMap } from './maps.js';
 import { emptyMapText, hideNotice, showNotice } from './notice.js';
 import * as panel from './panel.js';
 import { plotly } from './plotly.js';
-import { renderLasso, renderPlaced } from './related.js';
+import { lassoRows, renderLasso } from './lasso.js';
+import { COMPACT_WIDTH_PX } from './layout.js';
+import { legendEntries, renderLegend } from './legend.js';
+import { colorGroups } from './colors.js';
+import { renderPlaced } from './related.js';
 import { bindPlace } from './place.js';
 import { BOXES_LOADED_MARK, takePrefetched } from './prefetch.js';
 import { bindSearch } from './search.js';
@@ -32,7 +44,7 @@ const NARROW_QUERY = '(max-width: 760px)';
 const START_MARK = 'atlas:start';
 
 /**
- * Settles once the deferred plotly.min.js has run (or failed): deferred scripts run before
+ * Settles once the deferred plotly.js has run (or failed): deferred scripts run before
  * DOMContentLoaded, and this async module may start before or after that event.
  * @type {Promise<void>}
  */
@@ -54,15 +66,35 @@ const view = createMapView(
   store,
   {
     click: (id) => select(id, { push: true }),
-    lasso: (ids) =>
-      renderLasso(panel.openPanel(`${ids.length} datasets in the lasso`), ids, {
-        select: (id) => select(id, { push: true, focus: true }),
-      }),
+    lasso: (ids) => {
+      store.set({ state: { lasso: ids } }, { push: true });
+      showLasso(ids);
+    },
     roles: () => currentHighlights().roles,
     ranks: () => currentHighlights().ranks,
   },
   plotlyReady,
 );
+
+/**
+ * List a lasso's datasets in the panel, scored against the selected dataset when there is one.
+ * @param {string[]} ids - The caught datasets.
+ */
+function showLasso(ids) {
+  const { model, selection, state } = store.get();
+  if (!model) return;
+  const reference = selection && selection.id === state.dataset ? selection : null;
+  const refId = reference ? reference.id : null;
+  const rows = lassoRows(model, ids, reference);
+  const body = panel.openPanel(
+    `${rows.length.toLocaleString('en-US')} datasets in the lasso`,
+    refId ? `Scored against ${refId}` : undefined,
+  );
+  renderLasso(body, rows, refId, {
+    select: (id) => select(id, { push: true, focus: true }),
+    exportCsv: () => exportLassoCsv(rows, refId),
+  });
+}
 
 /**
  * Which boxes to highlight, and their rank badges: the selection's related boxes, else those
@@ -90,14 +122,18 @@ function zoomTo(id) {
 /**
  * Select a dataset: highlight its related boxes and fill the panel.
  * @param {string} id - The dataset id.
- * @param {{push?: boolean, zoom?: boolean, focus?: boolean}} opts - Add a history entry;
- *   zoom the map to it; move keyboard focus to the panel.
+ * @param {{push?: boolean, zoom?: boolean, focus?: boolean, restore?: boolean}} opts - Add a
+ *   history entry; zoom the map to it; move keyboard focus to the panel; restoring a URL
+ *   (keep its lasso, which is scored against this selection).
  */
 async function select(id, opts = {}) {
   const signal = selections.next();
   // The panel is rebuilt, so the row under the pointer (if any) never reports leaving.
   view.outline(null);
-  store.set({ state: { dataset: id } }, { push: Boolean(opts.push) });
+  store.set(
+    { state: { dataset: id, place: null, ...(opts.restore ? {} : { lasso: null }) } },
+    { push: Boolean(opts.push) },
+  );
   panel.showLoading(id);
   const { model, maps, state } = store.get();
   const onMap = model ? model.indexById.has(id) : false;
@@ -166,18 +202,26 @@ function clearSelection() {
   selections.cancel();
   view.outline(null);
   store.set(
-    { selection: null, placed: null, labelPoints: null, state: { dataset: null } },
+    {
+      selection: null,
+      placed: null,
+      labelPoints: null,
+      state: { dataset: null, place: null, lasso: null },
+    },
     { push: true },
   );
   panel.closePanel();
+  // Keyboard users land where they can go on from, not on the page body.
+  byId('search-input').focus();
 }
 
 /**
  * Show a placed label set: its dashed box, its related boxes highlighted, and their lists.
  * @param {import('./schemas.js').PlacePublic} result - The API's answer.
  * @param {string[]} labels - The labels sent.
+ * @param {boolean} [push] - Add a history entry (not when restoring the URL's placement).
  */
-function onPlaced(result, labels) {
+function onPlaced(result, labels, push = true) {
   const { roles, ranks } = arrangeLists(null, placedLists(result));
   const { model } = store.get();
   const box = model ? placedBoxIn(result, model.map.id) : null;
@@ -186,9 +230,10 @@ function onPlaced(result, labels) {
     {
       placed: { result, labels, roles, ranks, box, mapId: model ? model.map.id : null },
       selection: null,
-      state: { dataset: null },
+      // Kept in the URL when short enough to link (state.linkablePlace).
+      state: { dataset: null, place: labels, lasso: null },
     },
-    { push: true },
+    { push },
   );
   const body = panel.openPanel(
     'Your dataset',
@@ -235,7 +280,8 @@ function syncMapMenu() {
     );
   if (!choices.length) menu.append(el('option', { text: 'none trained', attrs: { value: '' } }));
   menu.disabled = choices.length < 2;
-  menu.value = model ? String(model.map.id) : '';
+  // A faded containment map under the transfer view is no choice of this menu.
+  menu.value = model && choices.some((m) => m.id === model.map.id) ? String(model.map.id) : '';
   const fidelity = byId('map-fidelity');
   const measured = model ? mapFidelity(model.map) : '';
   fidelity.textContent = measured;
@@ -250,21 +296,32 @@ function syncMapMenu() {
 }
 
 /**
- * Show the empty state for a relation with no map.
+ * Show the empty state for a relation with no map. Under the transfer view's card the
+ * containment map stays drawn, faded and inert, so the page still shows the atlas.
  * @returns {Promise<void>} Settles when shown.
  */
 async function showEmpty() {
-  store.set({ model: null });
+  const { maps, state, model: drawn } = store.get();
+  const underneath = state.relation === 'containment' ? null : pickMap(maps, 'containment', null);
+  /** @type {import('./boxes.js').BoxModel|null} */
+  let backdrop = null;
+  if (underneath) {
+    backdrop = drawn && drawn.map.id === underneath.id ? drawn : null;
+    if (!backdrop)
+      backdrop = await getMapBoxes(underneath.id).then(buildModel, () => null); // optional
+  }
+  byId('map').classList.toggle('backdrop', backdrop !== null);
+  store.set({ model: backdrop });
   syncMapMenu();
-  await view.clear();
+  if (backdrop) view.render();
+  else await view.clear();
   const total = await searchDatasets({ limit: 1 }).then(
     (r) => r.total,
     () => null,
   );
-  const { state } = store.get();
-  const { title, paragraphs } = emptyMapText(state.relation, total);
-  showNotice(title, paragraphs);
-  byId('map-status').textContent = '';
+  const { title, paragraphs, links } = emptyMapText(state.relation, total);
+  showNotice(title, paragraphs, links, { backdrop: backdrop !== null });
+  if (!backdrop) byId('map-status').textContent = '';
   // The panel stays useful without a map: refresh its lists for the new relation.
   if (state.dataset) await select(state.dataset, {});
 }
@@ -289,19 +346,47 @@ async function showMap() {
       performance.mark(BOXES_LOADED_MARK);
     }
     hideNotice();
+    byId('map').classList.remove('backdrop');
     store.set({ model });
     syncMapMenu();
     syncFilters(store.get().state, model);
     view.render();
-    const { selection, state: now } = store.get();
+    const { selection, placed, state: now } = store.get();
     if (now.dataset && (!selection || selection.id !== now.dataset)) {
-      await select(now.dataset, { zoom: !now.view });
+      await select(now.dataset, { zoom: !now.view, restore: true });
+    } else if (!now.dataset && now.place && !samePlace(placed, now.place)) {
+      await placeAgain(now.place);
     }
+    if (now.lasso && store.get().state.lasso === now.lasso) showLasso(now.lasso);
   } catch (err) {
     showNotice('The map could not be loaded', [
       err instanceof Error ? err.message : String(err),
       'Check that the server is running (`task2box serve`), then reload.',
     ]);
+  }
+}
+
+/**
+ * Whether a placement shown is of these labels.
+ * @param {import('./state.js').Placed|null} placed - The placement on the page.
+ * @param {string[]} labels - The URL's labels.
+ * @returns {boolean} True when the same list.
+ */
+function samePlace(placed, labels) {
+  return placed !== null && placed.labels.join('\n') === labels.join('\n');
+}
+
+/**
+ * Place the URL's label list again (a shared or reloaded link).
+ * @param {string[]} labels - The labels.
+ * @returns {Promise<void>} Settles when shown (or when it failed, said in the panel).
+ */
+async function placeAgain(labels) {
+  try {
+    const result = await placeDataset({ labels, relation: store.get().state.relation });
+    onPlaced(result, labels, false);
+  } catch (err) {
+    panel.showError('Your dataset', `Could not place it: ${err instanceof Error ? err.message : err}`);
   }
 }
 
@@ -332,11 +417,36 @@ function bindNavigation() {
   window.addEventListener('popstate', () => {
     const state = readLocation();
     if (!state.dataset) selections.cancel();
-    store.set({ state, ...(state.dataset ? {} : { selection: null }) });
+    store.set({
+      state,
+      ...(state.dataset ? {} : { selection: null }),
+      ...(state.place ? {} : { placed: null }),
+    });
     view.moveView(state.view);
     if (!state.dataset) panel.closePanel();
     showMap();
   });
+}
+
+/**
+ * Keep the phone legend in step with the map: shown when the plot is too narrow for Plotly's.
+ */
+function bindLegend() {
+  const node = byId('map-legend');
+  const map = byId('map');
+  let key = '';
+  const update = () => {
+    const { model, state } = store.get();
+    const shown = model !== null && map.getBoundingClientRect().width < COMPACT_WIDTH_PX;
+    const roles = currentHighlights().roles;
+    const groups = shown && model && roles.size === 0 ? colorGroups(model, state.color).groups : [];
+    const entries = shown ? legendEntries(roles, groups) : [];
+    const next = JSON.stringify([shown, entries]);
+    if (next !== key) renderLegend(node, entries, shown);
+    key = next;
+  };
+  store.subscribe(update);
+  new ResizeObserver(update).observe(map);
 }
 
 /** Start the page. */
@@ -345,7 +455,7 @@ function init() {
     // plotly.js is loaded and has run by now; benchmarks/page.py reads this mark.
     performance.mark(START_MARK);
     if (!plotly())
-      showNotice('Plotly did not load', ['The page needs vendor/plotly.min.js from the server.']);
+      showNotice('Plotly did not load', ['The page needs vendor/plotly-gl2d.min.js from the server.']);
   });
   // On a phone the controls start folded so the map gets the screen.
   if (window.matchMedia(NARROW_QUERY).matches)
@@ -354,6 +464,7 @@ function init() {
   bindSearch((id) => select(id, { push: true, zoom: true, focus: true }));
   bindPlace(() => store.get().state.relation, onPlaced);
   bindNavigation();
+  bindLegend();
   byId('panel-close').addEventListener('click', clearSelection);
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && !byId('panel').hidden && !document.querySelector('dialog[open]'))

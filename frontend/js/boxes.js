@@ -99,21 +99,31 @@ export function buildModel(payload) {
     license,
     licenses: licensesByFrequency(license),
     measured: payload.measured.map(Boolean),
-    rank: rankByDownloads(downloads, ids),
+    rank: rankByDownloads(downloads, ids, payload.num_examples),
     indexById: new Map(ids.map((id, i) => [id, i])),
     bounds: extent(x0, x1, y0, y1),
   };
 }
 
 /**
- * Rank boxes by downloads, most first; ties broken by id so the order is stable.
+ * Rank boxes by downloads, most first; ties broken by size, then by id so the order is
+ * stable. Offline the built-in catalog has no counts (all 0), and "most downloaded first"
+ * then means the largest datasets first rather than an alphabetical accident.
  * @param {number[]} downloads - Downloads per box.
  * @param {string[]} ids - Ids per box.
+ * @param {Array<number|null>} [examples] - Examples per box (null: unknown, ranked last).
  * @returns {Int32Array} rank[i] = position of box i in that order.
  */
-export function rankByDownloads(downloads, ids) {
+export function rankByDownloads(downloads, ids, examples = []) {
+  const size = (/** @type {number} */ i) => {
+    const value = examples[i];
+    return typeof value === 'number' && Number.isFinite(value) ? value : -1;
+  };
   const order = downloads.map((_, i) => i);
-  order.sort((a, b) => downloads[b] - downloads[a] || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0));
+  order.sort(
+    (a, b) =>
+      downloads[b] - downloads[a] || size(b) - size(a) || (ids[a] < ids[b] ? -1 : ids[a] > ids[b] ? 1 : 0),
+  );
   const rank = new Int32Array(downloads.length);
   order.forEach((boxIndex, position) => {
     rank[boxIndex] = position;

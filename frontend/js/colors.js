@@ -20,8 +20,14 @@ export const PALETTE = [
 export const OTHER_COLOR = '#8a8f98';
 export const UNKNOWN_COLOR = '#b9bec7';
 export const GREY = '#a3a8b0';
-/** Sequential blues (light → dark) for ordered bins such as size and number of classes. */
+/** Sequential blues (light → dark) for the size bins. */
 export const SEQUENTIAL = ['#c6dbef', '#9ecae1', '#6baed6', '#3182bd', '#08519c', '#08306b'];
+/**
+ * Yellow-orange-browns (light → dark) for the class-count bins: warm where size is cool, so
+ * switching the colouring between the two visibly changes the map, and still ordered by
+ * lightness for colour-vision deficiencies.
+ */
+export const SEQUENTIAL_CLASSES = ['#fee391', '#fec44f', '#fe9929', '#ec7014', '#cc4c02', '#8c2d04'];
 export const MAX_LICENSE_GROUPS = 7;
 /** Upper bound on groups in any mode (licenses + other + none); plot.js keeps this many traces. */
 export const MAX_GROUPS = 10;
@@ -74,8 +80,9 @@ const CLASS_BINS = [
  */
 export function colorGroups(model, mode) {
   if (mode === 'license') return licenseGroups(model);
-  if (mode === 'size') return binnedGroups(model.numExamples, SIZE_BINS, 'Size unknown');
-  if (mode === 'classes') return binnedGroups(model.numLabels, CLASS_BINS, 'Classes unknown');
+  if (mode === 'size') return binnedGroups(model.numExamples, SIZE_BINS, 'Size unknown', SEQUENTIAL);
+  if (mode === 'classes')
+    return binnedGroups(model.numLabels, CLASS_BINS, 'Classes unknown', SEQUENTIAL_CLASSES);
   throw new Error(`unknown colour mode '${mode}'; expected one of ${COLOR_MODES.join(', ')}`);
 }
 
@@ -109,13 +116,14 @@ function licenseGroups(model) {
  * @param {(number|null)[]} values - The column.
  * @param {Array<[number, string]>} bins - Upper bounds (exclusive, except the last) and labels.
  * @param {string} unknownLabel - Legend text for missing values.
+ * @param {string[]} palette - Light to dark; the lightest step is skipped (too pale on white).
  * @returns {{groups: ColorGroup[], groupOf: Int32Array}} The groups.
  */
-function binnedGroups(values, bins, unknownLabel) {
+function binnedGroups(values, bins, unknownLabel, palette) {
   const groups = bins.map(([, label], k) => ({
     key: label,
     label,
-    color: SEQUENTIAL[Math.min(SEQUENTIAL.length - 1, k + 1)],
+    color: palette[Math.min(palette.length - 1, k + 1)],
   }));
   const unknown = groups.length;
   groups.push({ key: 'unknown', label: unknownLabel, color: UNKNOWN_COLOR });

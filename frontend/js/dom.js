@@ -69,3 +69,21 @@ export function byId(id) {
   if (!node) throw new Error(`index.html has no element #${id}`);
   return node;
 }
+
+/**
+ * Text where `backticked` parts are commands: they become <code> elements, the rest text
+ * nodes. One rule for every place that shows a command (the map's notice, the panel), so a
+ * command never shows its raw backticks.
+ * @param {string} text - Plain text with backticked commands.
+ * @returns {Node[]} Nodes to append.
+ */
+export function withCode(text) {
+  /** @type {Node[]} */
+  const nodes = [];
+  for (const part of text.split(/(`[^`]+`)/)) {
+    if (part.length > 2 && part.startsWith('`') && part.endsWith('`'))
+      nodes.push(el('code', { text: part.slice(1, -1) }));
+    else if (part) nodes.push(document.createTextNode(part));
+  }
+  return nodes;
+}

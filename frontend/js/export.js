@@ -1,10 +1,12 @@
 // @ts-check
 /**
- * Downloads made in the page: the CSV of the selection's related lists. (PNG export is
+ * Downloads made in the page: the CSV of the selection's related lists and of a lasso's
+ * datasets. (PNG export is
  * Plotly's own modebar button.)
  */
 
 import { csvFileName, relatedToCsv } from './csv.js';
+import { lassoToCsv } from './lasso.js';
 
 /**
  * Offer text as a file download.
@@ -32,4 +34,13 @@ export function downloadText(filename, text, type) {
 export function exportRelatedCsv(selected, lists) {
   const loaded = lists.flatMap((l) => (l.data ? [l.data] : []));
   downloadText(csvFileName(selected), relatedToCsv(selected, loaded), 'text/csv;charset=utf-8');
+}
+
+/**
+ * Download a lasso's datasets (and their scores against the selected one) as CSV.
+ * @param {import('./lasso.js').LassoRow[]} rows - The lasso's rows.
+ * @param {string|null} reference - The selected dataset the scores are against.
+ */
+export function exportLassoCsv(rows, reference) {
+  downloadText('lasso-datasets.csv', lassoToCsv(rows, reference), 'text/csv;charset=utf-8');
 }

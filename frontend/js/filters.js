@@ -26,12 +26,21 @@ export function parseBound(text) {
 }
 
 /**
- * The slider's upper end for a map of n boxes, rounded up to a nice step.
+ * The slider's step for a map of n boxes: fine on a small atlas, where every dataset counts.
+ * @param {number} n - Number of boxes.
+ * @returns {number} 1, 10, 100 or 1000.
+ */
+export function sliderStep(n) {
+  return n <= 100 ? 1 : n <= 1000 ? 10 : n <= 10000 ? 100 : 1000;
+}
+
+/**
+ * The slider's upper end for a map of n boxes: the atlas size, rounded up to a step.
  * @param {number} n - Number of boxes.
  * @returns {number} The slider max, within [MIN_TOP, MAX_TOP].
  */
 export function sliderMax(n) {
-  const step = n > 5000 ? 1000 : n > 500 ? 100 : 10;
+  const step = sliderStep(n);
   return Math.min(MAX_TOP, Math.max(MIN_TOP, Math.ceil(n / step) * step));
 }
 
@@ -101,8 +110,12 @@ export function syncFilters(state, model) {
     minExamples.value = String(state.minExamples);
   }
   const top = /** @type {HTMLInputElement} */ (byId('top-n'));
-  top.max = String(sliderMax(Math.max(model ? model.n : 0, state.top)));
-  top.value = String(state.top);
+  // The slider spans the atlas (41 datasets: 10–41, not 10–5000); before a map loads, the
+  // URL's value.
+  const span = model ? model.n : state.top;
+  top.step = String(sliderStep(span));
+  top.max = String(sliderMax(span));
+  top.value = String(Math.min(state.top, Number(top.max)));
   const n = model ? model.n : Infinity;
   byId('top-n-value').textContent =
     state.top >= n ? `all ${n.toLocaleString('en-US')}` : state.top.toLocaleString('en-US');

@@ -23,7 +23,7 @@ const LEGEND_GAP_PX = 44;
 const MAX_GL_PIXEL_RATIO = 2;
 
 const MIN_PLOT_AREA_PX = 120;
-const COMPACT_WIDTH_PX = 560;
+export const COMPACT_WIDTH_PX = 560;
 
 /**
  * The WebGL canvas's pixels per CSS pixel for a screen's `devicePixelRatio`.

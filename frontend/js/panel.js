@@ -12,6 +12,8 @@ import { hubUrl } from './ids.js';
 import { formatCount, truncate } from './text.js';
 import { relatedSection, section } from './related.js';
 
+const NOT_COUNTED = 'not known (built-in catalog, offline)';
+
 export const MAX_LABELS_SHOWN = 50;
 export const MAX_DESCRIPTION_CHARS = 600;
 
@@ -161,6 +163,9 @@ export function renderDataset(body, dataset, lists, where, actions) {
   const splits = Object.entries(dataset.splits || {})
     .map(([name, n]) => `${name} ${formatCount(n)}`)
     .join(' · ');
+  // The built-in catalog records counts only as read from the Hub, with their date; a
+  // catalog entry with none has unknown counts, not zero downloads.
+  const uncounted = dataset.source === 'catalog' && !dataset.downloads && !dataset.likes;
   body.append(
     facts([
       ['Classes', Number.isFinite(dataset.num_labels) ? dataset.num_labels.toLocaleString('en-US') : null],
@@ -171,8 +176,8 @@ export function renderDataset(body, dataset, lists, where, actions) {
           : dataset.num_examples.toLocaleString('en-US'),
       ],
       ['Splits', splits || null],
-      ['Downloads', formatCount(dataset.downloads)],
-      ['Likes', formatCount(dataset.likes)],
+      ['Downloads', uncounted ? NOT_COUNTED : formatCount(dataset.downloads)],
+      ['Likes', uncounted ? NOT_COUNTED : formatCount(dataset.likes)],
       ['License', dataset.license || 'none given'],
       ['Author', dataset.author || null],
       ['Updated', dataset.last_modified ? String(dataset.last_modified).slice(0, 10) : null],

@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The global plotly.js the page loads (vendor/plotly.min.js, a deferred classic script), with
+ * The global plotly.js the page loads (the vendored gl2d bundle, a deferred classic script), with
  * the few calls the page makes typed for `tsc`. Undefined until that script has run.
  */
 

@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * Starts loading the map's data the moment the page opens, while plotly.js (4.8 MB) is still
+ * Starts loading the map's data the moment the page opens, while plotly.js is still
  * downloading: index.html loads this small module async from <head>, ahead of app.js, whose
  * first showMap() takes the result when it wants the same map. Touches no DOM.
  */

@@ -4,14 +4,13 @@
  * lasso's catch. Every entry is a button that selects that dataset. Hub text goes in as text.
  */
 
-import { el } from './dom.js';
+import { el, withCode } from './dom.js';
 import { formatPercent } from './text.js';
 import { ROLE_STYLES } from './colors.js';
 import { disagrees } from './agreement.js';
 import { arrangeLists, placedLists } from './selection.js';
 
 export const MAX_SHARED_SHOWN = 6;
-export const MAX_LASSO_SHOWN = 100;
 
 /**
  * A titled section.
@@ -55,14 +54,11 @@ export function relatedSection(list, context, actions) {
   const { ranked, weak, moved } = context.arranged;
   const parts = [el('p', { className: 'hint', text: spec.hint })];
   if (error) {
+    // Commands show as <code>, as in the map's notice (withCode).
     parts.push(
-      el('p', {
-        className: 'muted',
-        text:
-          error.status === 404 || error.status === 422
-            ? unavailableText(spec.relation)
-            : `Could not load: ${error.message}`,
-      }),
+      error.status === 404 || error.status === 422
+        ? el('p', { className: 'muted' }, withCode(unavailableText(spec.relation)))
+        : el('p', { className: 'muted', text: `Could not load: ${error.message}` }),
     );
   } else if (!data || ranked.length + weak.length + moved.length === 0) {
     parts.push(el('p', { className: 'muted', attrs: { 'data-testid': 'nothing-related' }, text: nothingText(0) }));
@@ -283,24 +279,4 @@ export function renderPlaced(body, result, info, actions) {
       relatedSection(list, { arranged: own, roles: arranged.roles, movedTo: other ? other.spec.title : undefined }, actions),
     );
   }
-}
-
-/**
- * List the datasets caught by a lasso.
- * @param {HTMLElement} body - The panel body.
- * @param {string[]} ids - Dataset ids.
- * @param {import('./panel.js').PanelActions} actions - Callbacks.
- */
-export function renderLasso(body, ids, actions) {
-  const ol = el('ol', { className: 'related' });
-  for (const id of ids.slice(0, MAX_LASSO_SHOWN)) {
-    const button = el('button', { className: 'related-entry', attrs: { type: 'button' } }, [
-      el('span', { className: 'related-id', text: id }),
-    ]);
-    button.addEventListener('click', () => actions.select(id));
-    ol.append(el('li', {}, [button]));
-  }
-  body.append(ol);
-  if (ids.length > MAX_LASSO_SHOWN)
-    body.append(el('p', { className: 'muted', text: `…and ${ids.length - MAX_LASSO_SHOWN} more.` }));
 }

@@ -6,8 +6,10 @@
  * Every change goes through `store.set`, which also writes the URL (location and history),
  * so no other module touches either: they read `store.get()` and subscribe to changes.
  *
- * `?dataset=owner/name` opens the page with that dataset selected. Anything malformed in a
- * URL (someone else's link is untrusted input) falls back to the default, never throws.
+ * `?dataset=owner/name` opens the page with that dataset selected; `?place=` a pasted label
+ * list (one label a line), placed again on load; `?lasso=a/b,c/d` a lasso's datasets. Anything
+ * malformed in a URL (someone else's link is untrusted input) falls back to the default,
+ * never throws.
  */
 
 import { isDatasetId } from './ids.js';
@@ -21,6 +23,12 @@ export const MAX_LICENSE_CHARS = 100;
 /** Map ids are positive integers in the API; the URL carries them as text. */
 export const MAP_ID_PATTERN = /^[1-9][0-9]{0,17}$/;
 const MAX_COUNT = 1e12;
+// A link must stay usable (browsers and servers cap URLs near 8 KB): a longer label list or
+// lasso is shown but not written to the URL.
+export const MAX_URL_PLACE_LABELS = 100;
+export const MAX_URL_PLACE_CHARS = 2000;
+export const MAX_URL_LASSO = 200;
+const MAX_LABEL_CHARS = 200; // the API's bound on one label
 const VIEW_DIGITS = 6;
 
 /**
@@ -35,6 +43,8 @@ const VIEW_DIGITS = 6;
  * @property {string} color - Colour mode (see COLOR_MODES).
  * @property {boolean} onlyRelated - While a dataset is selected, fade every unrelated box
  *   to near invisible (`only=related`).
+ * @property {string[]|null} place - A placed label list (null: none, or too long to link).
+ * @property {string[]|null} lasso - Dataset ids caught by a lasso (null: none, or too many).
  */
 
 /**
@@ -54,7 +64,30 @@ export function defaultState() {
     top: DEFAULT_TOP,
     color: 'license',
     onlyRelated: false,
+    place: null,
+    lasso: null,
   };
+}
+
+/**
+ * A label list a URL may carry, or null when it is empty or over the URL's bounds.
+ * @param {string[]|null} labels - Labels, in the order pasted.
+ * @returns {string[]|null} The same labels, or null.
+ */
+export function linkablePlace(labels) {
+  if (!labels || labels.length === 0 || labels.length > MAX_URL_PLACE_LABELS) return null;
+  if (labels.some((l) => !l || l !== l.trim() || l.length > MAX_LABEL_CHARS || /[\r\n]/.test(l))) return null;
+  return labels.join('\n').length <= MAX_URL_PLACE_CHARS ? [...labels] : null;
+}
+
+/**
+ * Lasso ids a URL may carry, or null when empty, malformed or too many.
+ * @param {string[]|null} ids - Dataset ids.
+ * @returns {string[]|null} The same ids, or null.
+ */
+export function linkableLasso(ids) {
+  if (!ids || ids.length === 0 || ids.length > MAX_URL_LASSO) return null;
+  return ids.every((id) => isDatasetId(id)) ? [...ids] : null;
 }
 
 /**
@@ -107,6 +140,10 @@ export function decodeState(search) {
   const color = params.get('color');
   if (color !== null && COLOR_MODES.includes(color)) state.color = color;
   state.onlyRelated = params.get('only') === 'related';
+  const place = params.get('place');
+  if (place !== null) state.place = linkablePlace(place.split('\n').filter((l) => l.trim() !== ''));
+  const lasso = params.get('lasso');
+  if (lasso !== null) state.lasso = linkableLasso(lasso.split(','));
   return state;
 }
 
@@ -141,6 +178,10 @@ export function encodeState(state) {
   if (state.top !== base.top) params.set('top', String(state.top));
   if (state.color !== base.color) params.set('color', state.color);
   if (state.onlyRelated) params.set('only', 'related');
+  const place = linkablePlace(state.place);
+  if (place) params.set('place', place.join('\n'));
+  const lasso = linkableLasso(state.lasso);
+  if (lasso) params.set('lasso', lasso.join(','));
   // Slashes and commas read better unescaped and are legal in a query string.
   return params.toString().replace(/%2F/g, '/').replace(/%2C/g, ',');
 }

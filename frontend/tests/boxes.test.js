@@ -50,6 +50,11 @@ test('buildModel maps an out-of-range license index to no license', () => {
 
 test('rankByDownloads breaks ties by id', () => {
   assert.deepEqual(Array.from(rankByDownloads([5, 9, 5, 1], ['b', 'z', 'a', 'c'])), [2, 0, 1, 3]);
+  // Without counts (the offline catalog), the larger dataset ranks first; unknown sizes last.
+  assert.deepEqual(
+    Array.from(rankByDownloads([0, 0, 0, 0], ['a', 'b', 'c', 'd'], [100, null, 60000, 100])),
+    [1, 3, 0, 2],
+  );
 });
 
 test('zoomFactor is the full area over the view area, never below 1', () => {

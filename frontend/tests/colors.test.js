@@ -34,3 +34,27 @@ test('withAlpha converts hex to rgba', () => {
   assert.equal(withAlpha('#0072B2', 0.5), 'rgba(0,114,178,0.5)');
   assert.throws(() => withAlpha('red', 1), /expected #rrggbb/);
 });
+
+/**
+ * Distance between two hex colours in RGB space (0–441).
+ * @param {string} a - '#rrggbb'.
+ * @param {string} b - '#rrggbb'.
+ * @returns {number} The Euclidean distance.
+ */
+function rgbDistance(a, b) {
+  const rgb = (/** @type {string} */ h) => [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16));
+  const [p, q] = [rgb(a), rgb(b)];
+  return Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]);
+}
+
+test('size and class-count colourings use distinct palettes', () => {
+  const model = buildModel(payload(5));
+  const size = colorGroups(model, 'size').groups.filter((g) => g.key !== 'unknown');
+  const classes = colorGroups(model, 'classes').groups.filter((g) => g.key !== 'unknown');
+  // No class-count colour is near any size colour, and bins within one palette differ too.
+  for (const c of classes)
+    for (const s of size) assert.ok(rgbDistance(c.color, s.color) > 60, `${c.color} vs ${s.color}`);
+  for (const groups of [size, classes])
+    for (let k = 1; k < groups.length; k += 1)
+      assert.ok(rgbDistance(groups[k - 1].color, groups[k].color) > 40, groups[k].label);
+});

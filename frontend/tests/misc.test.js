@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { jobText } from '../js/jobs.js';
 import { debounce, mergeSearchResults } from '../js/search.js';
 import { buildQuery } from '../js/api.js';
-import { parseBound, sliderMax } from '../js/filters.js';
+import { parseBound, sliderMax, sliderStep } from '../js/filters.js';
 import { emptyMapText } from '../js/notice.js';
 
 test('jobText describes kind, progress and message', () => {
@@ -58,6 +58,12 @@ test('filter inputs parse to non-negative integers or null', () => {
   assert.equal(sliderMax(1234), 1300);
   assert.equal(sliderMax(3), 10);
   assert.equal(sliderMax(12_345), 13_000);
+  // A small atlas: the slider ends at its size, one dataset a step.
+  assert.equal(sliderMax(41), 41);
+  assert.equal(sliderStep(41), 1);
+  assert.equal(sliderMax(87), 87);
+  assert.equal(sliderStep(5000), 100);
+  assert.equal(sliderMax(50_000), 20_000);
 });
 
 test('empty states say how to get a map', () => {

@@ -1,6 +1,14 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_TOP, MAX_TOP, decodeState, defaultState, encodeState } from '../js/state.js';
+import {
+  DEFAULT_TOP,
+  MAX_TOP,
+  MAX_URL_LASSO,
+  MAX_URL_PLACE_LABELS,
+  decodeState,
+  defaultState,
+  encodeState,
+} from '../js/state.js';
 
 test('a default state encodes to nothing and decodes back', () => {
   assert.equal(encodeState(defaultState()), '');
@@ -20,9 +28,11 @@ test('every field survives a round trip', () => {
     top: 1500,
     color: 'size',
     onlyRelated: true,
+    place: ['cat', 'sports car, coupe', 'T - shirt / top'],
+    lasso: ['uoft-cs/cifar10', 'ylecun/mnist'],
   };
   const query = encodeState(state);
-  assert.match(query, /&only=related$/);
+  assert.match(query, /&only=related(&|$)/);
   assert.match(query, /^dataset=uoft-cs\/cifar10&relation=transfer&map=7&view=-1\.25,3\.5,0\.125,2&/);
   assert.deepEqual(decodeState(`?${query}`), state);
 });
@@ -53,4 +63,18 @@ test('special characters in a license are encoded and decoded', () => {
   const query = encodeState(state);
   assert.ok(!query.includes('a&b'), query);
   assert.equal(decodeState(query).license, 'a&b=c #d');
+});
+
+test('a placement and a lasso are kept in the URL within bounds', () => {
+  const state = { ...defaultState(), place: ['cat', 'dog'], lasso: ['a/b', 'c/d'] };
+  assert.equal(encodeState(state), 'place=cat%0Adog&lasso=a/b,c/d');
+  assert.deepEqual(decodeState('?place=cat%0A%0Adog%0A').place, ['cat', 'dog']);
+  // Too many to link: shown in the page, left out of the URL; a hostile URL decodes to null.
+  const many = Array.from({ length: MAX_URL_PLACE_LABELS + 1 }, (_, k) => `label ${k}`);
+  assert.equal(encodeState({ ...defaultState(), place: many }), '');
+  const ids = Array.from({ length: MAX_URL_LASSO + 1 }, (_, k) => `o/d${k}`);
+  assert.equal(encodeState({ ...defaultState(), lasso: ids }), '');
+  assert.equal(decodeState('?lasso=a/b,<script>').lasso, null);
+  assert.equal(decodeState(`?place=${'x'.repeat(201)}`).place, null);
+  assert.equal(decodeState('?place=').place, null);
 });

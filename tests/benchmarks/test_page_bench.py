@@ -38,3 +38,24 @@ def test_returning_visits_render_from_a_persistent_profile() -> None:
     with serve_page(None, api) as base, sync_playwright() as playwright:
         ms = returning_render(base, playwright, visits=1)
     assert 0 < ms < 120_000
+
+
+def test_the_baseline_is_served_with_the_full_bundle_and_the_branch_with_gl2d() -> None:
+    import httpx
+
+    from backend.web import FRONTEND_DIR
+
+    with serve_page(FRONTEND_DIR, {}, legacy=True) as base:
+        full = httpx.get(f"{base}/vendor/plotly.min.js", follow_redirects=True)
+        module = httpx.get(f"{base}/js/app.js")
+    assert full.status_code == 200
+    assert b"gl2d" not in full.content[:200] and b"plotly.js v" in full.content[:200]
+    assert module.headers.get("cache-control") is None  # revalidated, as before
+    with serve_page(None, {}) as base:
+        html = httpx.get(f"{base}/").text
+    assert "/vendor/plotly-gl2d." in html and "plotly.min.js" not in html
+
+
+def test_a_legacy_server_needs_its_folder() -> None:
+    with pytest.raises(ValueError, match="legacy=True needs"), serve_page(None, {}, legacy=True):
+        pass

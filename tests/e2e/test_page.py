@@ -295,6 +295,73 @@ def test_place_my_dataset_draws_a_dashed_box(watched: Watched, server: str) -> N
     assert page.locator("#panel ol.related li").count() >= 1
 
 
+def test_a_placement_survives_a_reload_through_the_url(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, server + "/")
+    page.click("#place-open")
+    page.fill("#place-labels", "cat\ndog\nhorse")
+    page.click("#place-submit")
+    _wait_panel(watched, "Your dataset")
+    assert parse_qs(urlsplit(page.url).query)["place"] == ["cat\ndog\nhorse"]
+    page.reload()
+    page.wait_for_selector("#map[data-drawn]")
+    _wait_panel(watched, "Your dataset")
+    page.wait_for_function(
+        "() => document.getElementById('map').data"
+        ".some((t) => t.meta.kind === 'placed' && t.x.length)"
+    )
+    assert page.locator("#panel ol.related li").count() >= 1
+    # Escape closes the panel, takes the placement out of the URL and focuses the search box.
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#panel", state="hidden")
+    assert "place" not in parse_qs(urlsplit(page.url).query)
+    assert page.evaluate("document.activeElement.id") == "search-input"
+
+
+def test_a_lasso_in_the_url_lists_scores_and_exports_csv(
+    watched: Watched, server: str, tmp_path: Path
+) -> None:
+    page = watched.page
+    caught = ["e2e-lab/pets", "e2e-lab/farm", XSS_ID]
+    _load(watched, f"{server}/?dataset=e2e-lab/animals&lasso={','.join(caught)}")
+    page.wait_for_function(
+        "() => document.getElementById('panel-title').textContent.endsWith('in the lasso')"
+    )
+    assert page.text_content("#panel-title") == "3 datasets in the lasso"
+    assert page.text_content("#panel-subtitle") == "Scored against e2e-lab/animals"
+    ids = page.locator("#panel ol.lasso .related-id").all_text_contents()
+    assert sorted(ids) == sorted(caught)
+    # pets and farm share classes with animals: scored, and listed before what is not.
+    scores = page.locator("#panel ol.lasso .related-score").all_text_contents()
+    assert len(scores) >= 2 and all("P(in)" in text for text in scores)
+    assert set(ids[:2]) == {"e2e-lab/pets", "e2e-lab/farm"}
+    assert page.evaluate("window.__pwned") is None
+    with page.expect_download() as download:
+        page.click("#panel button[data-action=export-lasso]")
+    path = tmp_path / "lasso.csv"
+    download.value.save_as(path)
+    lines = path.read_text(encoding="utf-8").strip().splitlines()
+    header = "id,num_labels,num_examples,downloads,license,reference,score,p_in,p_contains"
+    assert lines[0] == header
+    assert len(lines) == 4
+    assert any(line.startswith("e2e-lab/pets,2,") and ",e2e-lab/animals," in line for line in lines)
+    # Selecting a row replaces the lasso in the URL.
+    page.click("#panel ol.lasso .related-entry >> nth=0")
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('lasso')")
+
+
+def test_a_catalog_dataset_without_counts_says_they_are_unknown(
+    watched: Watched, server: str
+) -> None:
+    page = watched.page
+    _load(watched, f"{server}/?dataset=ethz/food101")  # from the catalog, never crawled here
+    _wait_panel(watched, "ethz/food101")
+    assert page.locator("#panel-body", has_text="not known (built-in catalog, offline)").count()
+    _load(watched, f"{server}/?dataset=e2e-lab/pets")  # crawled: its counts are the Hub's
+    _wait_panel(watched, "e2e-lab/pets")
+    assert "not known" not in (page.text_content("#panel-body") or "")
+
+
 def test_url_state_survives_a_reload(watched: Watched, server: str) -> None:
     page = watched.page
     query = "dataset=e2e-lab/farm&view=-1.5,1.5,-1,1&min_classes=2&top=20&color=classes"
@@ -386,14 +453,55 @@ def test_untrusted_text_is_shown_as_text_and_runs_nothing(watched: Watched, serv
     assert page.evaluate("window.__pwned") is None
 
 
-def test_transfer_without_a_map_says_how_to_import(watched: Watched, server: str) -> None:
+def test_transfer_without_a_map_says_how_to_import(
+    watched: Watched, server: str, tmp_path: Path
+) -> None:
+    from backend.transfer.csv_input import parse_scores
+
     page = watched.page
     _load(watched, server + "/")
     page.click("label[for=relation-transfer]")
     page.wait_for_selector("#map-notice:not([hidden])")
     assert page.text_content("#notice-title") == "No transfer map yet"
-    assert "task2box import-transfer FILE.csv" in (page.text_content("#notice-body") or "")
+    body = page.text_content("#notice-body") or ""
+    assert "A transfer score says how well" in body and "measured" in body
+    assert "task2box import-transfer FILE.csv" in body
+    assert "`" not in body  # commands are <code>, never raw backticks
+    commands = page.locator("#notice-body code").all_text_contents()
+    assert "task2box import-transfer FILE.csv" in commands
     assert parse_qs(urlsplit(page.url).query)["relation"] == ["transfer"]
+    # The containment map stays drawn underneath, faded and inert.
+    page.wait_for_function("Number(document.getElementById('map').dataset.drawn) > 0")
+    opacity = page.evaluate("getComputedStyle(document.getElementById('map')).opacity")
+    assert float(opacity) < 0.5
+    # The card covers the map only, never the footer.
+    card = page.locator("#map-notice").bounding_box()
+    footer = page.locator(".map-footer").bounding_box()
+    assert card is not None and footer is not None
+    assert card["y"] + card["height"] <= footer["y"] + 0.5
+    # The sample CSV downloads and parses with the importer; the guide link works.
+    with page.expect_download() as download:
+        page.click("#notice-body a[href='/guide/transfer-sample.csv']")
+    sample = tmp_path / "sample.csv"
+    download.value.save_as(sample)
+    assert len(parse_scores(sample.read_bytes())) >= 5
+    guide = page.locator("#notice-body a[href='/guide/transfer']").get_attribute("href")
+    response = httpx.get(f"{server}{guide}", timeout=30)
+    assert response.status_code == 200 and "<h1>Transfer maps</h1>" in response.text
+
+
+def test_the_panel_shows_commands_as_the_card_does(watched: Watched, server: str) -> None:
+    page = watched.page
+    page.goto(f"{server}/?relation=transfer&dataset=e2e-lab/pets")
+    page.wait_for_selector("#map-notice:not([hidden])")
+    _wait_panel(watched, "e2e-lab/pets")
+    page.wait_for_selector("#panel-body code")
+    body = page.text_content("#panel-body") or ""
+    assert "`" not in body
+    commands = page.locator("#panel-body code").all_text_contents()
+    assert "task2box import-transfer FILE.csv" in commands
+    card = page.locator("#notice-body code").all_text_contents()
+    assert "task2box import-transfer FILE.csv" in card
 
 
 def test_keyboard_reaches_search_results_and_the_close_button(
@@ -455,6 +563,11 @@ def test_narrow_screen_shows_the_panel_as_a_bottom_sheet(browser: Any, server: s
         assert plot["height"] >= 180 and plot["width"] >= 360
         centre = page.evaluate(CENTRE_PIXEL, "e2e-lab/pets")
         assert plot["y"] <= centre["y"] <= plot["y"] + plot["height"], "the selection is in view"
+        # Plotly's legend is left out on a phone: a one-line legend names the highlights.
+        page.wait_for_selector("#map-legend:not([hidden])")
+        legend = page.locator("#map-legend").bounding_box()
+        assert legend is not None and legend["height"] < 24, "one line"
+        assert "Selected dataset" in (page.text_content("#map-legend") or "")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "narrow.png"))
         assert view.problems() == []

@@ -98,3 +98,44 @@ def test_seed_if_empty_only_seeds_an_empty_database(session: Session) -> None:
     assert seed_if_empty(session) >= 40
     assert repo.count_datasets(session).total >= 40
     assert seed_if_empty(session) == 0
+
+
+@pytest.mark.shared_data
+def test_holds_every_shared_dataset_with_usable_labels() -> None:
+    path = SHARED_HF / "datasets.jsonl"
+    if not path.exists():
+        pytest.skip("../shared/data is absent")
+    by_id = {r.id: r for r in load_catalog()}
+    usable = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        ref = json.loads(line)
+        hub_id = ref.get("hub_id_current") or ref["id"]
+        labels = ref["labels"] or []
+        tagged = "image-classification" in (ref.get("task_categories") or [])
+        if tagged and "/" in hub_id and len(set(labels)) == len(labels) >= 2:
+            usable += 1
+            assert hub_id in by_id, hub_id
+            if hub_id != "uoft-cs/cifar100":  # the card's "cra" typo, corrected by hand
+                assert list(by_id[hub_id].labels) == labels, hub_id
+    assert usable >= 50 and len(by_id) >= usable
+
+
+def test_counts_come_only_with_the_date_they_were_read() -> None:
+    from backend.catalog.loader import _record
+
+    base = {"id": "o/n", "labels": ["a", "b"]}
+    assert (_record(base).downloads, _record(base).likes) == (0, 0)
+    dated = _record({**base, "downloads": 1200, "likes": 7, "counts_read_on": "2026-11-30"})
+    assert (dated.downloads, dated.likes) == (1200, 7)
+    with pytest.raises(ValueError, match="must give all of"):
+        _record({**base, "downloads": 1200})
+    with pytest.raises(ValueError, match="counts_read_on must be YYYY-MM-DD, got 'last week'"):
+        _record({**base, "downloads": 1, "likes": 1, "counts_read_on": "last week"})
+    with pytest.raises(ValueError, match="downloads must be an int >= 0, got -5"):
+        _record({**base, "downloads": -5, "likes": 1, "counts_read_on": "2026-11-30"})
+
+
+def test_no_catalog_count_is_undated() -> None:
+    raw = json.loads((ROOT / "backend" / "catalog" / "datasets.json").read_text("utf-8"))
+    for entry in raw["datasets"]:
+        assert ("downloads" in entry) == ("counts_read_on" in entry), entry["id"]
