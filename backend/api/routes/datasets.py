@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Response
 from backend import schemas
 from backend.api.concurrency import run_inline_if
 from backend.api.ids import checked_dataset_id
+from backend.api.params import NoControl, text_query
 from backend.api.responses import json_response
 from backend.db import repository
 from backend.deps import MapStoreDep, SessionDep
@@ -35,17 +36,20 @@ DETAIL_LABELS = 1000
 @router.get("", response_model=schemas.DatasetsPublic)
 def list_datasets(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=200, description="Substring of id or name.")] = None,
+    q: Annotated[
+        str | None, NoControl, text_query(max_length=200, description="Substring of id or name.")
+    ] = None,
     label: Annotated[
         str | None,
-        Query(
+        NoControl,
+        text_query(
             min_length=1,
             max_length=200,
             description="A class name, matched by words after normalization (case, "
             "separators, plurals); the last word may be partial. Each hit names its matches.",
         ),
     ] = None,
-    license: Annotated[str | None, Query(max_length=64)] = None,
+    license: Annotated[str | None, NoControl, text_query(max_length=64)] = None,
     min_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
     max_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
     min_examples: Annotated[int | None, Query(ge=0, le=_MAX_COUNT * 100)] = None,
