@@ -10,10 +10,12 @@ schema carries the same rule as a `pattern`, so generated clients and contract t
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from fastapi import Query
+from fastapi import Path, Query
 from pydantic import AfterValidator
+
+from backend.schemas import DATASET_ID_PATTERN, MAX_DATASET_ID_CHARS
 
 # C0 and C1 control characters and DEL: Unicode category Cc.
 _CONTROL: Final = "\\x00-\\x1f\\x7f-\\x9f"
@@ -54,3 +56,15 @@ def text_query(*, max_length: int, min_length: int | None = None, description: s
 
 
 NoControl: Final = AfterValidator(refuse_control_characters)
+
+
+# A dataset id in a URL path (`{dataset_id:path}`, so it may hold its slash). The routes
+# check it with `backend.api.ids.checked_dataset_id`, whose message is clearer than a
+# pattern mismatch; the schema states the same rule, so generated ids are valid ones.
+DatasetIdPath = Annotated[
+    str,
+    Path(
+        description="A Hub dataset id, `name` or `owner/name`.",
+        json_schema_extra={"pattern": DATASET_ID_PATTERN, "maxLength": MAX_DATASET_ID_CHARS},
+    ),
+]

@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 
 from backend.config import Settings
 from backend.deps import require_admin
 from backend.errors import AuthenticationError
+
+
+def _bearer(token: str) -> HTTPAuthorizationCredentials:
+    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
 
 
 def _settings(**fields: object) -> Settings:
@@ -21,10 +26,10 @@ def test_configured_admin_token_is_stripped(configured: str) -> None:
     settings = _settings(admin_token=configured)
     assert settings.admin_token == "tok-123"
     # The request path end to end: the header a client sends is accepted...
-    asyncio.run(require_admin(settings, "Bearer tok-123"))
+    asyncio.run(require_admin(settings, _bearer("tok-123")))
     # ...and a wrong one still is not.
     with pytest.raises(AuthenticationError):
-        asyncio.run(require_admin(settings, "Bearer tok-12"))
+        asyncio.run(require_admin(settings, _bearer("tok-12")))
 
 
 def test_admin_token_from_the_environment_is_stripped(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Query, Response
 
 from backend import schemas
 from backend.api.concurrency import run_inline_if
+from backend.api.errors import error_responses
 from backend.api.ids import checked_dataset_id
-from backend.api.params import NoControl, text_query
+from backend.api.params import DatasetIdPath, NoControl, text_query
 from backend.api.responses import json_response
 from backend.db import repository
 from backend.deps import MapStoreDep, SessionDep
@@ -33,7 +34,7 @@ _MAX_COUNT = 100_000_000
 DETAIL_LABELS = 1000
 
 
-@router.get("", response_model=schemas.DatasetsPublic)
+@router.get("", response_model=schemas.DatasetsPublic, responses=error_responses(422))
 def list_datasets(
     session: SessionDep,
     q: Annotated[
@@ -80,9 +81,13 @@ def list_datasets(
     )
 
 
-@router.get("/{dataset_id:path}/related", response_model=schemas.RelatedPublic)
+@router.get(
+    "/{dataset_id:path}/related",
+    response_model=schemas.RelatedPublic,
+    responses=error_responses(404, 409, 422),
+)
 async def related_datasets(
-    dataset_id: str,
+    dataset_id: DatasetIdPath,
     store: MapStoreDep,
     relation: Relation = "containment",
     direction: Annotated[
@@ -111,8 +116,10 @@ async def related_datasets(
     return json_response(related)
 
 
-@router.get("/{dataset_id:path}", response_model=schemas.DatasetPublic)
-def get_dataset(dataset_id: str, session: SessionDep) -> schemas.DatasetPublic:
+@router.get(
+    "/{dataset_id:path}", response_model=schemas.DatasetPublic, responses=error_responses(404, 422)
+)
+def get_dataset(dataset_id: DatasetIdPath, session: SessionDep) -> schemas.DatasetPublic:
     """One dataset: metadata, its first labels and its box in each published map."""
     dataset_id = checked_dataset_id(dataset_id)
     detail = repository.get_dataset(session, dataset_id=dataset_id, max_labels=DETAIL_LABELS)
