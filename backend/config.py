@@ -251,12 +251,27 @@ class Settings(BaseSettings):
 
     @field_validator("admin_token")
     @classmethod
-    def _refuse_placeholder_token(cls, value: str | None) -> str | None:
+    def _check_admin_token(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # The sent token is stripped (`backend.deps.require_admin`), and an HTTP header cannot
+        # carry surrounding whitespace anyway: a configured " tok\n" (a quoted .env value, a
+        # pasted secret) would otherwise never match any request.
+        token = value.strip()
         # A token copied verbatim from .env.example would leave the admin API open to anyone
         # who has read our docs.
-        if value is not None and value.strip() in {"", "changethis", "change-me"}:
+        if token in {"", "changethis", "change-me"}:
             raise ValueError("T2B_ADMIN_TOKEN is a placeholder; set a real secret or unset it")
-        return value
+        # Header values arrive as Latin-1 text and may not hold control characters, so a token
+        # with either could never be sent; say so now instead of answering 401 forever.
+        # The message names positions only: the token is a secret, even in a log.
+        bad = [i for i, ch in enumerate(token) if not " " <= ch <= "~"]
+        if bad:
+            raise ValueError(
+                "T2B_ADMIN_TOKEN may hold only printable ASCII characters; "
+                f"{len(bad)} other(s), the first at position {bad[0]}"
+            )
+        return token
 
     @model_validator(mode="after")
     def _check_job_lease(self) -> Settings:

@@ -12,7 +12,8 @@ import hmac
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
@@ -105,9 +106,20 @@ async def get_job_factories(request: Request) -> JobFactories:
 JobFactoriesDep = Annotated[JobFactories, Depends(get_job_factories)]
 
 
+# Declared as an HTTP bearer scheme so that the OpenAPI schema says how the admin routes
+# authenticate (and clients and contract tests send the token as a credential, not as a
+# free-form header). `auto_error=False`: the errors below keep the API's own error shape.
+_admin_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="adminToken",
+    description="`Authorization: Bearer <T2B_ADMIN_TOKEN>`; the endpoints are off (403) "
+    "while no token is configured.",
+)
+
+
 async def require_admin(
     settings: SettingsDep,
-    authorization: Annotated[str | None, Header(max_length=4096)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)] = None,
 ) -> None:
     """Admits only `Authorization: Bearer $T2B_ADMIN_TOKEN`.
 
@@ -120,11 +132,11 @@ async def require_admin(
             "job endpoints are off because no admin token is configured; "
             "set T2B_ADMIN_TOKEN to enable them"
         )
-    scheme, _, token = (authorization or "").partition(" ")
+    token = credentials.credentials if credentials is not None else ""
     # compare_digest takes time independent of where the strings differ, so the token
     # cannot be guessed byte by byte from response times.
     valid = hmac.compare_digest(token.strip().encode(), settings.admin_token.encode())
-    if scheme.lower() != "bearer" or not valid:
+    if credentials is None or not valid:
         raise AuthenticationError("send 'Authorization: Bearer <T2B_ADMIN_TOKEN>'")
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from models.errors import TrainingError
+
 
 class AtlasError(Exception):
     """Base class of every error this project raises on purpose."""
@@ -84,3 +86,39 @@ class TrainFailed(AtlasError, RuntimeError):
     """At least one map of a train run failed (the maps that succeeded are published)."""
 
     code: ClassVar[str] = "training_failed"
+
+
+# The longest public reason stored with a failed job or map (the log keeps the full error).
+MAX_PUBLIC_REASON_CHARS = 300
+
+
+def public_reason(error: BaseException) -> str:
+    """What anyone may read about a failure: the reason shown by `GET /api/jobs` and `/api/maps`.
+
+    Those lists are public, so a failure must not show internals there: a database error's
+    text holds the SQL statement and its parameters, and other exceptions may hold paths or
+    data. Errors this project raises on purpose keep their message, which is written for
+    users, and so does a diverged fit (`models.errors.TrainingError`). A database error
+    keeps only its driver's one-line reason ("database or disk is full"), an OS error its
+    reason without the path, and anything else only its type. The
+    caller logs the full error.
+    """
+    if isinstance(error, AtlasError):
+        text = str(error) or error.code
+    elif isinstance(error, TrainingError):
+        text = f"{type(error).__name__}: {error}"
+    elif isinstance(getattr(error, "orig", None), BaseException):
+        # SQLAlchemy's DBAPIError wraps the driver's exception as `.orig`; its own str()
+        # appends "[SQL: ...]" and "[parameters: ...]".
+        reason = str(error.orig).strip().splitlines()  # type: ignore[attr-defined]
+        text = f"database error ({type(error).__name__}): {reason[0] if reason else '?'}"
+    elif isinstance(error, OSError) and error.strerror:
+        text = f"{type(error).__name__}: {error.strerror}"
+    elif isinstance(error, MemoryError):
+        text = "MemoryError: out of memory"
+    else:
+        text = f"internal error ({type(error).__name__}); see the server log"
+    first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    if len(first_line) > MAX_PUBLIC_REASON_CHARS:
+        first_line = first_line[: MAX_PUBLIC_REASON_CHARS - 1] + "…"
+    return first_line

@@ -18,7 +18,11 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from backend.api.errors import install_error_handlers
 from backend.api.fastlane import PlaceFastLane, RelatedFastLane
-from backend.api.middleware import BodyLimitMiddleware, RequestLogMiddleware
+from backend.api.middleware import (
+    BodyLimitMiddleware,
+    RequestLogMiddleware,
+    WebSocketRefusalMiddleware,
+)
 from backend.api.router import api_router
 from backend.config import Settings, get_settings
 from backend.db import migrate
@@ -116,6 +120,7 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.add_middleware(GZipMiddleware, minimum_size=_GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(WebSocketRefusalMiddleware)
     app.include_router(api_router)
     # The page (and the security headers on every response) after the API routes.
     mount_frontend(app)

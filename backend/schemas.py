@@ -27,11 +27,23 @@ MAX_PLACE_LABEL_CHARS = 200
 # The most datasets one `GET /api/datasets` page may ask for (`limit`).
 MAX_PAGE_SIZE = 200
 # Hub ids are `name` or `owner/name`; the API refuses anything else before touching the DB.
-DATASET_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,95}(/[A-Za-z0-9._\-]{1,96})?$"
+# The name after the slash may start with dots but is never "." or ".." (a path step, not a
+# name); spelled without a lookahead so that schema-driven generators can produce it.
+DATASET_ID_PATTERN = (
+    r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,95}"
+    r"(/([A-Za-z0-9_\-][A-Za-z0-9._\-]{0,95}|\.[A-Za-z0-9_\-][A-Za-z0-9._\-]{0,94}"
+    r"|\.\.[A-Za-z0-9._\-]{1,94}))?$"
+)
+MAX_DATASET_ID_CHARS = 200
 
-DatasetId = Annotated[str, StringConstraints(pattern=DATASET_ID_PATTERN, max_length=200)]
+DatasetId = Annotated[
+    str, StringConstraints(pattern=DATASET_ID_PATTERN, max_length=MAX_DATASET_ID_CHARS)
+]
 PlaceLabel = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PLACE_LABEL_CHARS)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_PLACE_LABEL_CHARS),
+    # What `PlaceRequest` checks with a clearer message: a label holds a letter or digit.
+    Field(json_schema_extra={"pattern": r"[^\W_]"}),
 ]
 
 
@@ -232,7 +244,26 @@ class RelatedQuery(BaseModel):
 class PlaceRequest(BaseModel):
     """Either labels for an unseen dataset, or the id of a dataset in the database."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The schema states the "exactly one of" rule the validator below enforces, so clients
+    # (and contract tests) know that a body with both, or neither, is refused.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["labels"],
+                    "properties": {
+                        "labels": {"type": "array", "minItems": 1},
+                        "dataset_id": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["dataset_id"],
+                    "properties": {"dataset_id": {"type": "string"}, "labels": {"type": "null"}},
+                },
+            ]
+        },
+    )
 
     labels: list[PlaceLabel] | None = Field(default=None, max_length=MAX_PLACE_LABELS)
     dataset_id: DatasetId | None = None

@@ -169,7 +169,7 @@ class PlaceFastLane:
         # Read as the route reads it: `json.loads`, then the model validated from the result.
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
             return None
         if not isinstance(data, dict):
             return None

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 from backend.errors import InvalidInputError
-from backend.schemas import DATASET_ID_PATTERN
+from backend.schemas import DATASET_ID_PATTERN, MAX_DATASET_ID_CHARS
 
 _ID = re.compile(DATASET_ID_PATTERN)
-_MAX_ID_CHARS = 200
 
 
 def checked_dataset_id(dataset_id: str) -> str:
@@ -19,7 +18,7 @@ def checked_dataset_id(dataset_id: str) -> str:
     """
     parts = dataset_id.split("/")
     if (
-        len(dataset_id) > _MAX_ID_CHARS
+        len(dataset_id) > MAX_DATASET_ID_CHARS
         or not _ID.fullmatch(dataset_id)
         or any(p in (".", "..") for p in parts)
     ):

@@ -1,4 +1,5 @@
-"""Pure-ASGI middleware: a request body byte cap (413) and one log line per request.
+"""Pure-ASGI middleware: a request body byte cap (413), one log line per request, and a JSON
+refusal of WebSocket handshakes.
 
 Pure ASGI rather than `BaseHTTPMiddleware`, which costs a task and a memory stream per request.
 """
@@ -102,3 +103,42 @@ class RequestLogMiddleware:
             if log.isEnabledFor(logging.INFO):
                 ms = (time.perf_counter() - started) * 1000
                 log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, ms)
+
+
+_NO_WEBSOCKET = "this server has no WebSocket endpoint; the API is plain HTTP"
+
+
+class WebSocketRefusalMiddleware:
+    """Refuses every WebSocket handshake with the API's JSON error body (404).
+
+    The app has no WebSocket route, and Starlette closes such a handshake, which uvicorn
+    turns into a bare `403` with an empty `text/plain` body. Where the server offers the
+    ASGI denial-response extension (uvicorn does), the refusal is sent as a regular JSON
+    error instead; elsewhere the handshake is closed as before.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        message = await receive()  # websocket.connect
+        if message["type"] != "websocket.connect":
+            return
+        if "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        body = json.dumps({"error": "not_found", "detail": _NO_WEBSOCKET}).encode()
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 404,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body})

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
-from backend.errors import NotFoundError
+from backend.errors import NotFoundError, public_reason
 from backend.jobs.runner import JobCancelled
 from backend.serving import checkpoints
 from backend.serving.checkpoints import MapNetwork
@@ -150,16 +150,19 @@ def save_neighbor_table(
 
 
 def fail_map(factory: SessionFactory, *, map_id: int, what: str, error: Exception) -> str:
-    """Marks the map failed (readers keep the previous map) and returns the error text.
+    """Marks the map failed (readers keep the previous map) and returns its public reason.
+
+    The log gets the full error; the map (listed publicly by `GET /api/maps`) and the job
+    summary get `backend.errors.public_reason`, never a database error's SQL.
 
     Raises:
         JobCancelled: again, after recording it, when the job is being stopped: a shutdown
             stops the whole run, not just this map.
     """
-    text = f"{type(error).__name__}: {error}"
-    log.error("%s %d failed: %s", what, map_id, text)
+    log.error("%s %d failed: %s: %s", what, map_id, type(error).__name__, error)
+    reason = public_reason(error)
     with session_scope(factory) as session:
-        repository.fail_map(session, map_id=map_id, error=text)
+        repository.fail_map(session, map_id=map_id, error=reason)
     if isinstance(error, JobCancelled):
         raise error
-    return text
+    return reason

@@ -24,7 +24,7 @@ from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
 from backend.db.repository import JobOwner
-from backend.errors import AtlasError, InvalidStateError
+from backend.errors import AtlasError, InvalidStateError, public_reason
 from backend.jobs.lease import sweep_dead_jobs, this_process
 
 log = logging.getLogger(__name__)
@@ -225,17 +225,17 @@ class JobRunner:
                 )
             log.info("job %d (%s) succeeded", job_id, job.kind)
         except BaseException as e:  # a job's failure is recorded, never lost in a thread
-            error = str(e) if isinstance(e, AtlasError) else f"{type(e).__name__}: {e}"
             log.log(
                 logging.WARNING if isinstance(e, AtlasError) else logging.ERROR,
                 "job %d failed: %s",
                 job_id,
-                error,
+                str(e) if isinstance(e, AtlasError) else f"{type(e).__name__}: {e}",
                 exc_info=not isinstance(e, AtlasError),
             )
             try:
+                # `GET /api/jobs` is public: it shows the short reason, the log the rest.
                 with session_scope(self.sessions) as session:
-                    repository.fail_job(session, job_id=job_id, error=error or type(e).__name__)
+                    repository.fail_job(session, job_id=job_id, error=public_reason(e))
             except Exception:
                 log.exception("could not record the failure of job %d", job_id)
         finally:

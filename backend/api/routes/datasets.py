@@ -15,7 +15,9 @@ from fastapi import APIRouter, Query, Response
 
 from backend import schemas
 from backend.api.concurrency import run_inline_if
+from backend.api.errors import error_responses
 from backend.api.ids import checked_dataset_id
+from backend.api.params import DatasetIdPath, NoControl, text_query
 from backend.api.responses import json_response
 from backend.db import repository
 from backend.deps import MapStoreDep, SessionDep
@@ -32,20 +34,23 @@ _MAX_COUNT = 100_000_000
 DETAIL_LABELS = 1000
 
 
-@router.get("", response_model=schemas.DatasetsPublic)
+@router.get("", response_model=schemas.DatasetsPublic, responses=error_responses(422))
 def list_datasets(
     session: SessionDep,
-    q: Annotated[str | None, Query(max_length=200, description="Substring of id or name.")] = None,
+    q: Annotated[
+        str | None, NoControl, text_query(max_length=200, description="Substring of id or name.")
+    ] = None,
     label: Annotated[
         str | None,
-        Query(
+        NoControl,
+        text_query(
             min_length=1,
             max_length=200,
             description="A class name, matched by words after normalization (case, "
             "separators, plurals); the last word may be partial. Each hit names its matches.",
         ),
     ] = None,
-    license: Annotated[str | None, Query(max_length=64)] = None,
+    license: Annotated[str | None, NoControl, text_query(max_length=64)] = None,
     min_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
     max_classes: Annotated[int | None, Query(ge=0, le=_MAX_COUNT)] = None,
     min_examples: Annotated[int | None, Query(ge=0, le=_MAX_COUNT * 100)] = None,
@@ -76,9 +81,13 @@ def list_datasets(
     )
 
 
-@router.get("/{dataset_id:path}/related", response_model=schemas.RelatedPublic)
+@router.get(
+    "/{dataset_id:path}/related",
+    response_model=schemas.RelatedPublic,
+    responses=error_responses(404, 409, 422),
+)
 async def related_datasets(
-    dataset_id: str,
+    dataset_id: DatasetIdPath,
     store: MapStoreDep,
     query: Annotated[schemas.RelatedQuery, Query()],
 ) -> Response:
@@ -99,8 +108,10 @@ async def related_datasets(
     return json_response(related)
 
 
-@router.get("/{dataset_id:path}", response_model=schemas.DatasetPublic)
-def get_dataset(dataset_id: str, session: SessionDep) -> schemas.DatasetPublic:
+@router.get(
+    "/{dataset_id:path}", response_model=schemas.DatasetPublic, responses=error_responses(404, 422)
+)
+def get_dataset(dataset_id: DatasetIdPath, session: SessionDep) -> schemas.DatasetPublic:
     """One dataset: metadata, its first labels and its box in each published map."""
     dataset_id = checked_dataset_id(dataset_id)
     detail = repository.get_dataset(session, dataset_id=dataset_id, max_labels=DETAIL_LABELS)

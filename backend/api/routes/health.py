@@ -13,7 +13,13 @@ from backend.vocab import RELATIONS
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=schemas.HealthPublic)
+@router.get(
+    "/healthz",
+    response_model=schemas.HealthPublic,
+    responses={
+        503: {"model": schemas.HealthPublic, "description": "The database does not answer."}
+    },
+)
 def healthz(session: SessionDep) -> Response:
     """Whether the database answers and which maps are published (503 if the DB is down)."""
     published = repository.probe_published_map_ids(session)

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query
 
 from backend import schemas
+from backend.api.errors import error_responses
 from backend.db import repository
 from backend.deps import AdminDep, JobFactoriesDep, RunnerDep, SessionDep
 from backend.errors import NotFoundError
@@ -19,9 +20,17 @@ from backend.serving import views
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 _MAX_LIST = 100
+# 409: a job of that kind is running, or a fit is refused (over the memory budget).
+_ADMIN_ERRORS = error_responses(401, 403, 409, 413, 422)
 
 
-@router.post("/crawl", status_code=202, response_model=schemas.JobPublic, dependencies=[AdminDep])
+@router.post(
+    "/crawl",
+    status_code=202,
+    response_model=schemas.JobPublic,
+    dependencies=[AdminDep],
+    responses=_ADMIN_ERRORS,
+)
 def start_crawl(
     runner: RunnerDep,
     factories: JobFactoriesDep,
@@ -32,7 +41,13 @@ def start_crawl(
     return views.job_public(runner.submit("crawl", fn, params=params, total=params["limit"]))
 
 
-@router.post("/train", status_code=202, response_model=schemas.JobPublic, dependencies=[AdminDep])
+@router.post(
+    "/train",
+    status_code=202,
+    response_model=schemas.JobPublic,
+    dependencies=[AdminDep],
+    responses=_ADMIN_ERRORS,
+)
 def start_train(
     runner: RunnerDep,
     factories: JobFactoriesDep,
@@ -43,7 +58,7 @@ def start_train(
     return views.job_public(runner.submit("train", fn, params=params))
 
 
-@router.get("", response_model=schemas.JobsPublic)
+@router.get("", response_model=schemas.JobsPublic, responses=error_responses(422))
 def list_jobs(
     session: SessionDep,
     runner: RunnerDep,
@@ -57,7 +72,7 @@ def list_jobs(
     return schemas.JobsPublic(items=[views.job_public(j) for j in jobs])
 
 
-@router.get("/{job_id}", response_model=schemas.JobPublic)
+@router.get("/{job_id:int}", response_model=schemas.JobPublic, responses=error_responses(404, 422))
 def get_job(
     job_id: Annotated[int, Path(ge=1, le=2**62)], session: SessionDep, runner: RunnerDep
 ) -> schemas.JobPublic:

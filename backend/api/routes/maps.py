@@ -8,7 +8,9 @@ from fastapi import APIRouter, Header, Path, Response
 
 from backend import schemas
 from backend.api.concurrency import run_inline_if
+from backend.api.errors import error_responses
 from backend.api.ids import checked_dataset_id
+from backend.api.params import DatasetIdPath
 from backend.db import repository
 from backend.deps import MapStoreDep, PayloadCacheDep, PlacerDep, RunnerDep, SessionDep
 from backend.errors import NotFoundError
@@ -27,7 +29,7 @@ def _accepts_gzip(accept_encoding: str | None) -> bool:
     return "gzip" in (accept_encoding or "")
 
 
-@router.get("", response_model=schemas.MapsPublic)
+@router.get("", response_model=schemas.MapsPublic, responses=error_responses(422))
 def list_maps(
     session: SessionDep,
     runner: RunnerDep,
@@ -41,7 +43,7 @@ def list_maps(
     return schemas.MapsPublic(items=[views.map_public(r) for r in records])
 
 
-@router.get("/{map_id}", response_model=schemas.MapPublic)
+@router.get("/{map_id}", response_model=schemas.MapPublic, responses=error_responses(404, 422))
 def get_map(map_id: MapId, session: SessionDep, runner: RunnerDep) -> schemas.MapPublic:
     """One map's metadata and validation metrics."""
     runner.sweep(session, kind="train")
@@ -51,9 +53,13 @@ def get_map(map_id: MapId, session: SessionDep, runner: RunnerDep) -> schemas.Ma
     return views.map_public(record)
 
 
-@router.get("/{map_id}/label-points/{dataset_id:path}", response_model=schemas.LabelPointsPublic)
+@router.get(
+    "/{map_id}/label-points/{dataset_id:path}",
+    response_model=schemas.LabelPointsPublic,
+    responses=error_responses(404, 409, 422),
+)
 def label_points(
-    map_id: MapId, dataset_id: str, session: SessionDep, placer: PlacerDep
+    map_id: MapId, dataset_id: DatasetIdPath, session: SessionDep, placer: PlacerDep
 ) -> schemas.LabelPointsPublic:
     """A dataset's classes as points of a label-set map (409 for a vector map)."""
     return placer.label_points(session, map_id=map_id, dataset_id=checked_dataset_id(dataset_id))
@@ -62,14 +68,18 @@ def label_points(
 @router.get(
     "/{map_id}/boxes",
     response_model=schemas.MapBoxesPublic,
-    responses={304: {"description": "Not modified (If-None-Match matched the ETag)."}},
+    responses={
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        **error_responses(404, 409, 422),
+    },
 )
 async def map_boxes(
     map_id: MapId,
     store: MapStoreDep,
     payloads: PayloadCacheDep,
     if_none_match: Annotated[str | None, Header(max_length=2048)] = None,
-    accept_encoding: Annotated[str | None, Header(max_length=1024)] = None,
+    # A transport header every HTTP client sets on its own, not an API parameter.
+    accept_encoding: Annotated[str | None, Header(max_length=1024, include_in_schema=False)] = None,
 ) -> Response:
     """Every box of a map as index-aligned column arrays (ETag; gzip when accepted)."""
 

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from backend import schemas
+from backend.api.errors import error_responses
 from backend.api.ids import checked_dataset_id
 from backend.db import repository
 from backend.deps import AdminDep, SessionDep
@@ -27,7 +28,13 @@ _MAX_ITEMS = 5000
     status_code=201,
     response_model=schemas.TransferImportPublic,
     dependencies=[AdminDep],
-    responses={422: {"description": "Malformed CSV; `detail` lists the bad lines."}},
+    responses={
+        **error_responses(401, 403, 413, 422),
+        422: {
+            "model": schemas.ErrorPublic,
+            "description": "Malformed CSV, or an invalid body; `detail` lists the bad lines.",
+        },
+    },
 )
 def import_scores(
     body: schemas.TransferImportRequest, session: SessionDep
@@ -37,12 +44,16 @@ def import_scores(
     return schemas.TransferImportPublic(**report.as_dict())
 
 
-@router.get("", response_model=schemas.TransferScoresPublic)
+@router.get("", response_model=schemas.TransferScoresPublic, responses=error_responses(422))
 def transfer_scores(
     session: SessionDep,
     dataset: Annotated[
         str | None,
-        Query(max_length=200, description="Also list this dataset's measured scores."),
+        Query(
+            max_length=schemas.MAX_DATASET_ID_CHARS,
+            description="Also list this dataset's measured scores.",
+            json_schema_extra={"pattern": schemas.DATASET_ID_PATTERN},
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=_MAX_ITEMS)] = 1000,
 ) -> schemas.TransferScoresPublic:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from backend.db import repository
@@ -75,6 +76,24 @@ def test_list_datasets_bounds_are_422(client: TestClient) -> None:
     assert_error(client.get("/api/datasets", params={"status": "nope"}), 422, "invalid_request")
     assert_error(client.get("/api/datasets", params={"label": ""}), 422, "invalid_request")
     assert_error(client.get("/api/datasets", params={"label": "x" * 201}), 422, "invalid_request")
+
+
+@pytest.mark.parametrize("param", ["q", "label", "license"])
+@pytest.mark.parametrize("value", ["10%00zzz", "%00", "mnist%0A", "a%1Fb", "%7F", "x%C2%85"])
+def test_list_datasets_refuses_control_characters(
+    client: TestClient, param: str, value: str
+) -> None:
+    # A NUL reached the LIKE pattern and cut it short there: `q=10%00zzz` searched for "10",
+    # and `q=%00` matched every dataset.
+    body = assert_error(client.get(f"/api/datasets?{param}={value}"), 422, "invalid_request")
+    assert f"query.{param}" in body["detail"] and "control character" in body["detail"]
+
+
+def test_list_datasets_still_takes_plain_text(client: TestClient) -> None:
+    # Spaces, punctuation and non-ASCII letters are text, not control characters.
+    for q in ("fashion mnist", "mnist%", "ünïcode"):
+        assert client.get("/api/datasets", params={"q": q}).status_code == 200, q
+    assert client.get("/api/datasets", params={"q": "fashion_mnist"}).json()["total"] == 1
 
 
 def test_read_dataset_with_labels_and_boxes(client: TestClient, seeded_atlas: SeededAtlas) -> None:

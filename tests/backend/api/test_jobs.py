@@ -13,13 +13,15 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
 from backend.deps import get_job_factories
 from backend.jobs.factories import Job, JobFactories
 from backend.jobs.runner import JobContext
-from backend.jobs.train import TrainRequest
+from backend.jobs.train import TrainRequest, containment
 from tests.atlas_fixtures import SeededAtlas, hub_catalog, hub_overrides, serving_hub
 from tests.backend.api.helpers import assert_error
 
@@ -243,3 +245,43 @@ def test_crawl_job_reads_the_hub_in_the_background(make_client: Any, tmp_path: P
     assert job["result"]["fetched"] >= 1  # the changed one was read again
     assert job["progress"] == 6
     assert client.get(f"/api/datasets/{repos[0].id}").json()["sha"] == "f" * 40
+
+
+def _database_error() -> OperationalError:
+    """A real SQLAlchemy error, whose text holds the statement (as a failed commit's does)."""
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("UPDATE maps SET status='x' WHERE secret_column = 1"))
+    except OperationalError as e:
+        return e
+    finally:
+        engine.dispose()
+    raise AssertionError("the statement should have failed")
+
+
+def test_public_job_and_map_errors_hold_no_sql(
+    make_client: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    error = _database_error()
+    assert "[SQL:" in str(error)  # what used to reach the public lists
+
+    def broken_fit(*_a: Any, **_k: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(containment, "fit", broken_fit)
+    client, _ = make_client(admin_token=TOKEN)
+    started = client.post("/api/jobs/train", headers=AUTH, json={"dim": 2, "epochs": 2})
+    assert started.status_code == 202, started.text
+    job = _wait_for(client, started.json()["id"])
+    assert job["status"] == "failed"
+    failed_maps = client.get("/api/maps", params={"status": "failed"}).json()["items"]
+    assert len(failed_maps) == 1
+    reason = "database error (OperationalError): no such table: maps"
+    assert failed_maps[0]["error"] == reason
+    assert reason in job["error"]
+    # Nothing anyone can read without a token shows the statement.
+    for url in ("/api/jobs", "/api/maps", f"/api/jobs/{job['id']}"):
+        body = client.get(url).text
+        assert "secret_column" not in body and "[SQL" not in body, url
+    assert "secret_column" in caplog.text  # the server log keeps the full error
