@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     viewer_endpoint: str = Field(
         "https://datasets-server.huggingface.co", description="Dataset viewer base URL."
     )
+    sample_images: bool = Field(
+        True,
+        description=(
+            "Show a few images of the selected dataset in the side panel, loaded by the "
+            "browser from the dataset viewer's host (the page's CSP allows that host for "
+            "images). Off: the page loads nothing from any host but this server."
+        ),
+    )
     hf_token: str | None = Field(
         None,
         validation_alias=AliasChoices("HF_TOKEN", "T2B_HF_TOKEN"),

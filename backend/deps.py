@@ -24,6 +24,7 @@ from backend.jobs.runner import JobRunner
 from backend.serving.boxes_payload import PayloadCache
 from backend.serving.map_store import MapStore
 from backend.serving.place import Placer
+from backend.serving.samples import SampleImages
 
 
 async def get_settings(request: Request) -> Settings:
@@ -86,6 +87,15 @@ async def get_placer(request: Request) -> Placer:
 
 
 PlacerDep = Annotated[Placer, Depends(get_placer)]
+
+
+async def get_samples(request: Request) -> SampleImages:
+    """Sample images of datasets, from the dataset viewer."""
+    samples: SampleImages = request.app.state.samples
+    return samples
+
+
+SamplesDep = Annotated[SampleImages, Depends(get_samples)]
 
 
 async def get_runner(request: Request) -> JobRunner:

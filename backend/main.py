@@ -34,6 +34,7 @@ from backend.serving.boxes_payload import PayloadCache
 from backend.serving.embedding import placement_embedder
 from backend.serving.map_store import MapStore
 from backend.serving.place import Placer
+from backend.serving.samples import SampleImages
 from backend.vocab import RELATIONS
 from backend.web import mount_frontend
 
@@ -104,6 +105,9 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.state.placer = Placer(
         settings, store, embedder=lambda: placement_embedder(settings.cache_dir)
     )
+    app.state.samples = SampleImages(
+        settings.viewer_endpoint, settings.hf_token, enabled=settings.sample_images
+    )
     app.state.runner = JobRunner.for_settings(sessions, settings)
     app.state.job_factories = JobFactories(
         settings,
@@ -123,7 +127,11 @@ def create_app(settings: Settings | None = None, *, recover_jobs: bool = True) -
     app.add_middleware(WebSocketRefusalMiddleware)
     app.include_router(api_router)
     # The page (and the security headers on every response) after the API routes.
-    mount_frontend(app)
+    samples: SampleImages = app.state.samples
+    mount_frontend(
+        app,
+        image_origins=(samples.asset_origin,) if samples.enabled and samples.asset_origin else (),
+    )
     return app
 
 

@@ -221,6 +221,22 @@ class LabelPointsPublic(_Public):
     points: list[list[float]] = Field(description="One point per label, in the map's dims.")
 
 
+class SampleImagePublic(BaseModel):
+    """One sample image: its URL on the dataset viewer's asset host, and its class name."""
+
+    src: str = Field(max_length=4096)
+    label: str = Field(max_length=200)
+
+
+class SamplesPublic(BaseModel):
+    """A few images of a dataset from the viewer's first rows; empty, with `note` saying why,
+    when the viewer is off, unreachable or has none."""
+
+    dataset_id: str
+    items: list[SampleImagePublic] = Field(default_factory=list)
+    note: str | None = None
+
+
 class RelatedQuery(BaseModel):
     """The query of `GET /api/datasets/{id}/related`.
 

@@ -160,10 +160,19 @@ def vendored_plotly(root: Path | None = None) -> VendoredPlotly:
     )
 
 
-def _csp_for(path: str) -> str:
+def page_csp(image_origins: tuple[str, ...] = ()) -> str:
+    """`PAGE_CSP` with `image_origins` (the dataset viewer's asset host, when sample images
+    are on) added to `img-src`, and to nothing else."""
+    if not image_origins:
+        return PAGE_CSP
+    base = "img-src 'self' data: blob:"
+    return PAGE_CSP.replace(base, " ".join([base, *image_origins]), 1)
+
+
+def _csp_for(path: str, page: str) -> str:
     if any(path == p or path.startswith(p + "/") for p in _DOCS_PATHS):
         return DOCS_CSP
-    return PAGE_CSP
+    return page
 
 
 class _SecurityHeaders:
@@ -173,14 +182,15 @@ class _SecurityHeaders:
     task and a memory stream per request, which shows at the API's request rates.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, page_csp: str = PAGE_CSP) -> None:
         self.app = app
+        self.page_csp = page_csp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = _csp_for(scope["path"])
+        csp = _csp_for(scope["path"], self.page_csp)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -193,8 +203,8 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _add_security_headers(app: FastAPI) -> None:
-    app.add_middleware(_SecurityHeaders)
+def _add_security_headers(app: FastAPI, image_origins: tuple[str, ...]) -> None:
+    app.add_middleware(_SecurityHeaders, page_csp=page_csp(image_origins))
 
 
 class _RevalidatingStatic(StaticFiles):
@@ -286,13 +296,17 @@ def _mount_guides(app: FastAPI, cache: AssetCache, docs: Path) -> None:
         return _send(request, encode(html.encode()), "text/html; charset=utf-8", REVALIDATE_CACHE)
 
 
-def mount_frontend(app: FastAPI, directory: Path | None = None) -> None:
+def mount_frontend(
+    app: FastAPI, directory: Path | None = None, *, image_origins: tuple[str, ...] = ()
+) -> None:
     """Serve the map page and its assets, and add security headers to every response.
 
     Args:
         app: The application; call this after its API routers are included.
         directory: The folder holding `index.html`, `js/`, `css/` and `vendor/`; the
             repository's `frontend/` by default.
+        image_origins: Hosts the page may load images from besides its own (the dataset
+            viewer's, for sample images).
 
     Raises:
         FileNotFoundError: When `directory` lacks `index.html`, or plotly.js is missing.
@@ -327,7 +341,7 @@ def mount_frontend(app: FastAPI, directory: Path | None = None) -> None:
                     cache.file(path).warm()
 
     threading.Thread(target=warm, name="warm-assets", daemon=True).start()
-    _add_security_headers(app)
+    _add_security_headers(app, image_origins)
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def page(request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.routes import datasets, health, jobs, maps, place, transfer
+from backend.api.routes import datasets, health, jobs, maps, place, samples, transfer
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -13,3 +13,4 @@ api_router.include_router(maps.router)
 api_router.include_router(place.router)
 api_router.include_router(jobs.router)
 api_router.include_router(transfer.router)
+api_router.include_router(samples.router)

@@ -202,6 +202,16 @@ export function getLabelPoints(mapId, id, signal) {
 }
 
 /**
+ * `GET /api/samples/{id}`: a few images of a dataset, from the dataset viewer.
+ * @param {string} id - The dataset id.
+ * @param {AbortSignal} [signal] - Cancels it when another dataset is selected.
+ * @returns {Promise<import('./schemas.js').SamplesPublic>} SamplesPublic.
+ */
+export function getSamples(id, signal) {
+  return request(`api/samples/${encodeIdPath(id)}`, { signal });
+}
+
+/**
  * `GET /api/datasets/{id}/related`: ranked related datasets.
  * @param {string} id - The dataset id.
  * @param {{relation: string, direction: string, k?: number, map?: string|null}} params - Query.

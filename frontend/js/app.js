@@ -13,6 +13,7 @@ import {
   ApiError,
   getLabelPoints,
   getMapBoxes,
+  getSamples,
   latestOnly,
   listMaps,
   placeDataset,
@@ -36,6 +37,7 @@ import { colorGroups } from './colors.js';
 import { renderPlaced } from './related.js';
 import { bindPlace } from './place.js';
 import { BOXES_LOADED_MARK, takePrefetched } from './prefetch.js';
+import { sampleItems, renderSamples } from './samples.js';
 import { bindSearch } from './search.js';
 import { arrangeLists, fetchSelection, placedLists } from './selection.js';
 import { RELATIONS, createStore, initialPage, readLocation } from './state.js';
@@ -166,6 +168,7 @@ async function select(id, opts = {}) {
       },
     );
     if (opts.focus) panel.focusPanel();
+    showSamples(id, body, signal);
   } catch (err) {
     // A superseded selection was aborted on purpose: nothing went wrong.
     if (signal.aborted) return;
@@ -175,6 +178,24 @@ async function select(id, opts = {}) {
       id,
       status === 404 ? `No dataset “${id}” in the database.` : `Could not load it: ${message}`,
     );
+  }
+}
+
+/**
+ * Fill the panel's sample-image strip (after the lists: they come first). Offline, or on any
+ * error, the strip stays hidden.
+ * @param {string} id - The selected dataset.
+ * @param {HTMLElement} body - Its panel.
+ * @param {AbortSignal} signal - The selection's; aborted when another one starts.
+ */
+async function showSamples(id, body, signal) {
+  const slot = body.querySelector('[data-samples]');
+  if (!(slot instanceof HTMLElement)) return;
+  try {
+    const payload = await getSamples(id, signal);
+    if (!signal.aborted) renderSamples(slot, sampleItems(payload));
+  } catch {
+    // No images is the offline answer too; nothing to report.
   }
 }
 

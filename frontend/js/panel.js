@@ -184,6 +184,8 @@ export function renderDataset(body, dataset, lists, where, actions) {
       ['Source', dataset.source || null],
     ]),
   );
+  // Filled after the lists by the page (`samples.js`), when the viewer has images.
+  body.append(el('div', { className: 'samples', attrs: { 'data-samples': '', hidden: true } }));
   if (dataset.description) {
     body.append(
       el('p', { className: 'description', text: truncate(dataset.description, MAX_DESCRIPTION_CHARS) }),

@@ -114,6 +114,19 @@
  */
 
 /**
+ * @typedef {object} SampleImagePublic
+ * @property {string} src - On the dataset viewer's asset host.
+ * @property {string} label - The image's class name.
+ */
+
+/**
+ * @typedef {object} SamplesPublic
+ * @property {string} dataset_id
+ * @property {SampleImagePublic[]} items - Empty when the viewer is off, unreachable or has none.
+ * @property {string|null} note - Why `items` is empty.
+ */
+
+/**
  * @typedef {object} LabelPointsPublic
  * @property {MapRef} map
  * @property {string} dataset

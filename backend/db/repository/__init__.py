@@ -18,6 +18,7 @@ from backend.db.repository._crawl import (
 from backend.db.repository._datasets import (
     MAX_DATASETS_PER_QUERY,
     count_datasets,
+    dataset_exists,
     get_dataset,
     get_dataset_summaries,
     get_label_sets,
@@ -151,6 +152,7 @@ __all__ = [
     "count_transfer_scores",
     "create_job",
     "create_map",
+    "dataset_exists",
     "fail_interrupted_jobs",
     "fail_job",
     "fail_map",

@@ -169,6 +169,12 @@ def _label_matches(session: Session, label: str) -> dict[str, list[str]]:
     return matched
 
 
+def dataset_exists(session: Session, *, dataset_id: str) -> bool:
+    """Whether a dataset with this id is stored."""
+    found = session.execute(select(Dataset.id).where(Dataset.id == dataset_id)).first()
+    return found is not None
+
+
 def get_dataset(
     session: Session, *, dataset_id: str, max_labels: int = 1000
 ) -> DatasetDetail | None:
