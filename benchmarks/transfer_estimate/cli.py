@@ -1,0 +1,99 @@
+"""`task2box bench transfer-estimate`: estimators against measured transfer, as a table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from benchmarks.transfer_estimate.runner import BenchConfig, BenchResult, run
+from benchmarks.transfer_estimate.tasks import default_tasks
+from models.device import use_threads
+from models.transferability import DEFAULT_ESTIMATOR
+
+console = Console()
+
+
+def _table(result: BenchResult) -> Table:
+    table = Table(
+        title=(
+            f"transfer estimates vs. measured fine-tuning gains: {len(result.tasks)} digit "
+            f"tasks, {result.config.shots} shots per class, {result.config.seeds} seeds"
+        ),
+        caption=(
+            "per target: rank correlation down the target's sources (mean ± std over targets); "
+            f"overall: all pairs pooled, estimates normalized per target; default: "
+            f"{DEFAULT_ESTIMATOR}"
+        ),
+    )
+    table.add_column("scorer")
+    table.add_column("kind")
+    for name in ("ρ per target", "τ per target", "ρ overall", "τ overall"):
+        table.add_column(name, justify="right")
+    for row in result.rows:
+        table.add_row(
+            row.name,
+            row.kind,
+            f"{row.spearman_mean:.3f} ± {row.spearman_std:.3f}",
+            f"{row.kendall_mean:.3f}",
+            f"{row.spearman_overall:.3f}",
+            f"{row.kendall_overall:.3f}",
+        )
+    return table
+
+
+def transfer_estimate(
+    seeds: Annotated[int, typer.Option(min=1, max=20, help="Target samples per task.")] = 3,
+    shots: Annotated[
+        int, typer.Option(min=1, max=50, help="Labelled target images per class.")
+    ] = 5,
+    max_tasks: Annotated[
+        int | None,
+        typer.Option(min=3, help=f"Use the first N of the {len(default_tasks())} tasks."),
+    ] = None,
+    source_steps: Annotated[int, typer.Option(min=1, help="Source training steps.")] = 300,
+    target_steps: Annotated[int, typer.Option(min=1, help="Fine-tuning steps.")] = 100,
+    threads: Annotated[int, typer.Option(min=1, help="torch CPU threads.")] = 1,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
+) -> None:
+    """Do LEEP, NCE and LogME rank measured transfer? Real digit images, fine-tuned pairs."""
+    from benchmarks.transfer_estimate.measure import TrainSettings
+
+    use_threads(threads)
+    config = BenchConfig(
+        seeds=seeds,
+        shots=shots,
+        max_tasks=max_tasks,
+        train=TrainSettings(source_steps=source_steps, target_steps=target_steps),
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        bars: dict[str, object] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in bars:
+                bars[phase] = progress.add_task(phase, total=total)
+            progress.update(bars[phase], completed=done)  # type: ignore[arg-type]
+
+        result = run(config, report)
+    console.print(_table(result))
+    off = ~np.isnan(result.gain)
+    console.print(
+        f"measured gain over scratch: mean {np.mean(result.gain[off]):+.3f}, "
+        f"positive for {np.mean(result.gain[off] > 0):.0%} of {int(off.sum())} pairs; "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    )
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
