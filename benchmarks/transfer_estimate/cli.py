@@ -59,6 +59,9 @@ def transfer_estimate(
     ] = None,
     source_steps: Annotated[int, typer.Option(min=1, help="Source training steps.")] = 300,
     target_steps: Annotated[int, typer.Option(min=1, help="Fine-tuning steps.")] = 100,
+    label_text: Annotated[
+        bool, typer.Option(help="Also the label-text baseline (loads the MiniLM encoder).")
+    ] = True,
     threads: Annotated[int, typer.Option(min=1, help="torch CPU threads.")] = 1,
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
 ) -> None:
@@ -70,6 +73,7 @@ def transfer_estimate(
         seeds=seeds,
         shots=shots,
         max_tasks=max_tasks,
+        label_text=label_text,
         train=TrainSettings(source_steps=source_steps, target_steps=target_steps),
     )
     with Progress(

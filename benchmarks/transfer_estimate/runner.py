@@ -38,7 +38,7 @@ from models.transferability import ESTIMATORS, ProbeConfig, Tasks, estimate_tran
 # The estimators as the Hub job runs them, plus LogME on the source network's own features
 # (the LogME paper's use: each source brings its backbone).
 ESTIMATOR_ROWS = (*ESTIMATORS, "logme-features")
-BASELINES = ("label-overlap", "random")
+BASELINES = ("label-text", "label-overlap", "random")
 MIN_TASKS = 3
 
 
@@ -49,6 +49,8 @@ class BenchConfig:
     seeds: int = 3
     shots: int = 5
     max_tasks: int | None = None
+    # The label-text baseline loads the MiniLM text encoder (seconds on a CPU).
+    label_text: bool = True
     train: TrainSettings = field(default_factory=TrainSettings)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
 
@@ -163,6 +165,23 @@ def label_overlap(tasks: list[DigitTask]) -> np.ndarray:
     return out
 
 
+def label_text_cosine(
+    tasks: list[DigitTask], embed: Callable[[list[str]], np.ndarray]
+) -> np.ndarray:
+    """`(S, T)` cosine of the tasks' mean class-name embeddings: what a map that reads only
+    label text (the app's `label-text` representation) can know of transfer. Symmetric."""
+    means = np.stack([np.asarray(embed(list(t.classes)), dtype=np.float64).mean(0) for t in tasks])
+    means /= np.linalg.norm(means, axis=1, keepdims=True)
+    out: np.ndarray = means @ means.T
+    return out
+
+
+def _minilm_labels(labels: list[str]) -> np.ndarray:
+    from backend.representations.label_text import LabelTextEmbedder
+
+    return LabelTextEmbedder().embed_labels(labels)
+
+
 def run(
     config: BenchConfig, progress: Callable[[str, int, int], None] | None = None
 ) -> BenchResult:
@@ -223,6 +242,7 @@ def run(
     np.fill_diagonal(mean_gain, np.nan)
     mean_scores = {k: v.mean(axis=0) for k, v in scores.items()}
     baselines = {
+        **({"label-text": label_text_cosine(tasks, _minilm_labels)} if config.label_text else {}),
         "label-overlap": label_overlap(tasks),
         "random": np.random.default_rng(0).uniform(size=(n, n)),
     }

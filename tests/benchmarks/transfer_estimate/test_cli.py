@@ -17,7 +17,8 @@ app = build_cli()
 def test_tiny_bench_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "estimate.json"
     args = ["bench", "transfer-estimate", "--max-tasks", "4", "--seeds", "1", "--shots", "3"]
-    args += ["--source-steps", "30", "--target-steps", "10", "--json", str(out)]
+    args += ["--source-steps", "30", "--target-steps", "10", "--no-label-text"]
+    args += ["--json", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "transfer estimates vs. measured fine-tuning gains" in result.output

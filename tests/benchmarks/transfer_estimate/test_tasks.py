@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.transfer_estimate.runner import label_overlap
+from benchmarks.transfer_estimate.runner import label_overlap, label_text_cosine
 from benchmarks.transfer_estimate.tasks import (
     default_tasks,
     load_digits_pools,
@@ -55,3 +55,15 @@ def test_label_overlap_is_the_share_of_the_target_s_digits_the_source_saw() -> N
     overlap = label_overlap(picked)
     assert overlap[1, 0] == 0.5 and overlap[0, 1] == 1.0
     assert overlap[1, 2] == 0.5 and overlap[2, 1] == 0.2
+
+
+def test_label_text_cosine_compares_the_tasks_mean_class_embeddings() -> None:
+    tasks = {t.name: t for t in default_tasks()}
+    picked = [tasks["odd-even"], tasks["odd-even-small"], tasks["loops"]]
+    vectors = {"even": [1.0, 0.0], "odd": [1.0, 0.0], "no loop": [0.0, 1.0], "loop": [0.0, 2.0]}
+
+    def embed(labels: list[str]) -> np.ndarray:
+        return np.array([vectors[label] for label in labels])
+
+    cosine = label_text_cosine(picked, embed)
+    np.testing.assert_allclose(cosine, [[1, 1, 0], [1, 1, 0], [0, 0, 1]], atol=1e-12)
