@@ -79,6 +79,11 @@ from backend.db.repository._transfer import (
     get_transfer_summary,
     import_transfer,
 )
+from backend.db.repository._transfer_estimates import (
+    count_transfer_estimates,
+    get_transfer_evidence,
+    replace_transfer_estimates,
+)
 from backend.db.repository._types import (
     BoxRecord,
     CountsByStatus,
@@ -95,6 +100,7 @@ from backend.db.repository._types import (
     RepresentationIn,
     RepresentationMatrix,
     RepresentationState,
+    TransferEvidenceRecord,
     TransferImportResult,
     TransferScoreRecord,
     TransferScoresSummary,
@@ -125,6 +131,7 @@ __all__ = [
     "RepresentationIn",
     "RepresentationMatrix",
     "RepresentationState",
+    "TransferEvidenceRecord",
     "TransferImportResult",
     "TransferScoreRecord",
     "TransferScoresSummary",
@@ -132,6 +139,7 @@ __all__ = [
     "claim_job",
     "count_datasets",
     "count_published_maps",
+    "count_transfer_estimates",
     "count_transfer_scores",
     "create_job",
     "create_map",
@@ -160,6 +168,7 @@ __all__ = [
     "get_published_map_ids",
     "get_published_maps",
     "get_representation_states",
+    "get_transfer_evidence",
     "get_transfer_scores",
     "get_transfer_summary",
     "heartbeat_jobs",
@@ -173,6 +182,7 @@ __all__ = [
     "maps_with_neighbors",
     "probe_published_map_ids",
     "publish_map",
+    "replace_transfer_estimates",
     "save_crawl_batch",
     "save_map_boxes",
     "save_map_label_matches",
