@@ -188,6 +188,11 @@ class RelatedItem(_Public):
         "and |A∩B|/|B| for contains. Transfer: the imported score of this pair in the ranked "
         "direction (raw, as imported). Null when not measured.",
     )
+    kind: TransferKind | None = Field(
+        default=None,
+        description="Transfer: where this pair's score comes from, `measured` (imported) or "
+        "`predicted` (read from the boxes). Null for containment.",
+    )
 
 
 class RelatedPublic(_Public):

@@ -32,10 +32,10 @@ def _table(result: BenchResult) -> Table:
             f"{DEFAULT_ESTIMATOR}"
         ),
     )
-    table.add_column("scorer")
-    table.add_column("kind")
+    table.add_column("scorer", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
     for name in ("ρ per target", "τ per target", "ρ overall", "τ overall"):
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
     for row in result.rows:
         table.add_row(
             row.name,

@@ -213,6 +213,7 @@ def test_related_transfer_ranks_and_flags_measured_pairs(
         pair = (query, it["id"]) if direction == "to" else (it["id"], query)
         assert it["measured"] is (pair in MEASURED)
         assert it["measured_score"] == MEASURED.get(pair)
+        assert it["kind"] == ("measured" if pair in MEASURED else "predicted")
     flags = {it["id"]: it["measured"] for it in items}
     assert flags["uoft-cs/cifar10"] is False and flags["rgb2mist"] is True
     assert ("edge2d" in flags) and flags["edge2d"] is (direction == "to")  # a missing pair
