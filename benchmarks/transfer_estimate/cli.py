@@ -48,6 +48,32 @@ def _table(result: BenchResult) -> Table:
     return table
 
 
+def _speed(
+    datasets: int, samples: int, dim: int, classes: int, device: str, json_path: Path | None
+) -> None:
+    from benchmarks.transfer_estimate.speed import run_speed
+
+    try:
+        result = run_speed(datasets, samples, dim, classes, device)
+    except (ValueError, RuntimeError) as e:
+        raise typer.BadParameter(str(e)) from e
+    table = Table(title=f"transfer estimate step on {result.device}")
+    for name in ("datasets", "vectors", "dim", "classes", "pairs", "probe fit s", "all pairs s"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        f"{result.datasets:,}",
+        str(result.samples),
+        str(result.dim),
+        str(result.classes),
+        f"{result.pairs:,}",
+        f"{result.probe_fit_s:.2f}",
+        f"{result.estimate_s:.2f}",
+    )
+    console.print(table)
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+
+
 def transfer_estimate(
     seeds: Annotated[int, typer.Option(min=1, max=20, help="Target samples per task.")] = 3,
     shots: Annotated[
@@ -63,12 +89,26 @@ def transfer_estimate(
         bool, typer.Option(help="Also the label-text baseline (loads the MiniLM encoder).")
     ] = True,
     threads: Annotated[int, typer.Option(min=1, help="torch CPU threads.")] = 1,
+    speed: Annotated[
+        bool,
+        typer.Option(
+            "--speed", help="Instead, time the Hub job's estimate step on synthetic datasets."
+        ),
+    ] = False,
+    speed_datasets: Annotated[int, typer.Option(min=2, help="--speed: datasets.")] = 1000,
+    speed_samples: Annotated[int, typer.Option(min=2, help="--speed: vectors each.")] = 300,
+    speed_dim: Annotated[int, typer.Option(min=1, help="--speed: feature width.")] = 512,
+    speed_classes: Annotated[int, typer.Option(min=2, help="--speed: classes each.")] = 30,
+    device: Annotated[str, typer.Option(help="--speed: auto, cpu, cuda or mps.")] = "auto",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
 ) -> None:
     """Do LEEP, NCE and LogME rank measured transfer? Real digit images, fine-tuned pairs."""
     from benchmarks.transfer_estimate.measure import TrainSettings
 
     use_threads(threads)
+    if speed:
+        _speed(speed_datasets, speed_samples, speed_dim, speed_classes, device, json_path)
+        return
     config = BenchConfig(
         seeds=seeds,
         shots=shots,

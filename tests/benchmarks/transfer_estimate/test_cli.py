@@ -44,3 +44,18 @@ def test_bad_options_are_refused() -> None:
     result = CliRunner().invoke(app, ["bench", "transfer-estimate", "--max-tasks", "2"])
     assert result.exit_code != 0
     assert "max-tasks" in result.output
+
+
+def test_speed_times_the_estimate_step_on_synthetic_datasets(tmp_path: Path) -> None:
+    out = tmp_path / "speed.json"
+    args = ["bench", "transfer-estimate", "--speed", "--speed-datasets", "4"]
+    args += ["--speed-samples", "12", "--speed-dim", "8", "--speed-classes", "3"]
+    args += ["--device", "cpu", "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "transfer estimate step on cpu" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert (data["datasets"], data["pairs"], data["device"]) == (4, 16, "cpu")
+    assert data["probe_fit_s"] > 0 and data["estimate_s"] > 0
+    bad = CliRunner().invoke(app, [*args[:2], "--speed", "--speed-classes", "400"])
+    assert bad.exit_code != 0 and "classes" in bad.output
