@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -338,3 +338,20 @@ def test_normalized_estimates_keep_each_target_s_order() -> None:
     assert list(np.argsort(out[:, 1])) == list(np.argsort(scores[:, 1]))
     with pytest.raises(ValueError, match="finite"):
         normalize_estimates(np.array([[np.nan, 0.0]]))
+
+
+@given(probe_outputs())
+def test_logme_ranks_label_revealing_features_above_constant_ones(
+    data: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # Features that encode the labels exactly explain them; constant ones explain only the
+    # class frequencies.
+    _, y = data
+    ct = int(y.max()) + 1
+    assume(ct >= 2)
+    mask = torch.ones(len(y), dtype=torch.bool)
+
+    def score(features: np.ndarray) -> float:
+        return float(logme(torch.as_tensor(features), torch.as_tensor(y), mask, torch.tensor(ct)))
+
+    assert score(np.eye(ct)[y]) > score(np.ones((len(y), 1)))
