@@ -27,14 +27,14 @@ def _table(result: BenchResult) -> Table:
             f"tasks, {result.config.shots} shots per class, {result.config.seeds} seeds"
         ),
         caption=(
-            "per target: rank correlation down the target's sources (mean ± std over targets); "
-            f"overall: all pairs pooled, estimates normalized per target; default: "
+            "/target: rank correlation down each target's sources (mean ± std over targets); "
+            f"all: every pair pooled, estimates normalized per target; default: "
             f"{DEFAULT_ESTIMATOR}"
         ),
     )
     table.add_column("scorer", no_wrap=True)
     table.add_column("kind", no_wrap=True)
-    for name in ("ρ per target", "τ per target", "ρ overall", "τ overall"):
+    for name in ("ρ/target", "τ/target", "ρ all", "τ all"):
         table.add_column(name, justify="right", no_wrap=True)
     for row in result.rows:
         table.add_row(
