@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 import numpy as np
 
@@ -27,6 +28,17 @@ log = logging.getLogger(__name__)
 # about ten per class, so this only drops datasets whose rows could not be read.
 MIN_PER_CLASS = 2
 MAX_SAMPLES = 10_000
+
+
+class Sample(Protocol):
+    """What a dataset's sample must offer; the image-feature index's records have it."""
+
+    @property
+    def dataset_id(self) -> str: ...
+    @property
+    def features(self) -> np.ndarray: ...
+    @property
+    def labels(self) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,7 @@ class EstimateReport:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def skip_reason(sample: LabelledFeatures, width: int | None) -> str | None:
+def skip_reason(sample: Sample, width: int | None) -> str | None:
     """Why a dataset's sample cannot be scored, or None."""
     x, y = np.asarray(sample.features), np.asarray(sample.labels)
     if x.ndim != 2 or x.shape[0] == 0:
@@ -70,7 +82,7 @@ def skip_reason(sample: LabelledFeatures, width: int | None) -> str | None:
 
 def estimate_and_store(
     sessions: SessionFactory,
-    samples: Sequence[LabelledFeatures],
+    samples: Sequence[Sample],
     *,
     feature_model: str,
     estimators: Sequence[str] = ESTIMATORS,
@@ -86,7 +98,7 @@ def estimate_and_store(
     if len(set(ids)) != len(ids):
         raise ValueError("each dataset may appear once in samples")
     width = None
-    kept: list[LabelledFeatures] = []
+    kept: list[Sample] = []
     skipped: dict[str, str] = {}
     for sample in samples:
         why = skip_reason(sample, width)
