@@ -12,12 +12,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from backend.vocab import DatasetStatus, Direction, Relation
+from backend.vocab import DatasetStatus, Direction, Relation, TransferKind
 
 # Re-exported (`as`, for mypy --strict): the routes name these `schemas.JobStatus` and
 # `schemas.MapStatus`, so the REST contract reads as one module.
 from backend.vocab import JobStatus as JobStatus
 from backend.vocab import MapStatus as MapStatus
+from backend.vocab import TransferEstimator as TransferEstimator
 
 JobKind = Literal["crawl", "train"]
 
@@ -199,6 +200,11 @@ class RelatedItem(_Public):
         "and |A∩B|/|B| for contains. Transfer: the imported score of this pair in the ranked "
         "direction (raw, as imported). Null when not measured.",
     )
+    kind: TransferKind | None = Field(
+        default=None,
+        description="Transfer: where this pair's score comes from, `measured` (imported) or "
+        "`predicted` (read from the boxes). Null for containment.",
+    )
 
 
 class RelatedPublic(_Public):
@@ -360,15 +366,32 @@ class TransferImportPublic(_Public):
 class TransferScorePublic(_Public):
     source: str
     target: str
-    score: float
+    score: float = Field(
+        description="Measured: as imported. Estimated: normalized per target (>= 0, the "
+        "scale measured scores train at); the estimator's own value is `raw`."
+    )
+    kind: TransferKind = Field(
+        default="measured",
+        description="`measured` (imported), or `estimated` from frozen image features; a pair "
+        "with a measured score never lists an estimate.",
+    )
+    estimator: TransferEstimator | None = Field(
+        default=None, description="Estimated scores: LEEP, NCE or LogME."
+    )
+    feature_model: str | None = Field(
+        default=None, description="Estimated scores: the image model whose features they used."
+    )
+    raw: float | None = Field(default=None, description="Estimated scores: the estimator's value.")
 
 
 class TransferScoresPublic(_Public):
     scores: int = Field(description="Measured scores stored (0: nothing imported yet).")
     tasks: int = Field(description="Distinct datasets or tasks they name.")
     imported_at: datetime | None = None
+    estimated: int = Field(default=0, description="Estimated scores stored, every estimator.")
     items: list[TransferScorePublic] = Field(
-        default_factory=list, description="With `dataset`: its measured scores, both ways."
+        default_factory=list,
+        description="With `dataset`: its stored scores, both ways; measured ones first.",
     )
 
 

@@ -18,10 +18,17 @@ DatasetStatus = Literal["ok", "skipped", "failed"]
 # "retired": was published, replaced by a newer map of the same relation and dimension.
 MapStatus = Literal["training", "ready", "published", "retired", "failed"]
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
+# Where a transfer score comes from: imported from a measurement, estimated from frozen image
+# features (`models.transferability`), or predicted, read from a transfer map's boxes.
+TransferKind = Literal["measured", "estimated", "predicted"]
+# The estimators of `models.transferability.ESTIMATORS` (a test keeps the two in step).
+TransferEstimator = Literal["leep", "nce", "logme"]
 
 RELATIONS: Final[tuple[Relation, ...]] = get_args(Relation)
 DIRECTIONS: Final[tuple[Direction, ...]] = get_args(Direction)
 DATASET_STATUSES: Final[tuple[DatasetStatus, ...]] = get_args(DatasetStatus)
+TRANSFER_KINDS: Final[tuple[TransferKind, ...]] = get_args(TransferKind)
+TRANSFER_ESTIMATORS: Final[tuple[TransferEstimator, ...]] = get_args(TransferEstimator)
 
 # Each relation's two directions, as (A inside B, B inside A): for containment, `contained_in`
 # lists the datasets B that contain A and `contains` those A contains. Transfer maps read

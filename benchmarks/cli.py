@@ -20,6 +20,7 @@ from benchmarks import api_cli, soak_cli, speed_cli
 from benchmarks.hierarchy import cli as hierarchy_cli
 from benchmarks.retrieval import cli as retrieval_cli
 from benchmarks.transfer import cli as transfer_cli
+from benchmarks.transfer_estimate import cli as transfer_estimate_cli
 
 console = Console()
 bench_app = typer.Typer(
@@ -284,6 +285,7 @@ bench_app.command("hierarchy", context_settings=hierarchy_cli.CONTEXT_SETTINGS)(
 )
 bench_app.command("speed")(speed_cli.speed)
 bench_app.command("transfer", context_settings=transfer_cli.CONTEXT_SETTINGS)(transfer_cli.transfer)
+bench_app.command("transfer-estimate")(transfer_estimate_cli.transfer_estimate)
 bench_app.command("crawl")(bench_crawl)
 bench_app.command("page")(bench_page)
 bench_app.command("targets")(bench_targets)

@@ -245,6 +245,31 @@ class ImageFeatureSet(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class TransferEstimate(Base):
+    """A source→target transfer *estimated* from frozen image features, never measured.
+
+    Kept apart from `TransferScore` so that an estimate can never overwrite (or be mistaken
+    for) a measured score: readers list measured scores first and drop the estimates of
+    pairs that have one. `score` is the per-target normalized value
+    (`models.transferability.normalize_estimates`), `raw` the estimator's own output; each
+    `(estimator, feature_model)` set is replaced whole, in one commit.
+    """
+
+    __tablename__ = "transfer_estimates"
+
+    source_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    estimator: Mapped[str] = mapped_column(String(16), primary_key=True)
+    feature_model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    raw: Mapped[float] = mapped_column(Float)
+    estimated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Job(Base):
     """A background job (crawl, train, represent) and its persisted progress."""
 

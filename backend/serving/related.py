@@ -20,7 +20,7 @@ from backend.errors import InvalidInputError, InvalidStateError, NotFoundError
 from backend.serving.map_store import LoadedMap, MapStore
 from backend.serving.measured import MeasuredRanked, rank_measured_first
 from backend.serving.views import map_ref
-from backend.vocab import DEFAULT_DIRECTION, RELATION_DIRECTIONS
+from backend.vocab import DEFAULT_DIRECTION, RELATION_DIRECTIONS, TransferKind
 from models.coverage import CoverageIndex, CoverageQuery
 from models.ranking import Ranked, rank, rank_bounded, upper_log_intersection
 
@@ -80,9 +80,16 @@ def items(
                 shared_labels=shared(row),
                 measured=measured(row) if measured_scores is None else row in measured_scores,
                 measured_score=None if measured_scores is None else measured_scores.get(row),
+                kind=_transfer_kind(row, measured_scores),
             )
         )
     return out
+
+
+def _transfer_kind(row: int, measured_scores: dict[int, float] | None) -> TransferKind | None:
+    if measured_scores is None:  # containment
+        return None
+    return "measured" if row in measured_scores else "predicted"
 
 
 def measured_transfers(loaded: LoadedMap, row: int | None, by: str) -> dict[int, float] | None:

@@ -102,6 +102,8 @@
  * @property {string[]} [shared_labels]
  * @property {boolean} measured
  * @property {number|null} [measured_score]
+ * @property {'measured'|'estimated'|'predicted'|null} [kind] - transfer lists: where the
+ *   pair's score comes from; null for containment.
  */
 
 /**

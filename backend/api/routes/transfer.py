@@ -1,4 +1,5 @@
-"""Measured transfer scores: import a CSV (admin token), read what is stored (public).
+"""Transfer scores: import measured ones from CSV (admin token), read what is stored, measured
+and estimated (public).
 
 The upload is the HTTP twin of `task2box import-transfer`: the same validation, the same
 all-or-nothing commit. Training the transfer map is then `POST /api/jobs/train` with
@@ -51,24 +52,40 @@ def transfer_scores(
         str | None,
         Query(
             max_length=schemas.MAX_DATASET_ID_CHARS,
-            description="Also list this dataset's measured scores.",
+            description="Also list this dataset's stored scores.",
             json_schema_extra={"pattern": schemas.DATASET_ID_PATTERN},
         ),
     ] = None,
+    estimator: Annotated[
+        schemas.TransferEstimator | None,
+        Query(description="List only this estimator's estimates (measured scores always)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=_MAX_ITEMS)] = 1000,
 ) -> schemas.TransferScoresPublic:
-    """How many transfer scores are imported (0: none yet), and one dataset's scores."""
+    """How many transfer scores are imported (0: none yet) and estimated, and one dataset's
+    scores, each tagged `measured` or `estimated`."""
     summary = repository.get_transfer_summary(session)
     items: list[schemas.TransferScorePublic] = []
     if dataset is not None:
-        scores = repository.get_transfer_scores(session, dataset_id=checked_dataset_id(dataset))
+        evidence = repository.get_transfer_evidence(
+            session, dataset_id=checked_dataset_id(dataset), estimator=estimator
+        )
         items = [
-            schemas.TransferScorePublic(source=s.source_id, target=s.target_id, score=s.score)
-            for s in scores[:limit]
+            schemas.TransferScorePublic(
+                source=e.source_id,
+                target=e.target_id,
+                score=e.score,
+                kind=e.kind,
+                estimator=e.estimator,
+                feature_model=e.feature_model,
+                raw=e.raw,
+            )
+            for e in evidence[:limit]
         ]
     return schemas.TransferScoresPublic(
         scores=summary.scores,
         tasks=summary.tasks,
         imported_at=summary.imported_at,
+        estimated=repository.count_transfer_estimates(session),
         items=items,
     )

@@ -86,6 +86,11 @@ from backend.db.repository._transfer import (
     get_transfer_summary,
     import_transfer,
 )
+from backend.db.repository._transfer_estimates import (
+    count_transfer_estimates,
+    get_transfer_evidence,
+    replace_transfer_estimates,
+)
 from backend.db.repository._types import (
     BoxRecord,
     CountsByStatus,
@@ -107,6 +112,7 @@ from backend.db.repository._types import (
     RepresentationIn,
     RepresentationMatrix,
     RepresentationState,
+    TransferEvidenceRecord,
     TransferImportResult,
     TransferScoreRecord,
     TransferScoresSummary,
@@ -142,6 +148,7 @@ __all__ = [
     "RepresentationIn",
     "RepresentationMatrix",
     "RepresentationState",
+    "TransferEvidenceRecord",
     "TransferImportResult",
     "TransferScoreRecord",
     "TransferScoresSummary",
@@ -149,6 +156,7 @@ __all__ = [
     "claim_job",
     "count_datasets",
     "count_published_maps",
+    "count_transfer_estimates",
     "count_transfer_scores",
     "create_job",
     "create_map",
@@ -180,6 +188,7 @@ __all__ = [
     "get_published_map_ids",
     "get_published_maps",
     "get_representation_states",
+    "get_transfer_evidence",
     "get_transfer_scores",
     "get_transfer_summary",
     "heartbeat_jobs",
@@ -194,6 +203,7 @@ __all__ = [
     "maps_with_neighbors",
     "probe_published_map_ids",
     "publish_map",
+    "replace_transfer_estimates",
     "save_crawl_batch",
     "save_image_features",
     "save_map_boxes",

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.vocab import JobStatus, MapStatus
+from backend.vocab import JobStatus, MapStatus, TransferKind
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,20 @@ class TransferScoreRecord:
     source_id: str
     target_id: str
     score: float
+
+
+@dataclass(frozen=True)
+class TransferEvidenceRecord:
+    """A stored transfer score of a pair and where it comes from: `measured` (imported) or
+    `estimated` (then with its estimator, feature model and raw estimator value)."""
+
+    source_id: str
+    target_id: str
+    score: float
+    kind: TransferKind
+    estimator: str | None = None
+    feature_model: str | None = None
+    raw: float | None = None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,7 @@ def test_related_lists_measured_coverage_then_the_map(
         ids[i] for i in _expected_order(coverage, scores, a, column, 8)
     ]
     assert_measured_first(items, "p_in" if column == 0 else "p_contains")
+    assert {it["kind"] for it in items} == {None}  # a transfer list's field
     assert QUERY not in {it["id"] for it in items}
     labels = _labels(seeded_atlas, QUERY, *(it["id"] for it in items))
     for it in items:

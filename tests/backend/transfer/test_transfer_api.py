@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ def test_without_scores_the_api_says_how_to_get_a_transfer_map(
         "scores": 0,
         "tasks": 0,
         "imported_at": None,
+        "estimated": 0,
         "items": [],
     }
     response = client.get("/api/datasets/ylecun/mnist/related", params={"relation": "transfer"})
@@ -133,6 +135,47 @@ def test_import_then_train_through_the_api(fresh_client: Callable[..., TestClien
     assert listed["params"]["measured_tasks"] == len(TASKS)
 
 
+def test_scores_are_listed_by_kind_and_estimates_never_hide_a_measurement(
+    fresh_client: Callable[..., TestClient],
+) -> None:
+    client = fresh_client(admin_token=TOKEN)
+    response = client.post("/api/transfer-scores", json={"scores": scores_csv()}, headers=AUTH)
+    assert response.status_code == 201, response.text
+    measured_to = ("rgb2mist", "rgb2depth")
+    assert measured_to in MEASURED
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    with session_scope(session_factory_for(settings.database_url)) as session:
+        repository.replace_transfer_estimates(
+            session,
+            estimator="leep",
+            feature_model="clip-test",
+            estimates=[(*measured_to, 0.9, -0.01), ("edge2d", "rgb2depth", 0.004, -2.5)],
+            estimated_at=datetime.now(UTC),
+        )
+    body = client.get("/api/transfer-scores", params={"dataset": "rgb2depth"}).json()
+    assert body["estimated"] == 2 and body["scores"] == len(MEASURED)
+    kinds = [item["kind"] for item in body["items"]]
+    assert kinds == sorted(kinds, key=lambda k: k != "measured") and kinds[-1] == "estimated"
+    by_pair = {(i["source"], i["target"]): i for i in body["items"]}
+    assert by_pair[measured_to]["kind"] == "measured"
+    assert by_pair[measured_to]["score"] == pytest.approx(MEASURED[measured_to])
+    assert by_pair[measured_to]["estimator"] is None
+    assert ("edge2d", "rgb2depth") not in MEASURED  # a pair the matrix leaves out
+    estimated = by_pair[("edge2d", "rgb2depth")]
+    assert (estimated["kind"], estimated["estimator"], estimated["feature_model"]) == (
+        "estimated",
+        "leep",
+        "clip-test",
+    )
+    assert estimated["raw"] == -2.5
+    nce_only = client.get(
+        "/api/transfer-scores", params={"dataset": "rgb2depth", "estimator": "nce"}
+    ).json()
+    assert {i["kind"] for i in nce_only["items"]} == {"measured"}
+    bad = client.get("/api/transfer-scores", params={"dataset": "rgb2depth", "estimator": "x"})
+    assert_error(bad, 422, "invalid_request")
+
+
 def _expected(atlas: TransferAtlas, map_id: int, dataset: str) -> dict[str, tuple[float, float]]:
     with session_scope(session_factory_for(atlas.settings.database_url)) as session:
         boxes = repository.get_map_boxes(session, map_id=map_id)
@@ -170,6 +213,7 @@ def test_related_transfer_ranks_and_flags_measured_pairs(
         pair = (query, it["id"]) if direction == "to" else (it["id"], query)
         assert it["measured"] is (pair in MEASURED)
         assert it["measured_score"] == MEASURED.get(pair)
+        assert it["kind"] == ("measured" if pair in MEASURED else "predicted")
     flags = {it["id"]: it["measured"] for it in items}
     assert flags["uoft-cs/cifar10"] is False and flags["rgb2mist"] is True
     assert ("edge2d" in flags) and flags["edge2d"] is (direction == "to")  # a missing pair

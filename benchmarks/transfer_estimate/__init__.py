@@ -1,0 +1,1 @@
+"""`task2box bench transfer-estimate`: do transferability estimates rank measured transfer?"""

@@ -1,0 +1,143 @@
+"""`task2box bench transfer-estimate`: estimators against measured transfer, as a table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from benchmarks.transfer_estimate.runner import BenchConfig, BenchResult, run
+from benchmarks.transfer_estimate.tasks import default_tasks
+from models.device import use_threads
+from models.transferability import DEFAULT_ESTIMATOR
+
+console = Console()
+
+
+def _table(result: BenchResult) -> Table:
+    table = Table(
+        title=(
+            f"transfer estimates vs. measured fine-tuning gains: {len(result.tasks)} digit "
+            f"tasks, {result.config.shots} shots per class, {result.config.seeds} seeds"
+        ),
+        caption=(
+            "/target: rank correlation down each target's sources (mean ± std over targets); "
+            f"all: every pair pooled, estimates normalized per target; default: "
+            f"{DEFAULT_ESTIMATOR}"
+        ),
+    )
+    table.add_column("scorer", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    for name in ("ρ/target", "τ/target", "ρ all", "τ all"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in result.rows:
+        table.add_row(
+            row.name,
+            row.kind,
+            f"{row.spearman_mean:.3f} ± {row.spearman_std:.3f}",
+            f"{row.kendall_mean:.3f}",
+            f"{row.spearman_overall:.3f}",
+            f"{row.kendall_overall:.3f}",
+        )
+    return table
+
+
+def _speed(
+    datasets: int, samples: int, dim: int, classes: int, device: str, json_path: Path | None
+) -> None:
+    from benchmarks.transfer_estimate.speed import run_speed
+
+    try:
+        result = run_speed(datasets, samples, dim, classes, device)
+    except (ValueError, RuntimeError) as e:
+        raise typer.BadParameter(str(e)) from e
+    table = Table(title=f"transfer estimate step on {result.device}")
+    for name in ("datasets", "vectors", "dim", "classes", "pairs", "probe fit s", "all pairs s"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        f"{result.datasets:,}",
+        str(result.samples),
+        str(result.dim),
+        str(result.classes),
+        f"{result.pairs:,}",
+        f"{result.probe_fit_s:.2f}",
+        f"{result.estimate_s:.2f}",
+    )
+    console.print(table)
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def transfer_estimate(
+    seeds: Annotated[int, typer.Option(min=1, max=20, help="Target samples per task.")] = 3,
+    shots: Annotated[
+        int, typer.Option(min=1, max=50, help="Labelled target images per class.")
+    ] = 5,
+    max_tasks: Annotated[
+        int | None,
+        typer.Option(min=3, help=f"Use the first N of the {len(default_tasks())} tasks."),
+    ] = None,
+    source_steps: Annotated[int, typer.Option(min=1, help="Source training steps.")] = 300,
+    target_steps: Annotated[int, typer.Option(min=1, help="Fine-tuning steps.")] = 100,
+    label_text: Annotated[
+        bool, typer.Option(help="Also the label-text baseline (loads the MiniLM encoder).")
+    ] = True,
+    threads: Annotated[int, typer.Option(min=1, help="torch CPU threads.")] = 1,
+    speed: Annotated[
+        bool,
+        typer.Option(
+            "--speed", help="Instead, time the Hub job's estimate step on synthetic datasets."
+        ),
+    ] = False,
+    speed_datasets: Annotated[int, typer.Option(min=2, help="--speed: datasets.")] = 1000,
+    speed_samples: Annotated[int, typer.Option(min=2, help="--speed: vectors each.")] = 300,
+    speed_dim: Annotated[int, typer.Option(min=1, help="--speed: feature width.")] = 512,
+    speed_classes: Annotated[int, typer.Option(min=2, help="--speed: classes each.")] = 30,
+    device: Annotated[str, typer.Option(help="--speed: auto, cpu, cuda or mps.")] = "auto",
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
+) -> None:
+    """Do LEEP, NCE and LogME rank measured transfer? Real digit images, fine-tuned pairs."""
+    from benchmarks.transfer_estimate.measure import TrainSettings
+
+    use_threads(threads)
+    if speed:
+        _speed(speed_datasets, speed_samples, speed_dim, speed_classes, device, json_path)
+        return
+    config = BenchConfig(
+        seeds=seeds,
+        shots=shots,
+        max_tasks=max_tasks,
+        label_text=label_text,
+        train=TrainSettings(source_steps=source_steps, target_steps=target_steps),
+    )
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        bars: dict[str, object] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in bars:
+                bars[phase] = progress.add_task(phase, total=total)
+            progress.update(bars[phase], completed=done)  # type: ignore[arg-type]
+
+        result = run(config, report)
+    console.print(_table(result))
+    off = ~np.isnan(result.gain)
+    console.print(
+        f"measured gain over scratch: mean {np.mean(result.gain[off]):+.3f}, "
+        f"positive for {np.mean(result.gain[off] > 0):.0%} of {int(off.sum())} pairs; "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
+    )
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")

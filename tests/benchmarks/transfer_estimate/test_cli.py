@@ -1,0 +1,61 @@
+"""`task2box bench transfer-estimate` at a tiny scale: the table and the JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backend.cli.app import build_cli
+
+app = build_cli()
+
+
+@pytest.mark.slow
+def test_tiny_bench_prints_the_table_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "estimate.json"
+    args = ["bench", "transfer-estimate", "--max-tasks", "4", "--seeds", "1", "--shots", "3"]
+    args += ["--source-steps", "30", "--target-steps", "10", "--no-label-text"]
+    args += ["--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "transfer estimates vs. measured fine-tuning gains" in result.output
+    assert "measured gain over scratch" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["benchmark"] == "transfer-estimate"
+    assert data["tasks"] == ["digits", "odd-even", "low", "three-eight"]
+    rows = {r["name"]: r for r in data["rows"]}
+    assert set(rows) == {"leep", "nce", "logme", "logme-features", "label-overlap", "random"}
+    for row in rows.values():
+        assert set(row["spearman_per_target"]) == set(data["tasks"])
+        assert -1 <= row["spearman_mean"] <= 1 and -1 <= row["kendall_overall"] <= 1
+    gain = data["gain"]
+    assert [gain[i][i] for i in range(4)] == [None] * 4
+    assert all(-1 <= g <= 1 for i, r in enumerate(gain) for j, g in enumerate(r) if i != j)
+    leep = data["scores"]["leep"]
+    assert all(v <= 1e-9 for i, r in enumerate(leep) for j, v in enumerate(r) if i != j)
+    # The 10-class source explains the 2-class targets' labels; the reverse cannot.
+    assert leep[0][1] > leep[1][0] - 1 and data["scores"]["nce"][0][3] > -0.7
+
+
+def test_bad_options_are_refused() -> None:
+    result = CliRunner().invoke(app, ["bench", "transfer-estimate", "--max-tasks", "2"])
+    assert result.exit_code != 0
+    assert "max-tasks" in result.output
+
+
+def test_speed_times_the_estimate_step_on_synthetic_datasets(tmp_path: Path) -> None:
+    out = tmp_path / "speed.json"
+    args = ["bench", "transfer-estimate", "--speed", "--speed-datasets", "4"]
+    args += ["--speed-samples", "12", "--speed-dim", "8", "--speed-classes", "3"]
+    args += ["--device", "cpu", "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "transfer estimate step on cpu" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert (data["datasets"], data["pairs"], data["device"]) == (4, 16, "cpu")
+    assert data["probe_fit_s"] > 0 and data["estimate_s"] > 0
+    bad = CliRunner().invoke(app, [*args[:2], "--speed", "--speed-classes", "400"])
+    assert bad.exit_code != 0 and "classes" in bad.output
