@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
@@ -26,7 +27,7 @@ def crawl(
 ) -> None:
     """Crawl image-classification datasets (most downloaded first); incremental and resumable."""
     from backend.cli._database import open_database
-    from backend.jobs.crawl_job import describe, run_crawl
+    from backend.jobs.crawl_job import describe, run_crawl, stopped_early
 
     settings = get_settings()
     factory = open_database(settings)
@@ -54,6 +55,6 @@ def crawl(
         table.add_row("seconds", f"{summary.seconds:.1f}")
         console.print(table)
     if summary.error:
-        console.print(f"[red]crawl stopped early: {summary.error}[/]")
-        console.print("Committed batches are kept; run `task2box crawl` again to resume.")
+        line = stopped_early(summary, resume="run `task2box crawl` again to resume")
+        console.print(f"[red]{escape(line)}[/]", soft_wrap=True)
         raise typer.Exit(code=1)

@@ -162,3 +162,43 @@ def test_a_dataset_listed_twice_is_stored_once(
 
     summary = run_crawl(settings, sessions=sessions, client=Repeating(settings))
     assert summary.duplicates == 2 and summary.seen == 15
+
+
+THIRD_PAGE = "cursor=eyJvZmZzZXQiOiA4fQ"  # base64 of {"offset": 8}
+
+
+def test_a_listing_page_that_is_always_malformed_stops_the_crawl_with_its_cause(
+    fake_hub: FakeHub, settings: Settings, sessions: SessionFactory
+) -> None:
+    # Retries cannot help a page that is broken every time: the crawl must stop with a
+    # summary that names the page's fault, not let the retry layer's error escape.
+    fake_hub.faults.append(
+        Fault(path="^/api/datasets$", query=THIRD_PAGE, malformed=True, times=None)
+    )
+    summary = run_crawl(settings, sessions=sessions)
+    assert summary.error is not None
+    assert "listing failed after 8 datasets" in summary.error
+    assert "malformed JSON" in summary.error
+    assert f"after {settings.crawl_max_retries} retries" in summary.error
+    assert describe(summary)["error"] == summary.error
+    with session_scope(sessions) as s:
+        assert repository.count_datasets(s).total == 8  # the two good pages are kept
+
+
+def test_a_crawl_job_whose_listing_broke_off_fails_with_the_cause(
+    fake_hub: FakeHub, settings: Settings, sessions: SessionFactory
+) -> None:
+    from backend import schemas
+    from backend.jobs.factories import JobFactories
+    from backend.jobs.runner import JobRunner
+
+    fake_hub.faults.append(Fault(path="^/api/datasets$", malformed=True, times=None))
+    runner = JobRunner(sessions)
+    params, fn = JobFactories(settings, sessions).crawl(schemas.CrawlJobRequest(limit=None))
+    job = runner.submit("crawl", fn, params=params)
+    assert runner.wait(job.id, timeout=120)
+    with session_scope(sessions) as s:
+        final = repository.get_job(s, job_id=job.id)
+    assert final is not None and final.status == "failed"
+    assert final.error is not None
+    assert "malformed JSON" in final.error and "committed batches are kept" in final.error
