@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from importlib.metadata import EntryPoint, entry_points
 
 import typer
+from pydantic import ValidationError
 
 from backend.cli import crawl, db, doctor, place, represent, serve, train, transfer, up
 from backend.config import get_settings
@@ -29,7 +30,31 @@ _BENCH_MISSING = (
 
 
 def _root() -> None:
-    configure_logging(get_settings().log_level)
+    try:
+        settings = get_settings()
+    except ValidationError as e:
+        # A bad setting is the user's to fix, not a bug: say which variable and why, one line
+        # each, before any command starts (exit 2, as for a bad option).
+        for line in settings_errors(e):
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(code=2) from None
+    configure_logging(settings.log_level)
+
+
+def settings_errors(error: ValidationError) -> list[str]:
+    """One line per invalid setting, named by its environment variable, without its value.
+
+    The value is left out because a setting may be a secret (a token, a URL with a password).
+    """
+    lines = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        name = "T2B_" + "_".join(str(part) for part in item["loc"]).upper()
+        message = str(item["msg"])
+        if item["type"] == "value_error":
+            lines.append(f"{name} {message.removeprefix('Value error, ')}")
+        else:
+            lines.append(f"{name}: {message}")
+    return lines
 
 
 def build_cli(plugins: Iterable[EntryPoint] | None = None) -> typer.Typer:
