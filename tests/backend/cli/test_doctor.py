@@ -170,11 +170,11 @@ def test_settings_refuse_a_database_url_that_is_not_a_url() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="not a database URL"):
-        Settings(_env_file=None, database_url="not a url")  # type: ignore[call-arg]
+        Settings(_env_file=None, database_url="not a url")
     with pytest.raises(ValidationError, match="unknown database dialect or driver"):
-        Settings(_env_file=None, database_url="postgresql+nodriver://h/db")  # type: ignore[call-arg]
+        Settings(_env_file=None, database_url="postgresql+nodriver://h/db")
     url = "postgresql+psycopg://atlas:secret@db.example:5432/atlas"
-    assert Settings(_env_file=None, database_url=url).database_url == url  # type: ignore[call-arg]
+    assert Settings(_env_file=None, database_url=url).database_url == url
 
 
 def test_the_checks_report_a_bad_database_url_instead_of_crashing(tmp_path: Path) -> None:
