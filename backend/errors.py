@@ -80,6 +80,14 @@ class CrawlError(AtlasError, RuntimeError):
     code: ClassVar[str] = "crawl_failed"
 
 
+class StorageError(AtlasError, OSError):
+    """The database cannot be written or opened for a reason outside the code: its disk is
+    full, its file is read-only, its directory cannot be written. The message names the cause
+    and the file, so nothing upstream has to read a driver's error text."""
+
+    code: ClassVar[str] = "storage_unavailable"
+
+
 class TrainFailed(AtlasError, RuntimeError):
     """At least one map of a train run failed (the maps that succeeded are published)."""
 

@@ -26,6 +26,7 @@ from backend.errors import (
     InvalidStateError,
     NotFoundError,
     RepresentationUnavailable,
+    StorageError,
 )
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ STATUS_BY_ERROR: Mapping[type[AtlasError], int] = {
     AuthenticationError: 401,
     ForbiddenError: 403,
     RepresentationUnavailable: 503,
+    # A full disk or a read-only database: the server is up, its storage is not.
+    StorageError: 503,
 }
 _CODE_BY_STATUS = {
     400: "bad_request",

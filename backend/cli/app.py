@@ -8,15 +8,22 @@ entry point group of an installed distribution, so `backend/` never imports them
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import logging
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
+from typing import ParamSpec
 
 import typer
 from pydantic import ValidationError
 
 from backend.cli import crawl, db, doctor, place, represent, serve, train, transfer, up
 from backend.config import get_settings
+from backend.errors import AtlasError
 from backend.logging_setup import configure_logging
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 PLUGIN_GROUP = "task2box.cli"
 # The plugin a checkout of this repository provides (`benchmarks/cli.py`). Without it
@@ -71,20 +78,40 @@ def build_cli(plugins: Iterable[EntryPoint] | None = None) -> typer.Typer:
         add_completion=False,
     )
     app.callback()(_root)
-    app.command()(crawl.crawl)
-    app.command()(db.migrate)
-    app.command()(db.seed)
-    app.command()(doctor.doctor)
-    app.command()(place.place)
-    app.command()(represent.represent)
-    app.command()(serve.serve)
-    app.command()(train.train)
-    app.command("import-transfer")(transfer.import_transfer)
-    app.command()(up.up)
+    app.command()(_one_line_errors(crawl.crawl))
+    app.command()(_one_line_errors(db.migrate))
+    app.command()(_one_line_errors(db.seed))
+    app.command()(_one_line_errors(doctor.doctor))
+    app.command()(_one_line_errors(place.place))
+    app.command()(_one_line_errors(represent.represent))
+    app.command()(_one_line_errors(serve.serve))
+    app.command()(_one_line_errors(train.train))
+    app.command("import-transfer")(_one_line_errors(transfer.import_transfer))
+    app.command()(_one_line_errors(up.up))
     mounted = _mount_plugins(app, entry_points(group=PLUGIN_GROUP) if plugins is None else plugins)
     if BENCH not in mounted:
         _explain_missing(app, BENCH, _BENCH_MISSING)
     return app
+
+
+def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """`command`, with the project's own errors (`AtlasError`: a full disk, a read-only
+    database, a crawl that cannot go on) printed as one line and exit status 1.
+
+    Their messages already name the cause and what to do; a traceback would bury that under
+    hundreds of lines about our code. `T2B_LOG_LEVEL=DEBUG` logs the traceback too.
+    """
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except AtlasError as e:
+            log.debug("%s failed", command.__name__, exc_info=True)
+            typer.echo(f"error: {' '.join(str(e).split())}", err=True)
+            raise typer.Exit(code=1) from None
+
+    return run
 
 
 def _mount_plugins(app: typer.Typer, plugins: Iterable[EntryPoint]) -> set[str]:

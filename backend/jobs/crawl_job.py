@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
@@ -25,7 +26,7 @@ from backend.crawler import ClientStats, HubClient, RawDataset
 from backend.crawler.parse import listed_sha, popularity
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_factory_for, session_scope
-from backend.errors import CrawlError
+from backend.errors import CrawlError, StorageError
 from backend.records import DatasetRecord
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,15 @@ def run_crawl(
         except CrawlError as err:
             log.error("crawl stopped: %s", err)
             run.summary.error = str(err)
-        finally:
-            run.flush()
+        except BaseException as err:
+            # Interrupted (Ctrl-C, a cancelled job): save what was fetched. But not after a
+            # database error: the session is unusable then, and a second write would only
+            # replace the real cause (a full disk, a read-only file) with the session's own
+            # complaint about its state.
+            if not isinstance(err, StorageError | SQLAlchemyError):
+                run.flush_quietly()
+            raise
+        run.flush()
     run.summary.seconds = time.monotonic() - started
     run.summary.stats = client.stats()
     log.info("crawl finished: %s", describe(run.summary))
@@ -175,6 +183,13 @@ class _Run:
     def flush(self) -> None:
         self._flush_records()
         self._flush_popularity()
+
+    def flush_quietly(self) -> None:
+        """`flush` while another error is on its way up: a failure here must not replace it."""
+        try:
+            self.flush()
+        except Exception as err:  # the caller's session scope rolls back
+            log.warning("could not save the last %d datasets fetched: %s", len(self.pending), err)
 
     def _flush_records(self) -> None:
         if self.pending:

@@ -239,6 +239,8 @@ class JobRunner:
             try:
                 with session_scope(self.sessions) as session:
                     repository.fail_job(session, job_id=job_id, error=error or type(e).__name__)
+            except AtlasError as record_error:  # a full disk: its own line says it all
+                log.error("could not record the failure of job %d: %s", job_id, record_error)
             except Exception:
                 log.exception("could not record the failure of job %d", job_id)
         finally:

@@ -202,3 +202,44 @@ def test_a_crawl_job_whose_listing_broke_off_fails_with_the_cause(
     assert final is not None and final.status == "failed"
     assert final.error is not None
     assert "malformed JSON" in final.error and "committed batches are kept" in final.error
+
+
+def test_a_full_database_stops_the_crawl_with_the_real_cause(
+    fake_hub: FakeHub, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's max_page_count caps the file as a full disk does: the write that needs one more
+    # page fails with SQLITE_FULL. The crawl's own cleanup must not write on the failed session
+    # again, or "prepared state" / PendingRollbackError replaces the cause.
+    from sqlalchemy import event
+
+    from backend.db.engine import make_engine, make_session_factory
+    from backend.errors import StorageError
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+
+    @event.listens_for(engine, "connect")
+    def _cap(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA max_page_count={pages + 1}")
+
+    engine.dispose()  # reconnect with the cap
+    attempts: list[str] = []
+    real = repository.save_crawl_batch
+
+    def spy(session: Session, records: Any, *, crawled_at: Any) -> None:
+        try:
+            real(session, records, crawled_at=crawled_at)
+        except Exception as e:
+            attempts.append(type(e).__name__)
+            raise
+        attempts.append("ok")
+
+    monkeypatch.setattr(crawl_job.repository, "save_crawl_batch", spy)
+    with pytest.raises(StorageError) as caught:
+        run_crawl(settings, sessions=make_session_factory(engine))
+    assert str(caught.value).startswith("database or disk is full: ")
+    assert db_url.removeprefix("sqlite:///") in str(caught.value)
+    # The failed batch was the last write: nothing was tried again on the broken session.
+    assert attempts[-1] == "StorageError" and attempts.count("StorageError") == 1
+    engine.dispose()

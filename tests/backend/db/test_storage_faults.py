@@ -1,0 +1,72 @@
+"""Storage faults are named: the driver's error text becomes one `StorageError` with the cause."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from backend.db.engine import make_engine
+from backend.db.storage_faults import storage_error
+from backend.errors import StorageError
+
+
+@pytest.mark.parametrize(
+    ("driver_text", "starts"),
+    [
+        ("database or disk is full", "database or disk is full: /data/atlas.db cannot grow"),
+        ("attempt to write a readonly database", "the database file /data/atlas.db is read-only"),
+        (
+            "unable to open database file",
+            "cannot open the database file /data/atlas.db (data directory not writable?)",
+        ),
+    ],
+)
+def test_sqlite_storage_faults_are_named(driver_text: str, starts: str) -> None:
+    error = storage_error(sqlite3.OperationalError(driver_text), database="/data/atlas.db")
+    assert isinstance(error, StorageError)
+    assert str(error).startswith(starts)
+
+
+def test_other_database_errors_keep_their_type() -> None:
+    for driver_text in ("no such table: datasets", "database is locked"):
+        assert storage_error(sqlite3.OperationalError(driver_text), database="/x.db") is None
+
+
+def test_postgres_sqlstates_are_named() -> None:
+    class DiskFull(Exception):
+        sqlstate = "53100"
+
+    class ReadOnly(Exception):
+        sqlstate = "25006"
+
+    url = "postgresql+psycopg://atlas:***@db/atlas"
+    assert str(storage_error(DiskFull("could not extend file"), database=url)).startswith(
+        f"database or disk is full: {url}"
+    )
+    assert "is read-only" in str(storage_error(ReadOnly("read-only transaction"), database=url))
+
+
+def test_an_engine_raises_the_named_fault_on_a_read_only_database(tmp_path: Path) -> None:
+    # mode=ro opens the file read-only for every user, root included (file modes do not
+    # stop root): SQLite answers a write with SQLITE_READONLY.
+    path = tmp_path / "atlas.db"
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE t (x INTEGER)")
+    raw.close()
+    engine = make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        with pytest.raises(StorageError) as caught, engine.connect() as conn:
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+    finally:
+        engine.dispose()
+    assert str(caught.value).startswith(f"the database file {path} is read-only")
+
+
+def test_the_api_answers_a_storage_fault_with_503() -> None:
+    from backend.api.errors import status_for
+
+    assert status_for(StorageError("database or disk is full: x")) == 503
+    assert StorageError.code == "storage_unavailable"
