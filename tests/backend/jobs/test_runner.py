@@ -207,3 +207,25 @@ def test_recovery_fails_only_jobs_of_dead_processes(sessions: SessionFactory) ->
     }
     assert _job(sessions, dead).error == repository.INTERRUPTED_MESSAGE
     assert recover_interrupted_jobs(sessions, owner=me) == 0
+
+
+def test_a_failure_the_full_disk_cannot_record_is_one_log_line(
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from backend.errors import StorageError
+    from backend.jobs import runner as runner_module
+
+    def full_disk(*_args: Any, **_kwargs: Any) -> None:
+        raise StorageError("database or disk is full: /data/atlas.db cannot grow")
+
+    def broken(_ctx: JobContext) -> None:
+        raise StorageError("database or disk is full: /data/atlas.db cannot grow")
+
+    monkeypatch.setattr(runner_module.repository, "fail_job", full_disk)
+    runner = JobRunner(sessions)
+    job = runner.submit("train", broken)
+    assert runner.wait(job.id, timeout=60)
+    records = [r for r in caplog.records if "could not record the failure" in r.getMessage()]
+    assert len(records) == 1
+    assert "database or disk is full" in records[0].getMessage()
+    assert records[0].exc_info is None  # the cause in one line, no traceback
