@@ -1,4 +1,5 @@
-"""The whole path on a real Postgres: migrate, seed, crawl the fake Hub, train, serve the API.
+"""The whole path on a real Postgres: migrate, seed, crawl the fake Hub, train, serve the API
+(uvicorn on 127.0.0.1).
 
 Everything else in the suite runs on SQLite; this module runs the same code on a throwaway
 Postgres server (`tests/postgres_fixtures.py`), so a query, a type or a migration that only
@@ -10,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from backend.catalog import seed_catalog
@@ -23,6 +24,7 @@ from backend.jobs.train import TrainRequest, TrainSummary, run_train
 from backend.main import create_app
 from tests.atlas_fixtures import hub_overrides, serving_hub, settings_for
 from tests.fakehub_catalog import fixture_catalog
+from tests.live_server import live_server
 from tests.postgres_fixtures import postgres_url
 
 __all__ = ["postgres_url"]
@@ -67,8 +69,12 @@ def atlas(
 
 
 @pytest.fixture(scope="module")
-def client(atlas: PostgresAtlas) -> Generator[TestClient, None, None]:
-    with TestClient(create_app(atlas.settings)) as c:
+def client(atlas: PostgresAtlas) -> Generator[httpx.Client, None, None]:
+    """A client of the real app, served by uvicorn on 127.0.0.1, over the Postgres atlas."""
+    with (
+        live_server(create_app(atlas.settings)) as url,
+        httpx.Client(base_url=url, timeout=60) as c,
+    ):
         yield c
 
 
@@ -109,7 +115,7 @@ def test_the_fit_is_published(atlas: PostgresAtlas) -> None:
     assert atlas.train.datasets > 20 and atlas.train.positive_pairs > 0
 
 
-def test_the_api_serves_from_postgres(atlas: PostgresAtlas, client: TestClient) -> None:
+def test_the_api_serves_from_postgres(atlas: PostgresAtlas, client: httpx.Client) -> None:
     listed = client.get("/api/datasets", params={"q": "cifar", "limit": 5})
     assert listed.status_code == 200, listed.text
     assert CIFAR10 in {item["id"] for item in listed.json()["items"]}
