@@ -45,7 +45,12 @@ def storage_error(error: BaseException, *, database: str | None) -> StorageError
             f"database or disk is full: {where} cannot grow; free space on its file system "
             "and run again (what was committed is kept)"
         )
-    if _SQLITE_READONLY in text or sqlstate == _PG_READ_ONLY:
+    if sqlstate == _PG_READ_ONLY:
+        return StorageError(
+            f"the database {where} is read-only (the server refuses writes): point "
+            "T2B_DATABASE_URL at a writable primary, or let this user write"
+        )
+    if _SQLITE_READONLY in text:
         return StorageError(
             f"the database file {where} is read-only (SQLite: {_SQLITE_READONLY}): give this "
             f"user write access to it and to its directory{_directory(database)}"

@@ -139,3 +139,21 @@ def test_the_api_serves_from_postgres(atlas: PostgresAtlas, client: httpx.Client
 
     health = client.get("/healthz").json()
     assert health["database"] is True and health["published_maps"]["containment"] == map_id
+
+
+def test_a_read_only_postgres_is_named(atlas: PostgresAtlas) -> None:
+    # A hot standby, or a database an operator set read-only, refuses every write with
+    # SQLSTATE 25006; the session option below is that same refusal, for real.
+    from backend.db.engine import redacted_url
+    from backend.errors import StorageError
+
+    url = atlas.settings.database_url
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn, pytest.raises(StorageError) as caught:
+            conn.execute(text("SET default_transaction_read_only = on"))
+            conn.commit()
+            conn.execute(text("UPDATE jobs SET message = 'x'"))
+    finally:
+        engine.dispose()
+    assert str(caught.value).startswith(f"the database {redacted_url(url)} is read-only")

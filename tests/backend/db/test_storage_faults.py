@@ -46,7 +46,9 @@ def test_postgres_sqlstates_are_named() -> None:
     assert str(storage_error(DiskFull("could not extend file"), database=url)).startswith(
         f"database or disk is full: {url}"
     )
-    assert "is read-only" in str(storage_error(ReadOnly("read-only transaction"), database=url))
+    assert str(storage_error(ReadOnly("read-only transaction"), database=url)).startswith(
+        f"the database {url} is read-only (the server refuses writes)"
+    )
 
 
 def test_an_engine_raises_the_named_fault_on_a_read_only_database(tmp_path: Path) -> None:
