@@ -58,7 +58,8 @@ def settings_errors(error: ValidationError) -> list[str]:
         name = "T2B_" + "_".join(str(part) for part in item["loc"]).upper()
         message = str(item["msg"])
         if item["type"] == "value_error":
-            lines.append(f"{name} {message.removeprefix('Value error, ')}")
+            message = message.removeprefix("Value error, ")
+            lines.append(message if message.startswith(name) else f"{name} {message}")
         else:
             lines.append(f"{name}: {message}")
     return lines

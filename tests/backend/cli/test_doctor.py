@@ -183,3 +183,19 @@ def test_the_checks_report_a_bad_database_url_instead_of_crashing(tmp_path: Path
     checks = _by_name(run_checks(settings, load_model=False, hub_timeout_s=1))
     assert checks["database"].status == "fail" and checks["maps"].status == "fail"
     assert "not a database URL" in checks["maps"].summary
+
+
+def test_any_invalid_setting_is_one_line_per_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T2B_MAX_LABELS", "many")
+    monkeypatch.setenv("T2B_ADMIN_TOKEN", "changethis")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["doctor", "--no-model"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    lines = sorted(result.output.strip().splitlines())
+    assert len(lines) == 2, result.output
+    assert lines[0].startswith("error: T2B_ADMIN_TOKEN is a placeholder")
+    assert lines[1].startswith("error: T2B_MAX_LABELS: Input should be a valid integer")
+    assert "changethis" not in result.output.replace("is a placeholder", "")
