@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from backend.db.storage_faults import storage_error
+from backend.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     Raises:
         ValueError: if `url` is not a valid SQLAlchemy URL.
+        StorageError: if a SQLite file's directory cannot be created.
     """
     try:
         parsed = make_url(url)
@@ -77,7 +79,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if memory:
         kwargs["poolclass"] = StaticPool
     elif parsed.database and not parsed.database.startswith("file:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        parent = Path(parsed.database).expanduser().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(
+                f"cannot open the database file {parsed.database} (data directory not "
+                f"writable?): its directory {parent} cannot be created: {e.strerror or e}"
+            ) from e
     engine = create_engine(parsed, echo=echo, **kwargs)
     _name_storage_faults(engine, None if memory else _sqlite_path(parsed.database or ""))
 

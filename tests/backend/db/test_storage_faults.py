@@ -72,3 +72,14 @@ def test_the_api_answers_a_storage_fault_with_503() -> None:
 
     assert status_for(StorageError("database or disk is full: x")) == 503
     assert StorageError.code == "storage_unavailable"
+
+
+def test_a_database_directory_that_cannot_be_made_is_named(tmp_path: Path) -> None:
+    # A regular file where the data directory should be: mkdir fails for root too.
+    (tmp_path / "data").write_text("not a directory")
+    path = tmp_path / "data" / "sub" / "atlas.db"
+    with pytest.raises(StorageError) as caught:
+        make_engine(f"sqlite:///{path}")
+    assert str(caught.value).startswith(
+        f"cannot open the database file {path} (data directory not writable?)"
+    )
