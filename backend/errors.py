@@ -83,9 +83,14 @@ class CrawlError(AtlasError, RuntimeError):
 class StorageError(AtlasError, OSError):
     """The database cannot be written or opened for a reason outside the code: its disk is
     full, its file is read-only, its directory cannot be written. The message names the cause
-    and the file, so nothing upstream has to read a driver's error text."""
+    and the file, for the operator (CLI, log); `reason` is the cause alone, without the path,
+    for what anyone may read (API answers, public job errors)."""
 
     code: ClassVar[str] = "storage_unavailable"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class TrainFailed(AtlasError, RuntimeError):

@@ -19,7 +19,7 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from backend.db.storage_faults import storage_error
+from backend.db.storage_faults import CANTOPEN_REASON, storage_error
 from backend.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         except OSError as e:
             raise StorageError(
                 f"cannot open the database file {parsed.database} (data directory not "
-                f"writable?): its directory {parent} cannot be created: {e.strerror or e}"
+                f"writable?): its directory {parent} cannot be created: {e.strerror or e}",
+                reason=CANTOPEN_REASON,
             ) from e
     engine = create_engine(parsed, echo=echo, **kwargs)
     _name_storage_faults(engine, None if memory else _sqlite_path(parsed.database or ""))

@@ -24,6 +24,7 @@ _SQLITE_CANTOPEN = "unable to open database file"
 _SQLITE_IOERR = "disk I/O error"
 _PG_DISK_FULL = "53100"
 _PG_READ_ONLY = "25006"
+CANTOPEN_REASON = "cannot open the database file (data directory not writable?)"
 # Less free space than one WAL index file and a few pages: an I/O error is the disk being full.
 _NEARLY_FULL_BYTES = 256 * 1024
 
@@ -43,27 +44,33 @@ def storage_error(error: BaseException, *, database: str | None) -> StorageError
     if _SQLITE_FULL in text or sqlstate == _PG_DISK_FULL or full_disk:
         return StorageError(
             f"database or disk is full: {where} cannot grow; free space on its file system "
-            "and run again (what was committed is kept)"
+            "and run again (what was committed is kept)",
+            reason="database or disk is full",
         )
     if sqlstate == _PG_READ_ONLY:
         return StorageError(
             f"the database {where} is read-only (the server refuses writes): point "
-            "T2B_DATABASE_URL at a writable primary, or let this user write"
+            "T2B_DATABASE_URL at a writable primary, or let this user write",
+            reason="the database is read-only",
         )
     if _SQLITE_READONLY in text:
         return StorageError(
             f"the database file {where} is read-only (SQLite: {_SQLITE_READONLY}): give this "
-            f"user write access to it and to its directory{_directory(database)}"
+            f"user write access to it and to its directory{_directory(database)}",
+            reason="the database file is read-only",
         )
     if _SQLITE_CANTOPEN in text:
         return StorageError(
             f"cannot open the database file {where} (data directory not writable?): "
             f"its directory{_directory(database)} must exist and be writable by this user, "
-            "for the file and its -wal and -shm companions"
+            "for the file and its -wal and -shm companions",
+            reason=CANTOPEN_REASON,
         )
     if _SQLITE_IOERR in text:
         return StorageError(
-            f"disk I/O error on the database file {where} (is its disk full, read-only or failing?)"
+            f"disk I/O error on the database file {where} (is its disk full, read-only or "
+            "failing?)",
+            reason="disk I/O error on the database file",
         )
     return None
 

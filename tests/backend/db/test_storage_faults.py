@@ -28,6 +28,7 @@ def test_sqlite_storage_faults_are_named(driver_text: str, starts: str) -> None:
     error = storage_error(sqlite3.OperationalError(driver_text), database="/data/atlas.db")
     assert isinstance(error, StorageError)
     assert str(error).startswith(starts)
+    assert "/data" not in error.reason and error.reason in str(error).replace(" /data/atlas.db", "")
 
 
 def test_other_database_errors_keep_their_type() -> None:
@@ -67,11 +68,29 @@ def test_an_engine_raises_the_named_fault_on_a_read_only_database(tmp_path: Path
     assert str(caught.value).startswith(f"the database file {path} is read-only")
 
 
-def test_the_api_answers_a_storage_fault_with_503() -> None:
-    from backend.api.errors import status_for
+def test_the_api_answers_a_storage_fault_with_503_and_no_path() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
 
-    assert status_for(StorageError("database or disk is full: x")) == 503
-    assert StorageError.code == "storage_unavailable"
+    from backend.api.errors import install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/write")
+    def write() -> None:
+        error = storage_error(
+            sqlite3.OperationalError("database or disk is full"), database="/srv/secret/atlas.db"
+        )
+        assert error is not None
+        raise error
+
+    response = TestClient(app).get("/write")
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": "storage_unavailable",
+        "detail": "database or disk is full",
+    }
 
 
 def test_a_database_directory_that_cannot_be_made_is_named(tmp_path: Path) -> None:
