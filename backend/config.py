@@ -250,6 +250,28 @@ class Settings(BaseSettings):
         ),
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        # Checked here, once, so every command refuses a bad URL in one line before it starts,
+        # instead of each parser of the URL failing its own way halfway through. The message
+        # never repeats the value: a URL may carry a password.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        example = "e.g. sqlite:///data/atlas.db or postgresql+psycopg://user:pass@host:5432/db"
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"is not a database URL ({example})") from None
+        try:
+            url.get_dialect()
+        except NoSuchModuleError:
+            raise ValueError(
+                f"names an unknown database dialect or driver {url.drivername!r} ({example})"
+            ) from None
+        return value
+
     @field_validator("map_dims")
     @classmethod
     def _check_map_dims(cls, value: list[int]) -> list[int]:

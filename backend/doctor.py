@@ -223,7 +223,10 @@ def check_maps(settings: Settings) -> Check:
     from backend.db import repository
     from backend.db.engine import make_engine, make_session_factory, session_scope
 
-    path = _sqlite_file(settings.database_url)
+    try:
+        path = _sqlite_file(settings.database_url)
+    except Exception as e:  # the database check names the bad URL; this one must not crash
+        return Check("maps", "fail", f"T2B_DATABASE_URL is not a database URL: {_error(e)}")
     if path is not None and not path.exists():
         return Check("maps", "warn", "no database yet, so no map; `task2box up` trains the first")
     try:

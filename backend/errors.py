@@ -82,6 +82,19 @@ class CrawlError(AtlasError, RuntimeError):
     code: ClassVar[str] = "crawl_failed"
 
 
+class StorageError(AtlasError, OSError):
+    """The database cannot be written or opened for a reason outside the code: its disk is
+    full, its file is read-only, its directory cannot be written. The message names the cause
+    and the file, for the operator (CLI, log); `reason` is the cause alone, without the path,
+    for what anyone may read (API answers, public job errors)."""
+
+    code: ClassVar[str] = "storage_unavailable"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
 class TrainFailed(AtlasError, RuntimeError):
     """At least one map of a train run failed (the maps that succeeded are published)."""
 
@@ -103,7 +116,9 @@ def public_reason(error: BaseException) -> str:
     reason without the path, and anything else only its type. The
     caller logs the full error.
     """
-    if isinstance(error, AtlasError):
+    if isinstance(error, StorageError):  # its message names the database file's path
+        text = error.reason
+    elif isinstance(error, AtlasError):
         text = str(error) or error.code
     elif isinstance(error, TrainingError):
         text = f"{type(error).__name__}: {error}"

@@ -5,6 +5,8 @@
 #   docker-compose  - `docker-compose config` validates docker-compose.yml statically (no
 #                     Docker engine is needed or started);
 #   nodejs, npm     - the page's JS unit tests (`node --test`) and its type check;
+#   postgresql      - tests/backend/db/test_postgres.py starts a throwaway server with the
+#                     package's initdb and pg_ctl (it never runs the package's own cluster);
 #   typescript      - `make lint` type-checks the page's JSDoc (frontend/jsconfig.json); npm
 #                     installs the version frontend/package-lock.json pins into
 #                     frontend/node_modules.
@@ -40,6 +42,7 @@ install_debian_tools() {
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   command -v node >/dev/null || missing+=(nodejs)
   command -v npm >/dev/null || missing+=(npm)
+  compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
   if [ ${#missing[@]} -eq 0 ]; then
     return 0
   fi

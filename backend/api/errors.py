@@ -40,6 +40,7 @@ from backend.errors import (
     InvalidStateError,
     NotFoundError,
     RepresentationUnavailable,
+    StorageError,
 )
 from backend.schemas import ErrorPublic
 
@@ -54,6 +55,8 @@ STATUS_BY_ERROR: Mapping[type[AtlasError], int] = {
     AuthenticationError: 401,
     ForbiddenError: 403,
     RepresentationUnavailable: 503,
+    # A full disk or a read-only database: the server is up, its storage is not.
+    StorageError: 503,
 }
 _CODE_BY_STATUS = {
     400: "bad_request",
@@ -128,10 +131,15 @@ def _validation_detail(errors: Sequence[Any]) -> str:
     return "; ".join(parts)
 
 
-async def _atlas_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _atlas_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AtlasError)
     status = status_for(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, StorageError):
+        # Its full text names the database's path: the operator reads that in the log; a
+        # client learns only the cause.
+        log.error("storage fault on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(status, exc.code, exc.reason, headers)
     return error_response(status, exc.code, str(exc), headers)
 
 

@@ -8,10 +8,14 @@ entry point group of an installed distribution, so `backend/` never imports them
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import logging
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
+from typing import ParamSpec
 
 import typer
+from pydantic import ValidationError
 
 from backend.cli import (
     crawl,
@@ -27,7 +31,11 @@ from backend.cli import (
     up,
 )
 from backend.config import get_settings
+from backend.errors import AtlasError
 from backend.logging_setup import configure_logging
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
 
 PLUGIN_GROUP = "task2box.cli"
 # The plugin a checkout of this repository provides (`benchmarks/cli.py`). Without it
@@ -41,7 +49,32 @@ _BENCH_MISSING = (
 
 
 def _root() -> None:
-    configure_logging(get_settings().log_level)
+    try:
+        settings = get_settings()
+    except ValidationError as e:
+        # A bad setting is the user's to fix, not a bug: say which variable and why, one line
+        # each, before any command starts (exit 2, as for a bad option).
+        for line in settings_errors(e):
+            typer.echo(f"error: {line}", err=True)
+        raise typer.Exit(code=2) from None
+    configure_logging(settings.log_level)
+
+
+def settings_errors(error: ValidationError) -> list[str]:
+    """One line per invalid setting, named by its environment variable, without its value.
+
+    The value is left out because a setting may be a secret (a token, a URL with a password).
+    """
+    lines = []
+    for item in error.errors(include_url=False, include_input=False, include_context=False):
+        name = "T2B_" + "_".join(str(part) for part in item["loc"]).upper()
+        message = str(item["msg"])
+        if item["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+            lines.append(message if message.startswith(name) else f"{name} {message}")
+        else:
+            lines.append(f"{name}: {message}")
+    return lines
 
 
 def build_cli(plugins: Iterable[EntryPoint] | None = None) -> typer.Typer:
@@ -58,22 +91,42 @@ def build_cli(plugins: Iterable[EntryPoint] | None = None) -> typer.Typer:
         add_completion=False,
     )
     app.callback()(_root)
-    app.command()(crawl.crawl)
-    app.command()(db.migrate)
-    app.command()(db.seed)
-    app.command()(doctor.doctor)
-    app.command("image-features")(image_features.image_features)
-    app.command("export-map")(export_map.export_map)
-    app.command()(place.place)
-    app.command()(represent.represent)
-    app.command()(serve.serve)
-    app.command()(train.train)
-    app.command("import-transfer")(transfer.import_transfer)
-    app.command()(up.up)
+    app.command()(_one_line_errors(crawl.crawl))
+    app.command()(_one_line_errors(db.migrate))
+    app.command()(_one_line_errors(db.seed))
+    app.command()(_one_line_errors(doctor.doctor))
+    app.command("image-features")(_one_line_errors(image_features.image_features))
+    app.command("export-map")(_one_line_errors(export_map.export_map))
+    app.command()(_one_line_errors(place.place))
+    app.command()(_one_line_errors(represent.represent))
+    app.command()(_one_line_errors(serve.serve))
+    app.command()(_one_line_errors(train.train))
+    app.command("import-transfer")(_one_line_errors(transfer.import_transfer))
+    app.command()(_one_line_errors(up.up))
     mounted = _mount_plugins(app, entry_points(group=PLUGIN_GROUP) if plugins is None else plugins)
     if BENCH not in mounted:
         _explain_missing(app, BENCH, _BENCH_MISSING)
     return app
+
+
+def _one_line_errors(command: Callable[P, None]) -> Callable[P, None]:
+    """`command`, with the project's own errors (`AtlasError`: a full disk, a read-only
+    database, a crawl that cannot go on) printed as one line and exit status 1.
+
+    Their messages already name the cause and what to do; a traceback would bury that under
+    hundreds of lines about our code. `T2B_LOG_LEVEL=DEBUG` logs the traceback too.
+    """
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except AtlasError as e:
+            log.debug("%s failed", command.__name__, exc_info=True)
+            typer.echo(f"error: {' '.join(str(e).split())}", err=True)
+            raise typer.Exit(code=1) from None
+
+    return run
 
 
 def _mount_plugins(app: typer.Typer, plugins: Iterable[EntryPoint]) -> set[str]:

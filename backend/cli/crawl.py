@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,8 +29,8 @@ def crawl(
     from backend.cli._database import open_database
     from backend.db import repository
     from backend.db.engine import session_scope
-    from backend.errors import ConflictError
-    from backend.jobs.crawl_job import CrawlSummary, describe, run_crawl
+    from backend.errors import ConflictError, CrawlError
+    from backend.jobs.crawl_job import CrawlSummary, describe, run_crawl, stopped_early
     from backend.jobs.runner import JobContext, JobRunner
 
     settings = get_settings()
@@ -51,6 +52,8 @@ def crawl(
                 settings, limit=limit, full=full, progress=_progress, sessions=factory
             )
             done.append(summary)
+            if summary.error:  # the job row fails with the cause, as the API's crawl does
+                raise CrawlError(stopped_early(summary))
             return describe(summary)
 
         try:
@@ -67,7 +70,9 @@ def crawl(
     if not done:
         with session_scope(factory) as session:
             final = repository.get_job(session, job_id=job.id)
-        console.print(f"[red]crawl failed:[/] {final.error if final else 'unknown'}")
+        cause = final.error if final and final.error else None
+        cause = cause or "its failure could not be recorded in the database; see the log above"
+        console.print(f"[red]crawl failed:[/] {escape(cause)}", soft_wrap=True)
         console.print("Committed batches are kept; run `task2box crawl` again to resume.")
         raise typer.Exit(code=1)
     summary = done[0]
@@ -87,6 +92,6 @@ def crawl(
         table.add_row("seconds", f"{summary.seconds:.1f}")
         console.print(table)
     if summary.error:
-        console.print(f"[red]crawl stopped early: {summary.error}[/]")
-        console.print("Committed batches are kept; run `task2box crawl` again to resume.")
+        line = stopped_early(summary, resume="run `task2box crawl` again to resume")
+        console.print(f"[red]{escape(line)}[/]", soft_wrap=True)
         raise typer.Exit(code=1)

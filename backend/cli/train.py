@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from backend.config import get_settings
@@ -83,7 +84,9 @@ def train(
         final = repository.get_job(session, job_id=job.id)
     assert final is not None
     if final.status != "succeeded":
-        console.print(f"[red]training failed:[/] {final.error}")
+        # No error stored: the database refused to record the failure too (the log says why).
+        reason = final.error or "its failure could not be recorded in the database; see above"
+        console.print(f"[red]training failed:[/] {escape(reason)}", soft_wrap=True)
         raise typer.Exit(code=1)
     if json_out:
         typer.echo(json.dumps(final.result, indent=2))

@@ -82,7 +82,8 @@ def iter_listing(
     """Raw items, most downloaded first, fetched page by page as the caller iterates.
 
     Raises:
-        CrawlError: a page failed after its retries, or the Hub refused the request.
+        CrawlError: a page failed after its retries (an error status, a timeout, a body that
+            is malformed every time), or the Hub refused the request.
     """
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
@@ -108,14 +109,24 @@ def iter_listing(
         )
     remaining = None if limit is None else limit - len(seen)
     pages = _raw_items(api, limit=limit, policy=policy, rng=rng, sleep=sleep, timeout_s=timeout_s)
-    for raw in pages:
-        if remaining is not None and remaining <= 0:
-            return
-        if str(raw.get("id")) in seen:
-            continue
-        if remaining is not None:
-            remaining -= 1
-        yield raw
+    yielded = len(seen)
+    try:
+        for raw in pages:
+            if remaining is not None and remaining <= 0:
+                return
+            if str(raw.get("id")) in seen:
+                continue
+            if remaining is not None:
+                remaining -= 1
+            yielded += 1
+            yield raw
+    except TransientError as err:
+        # Out of retries: a page broken every time (malformed, 5xx) ends the listing as any
+        # other listing failure does, so the crawl keeps its committed batches and says why.
+        raise CrawlError(
+            f"Hub listing failed after {yielded} datasets: {err} "
+            f"(gave up after {policy.max_retries} retries)"
+        ) from err
 
 
 def _raw_items(

@@ -7,6 +7,7 @@ and a busy timeout (a second writer waits instead of failing at once).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -14,9 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from backend.db.storage_faults import CANTOPEN_REASON, storage_error
+from backend.errors import StorageError
+
+log = logging.getLogger(__name__)
 
 SessionFactory = sessionmaker[Session]
 
@@ -27,6 +33,13 @@ _BUSY_TIMEOUT_MS = 30_000
 
 def _is_memory_sqlite(database: str | None) -> bool:
     return database in (None, "", ":memory:") or "mode=memory" in (database or "")
+
+
+def _sqlite_path(database: str) -> str:
+    """The file of a SQLite database name (`file:` URIs lose their scheme and query)."""
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return str(Path(database).expanduser())
 
 
 def redacted_url(url: str) -> str:
@@ -50,21 +63,33 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
     Raises:
         ValueError: if `url` is not a valid SQLAlchemy URL.
+        StorageError: if a SQLite file's directory cannot be created.
     """
     try:
         parsed = make_url(url)
     except Exception as e:  # sqlalchemy raises ArgumentError; callers see one clear type
         raise ValueError(f"not a valid database URL: {url!r}") from e
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, echo=echo, pool_pre_ping=True)
+        engine = create_engine(parsed, echo=echo, pool_pre_ping=True)
+        _name_storage_faults(engine, parsed.render_as_string(hide_password=True))
+        return engine
 
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     memory = _is_memory_sqlite(parsed.database)
     if memory:
         kwargs["poolclass"] = StaticPool
     elif parsed.database and not parsed.database.startswith("file:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        parent = Path(parsed.database).expanduser().parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(
+                f"cannot open the database file {parsed.database} (data directory not "
+                f"writable?): its directory {parent} cannot be created: {e.strerror or e}",
+                reason=CANTOPEN_REASON,
+            ) from e
     engine = create_engine(parsed, echo=echo, **kwargs)
+    _name_storage_faults(engine, None if memory else _sqlite_path(parsed.database or ""))
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -81,6 +106,17 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _name_storage_faults(engine: Engine, database: str | None) -> None:
+    """Makes `engine` raise a `StorageError` naming the cause for a full disk, a read-only
+    file or a directory it cannot open (every other error keeps its type)."""
+
+    @event.listens_for(engine, "handle_error")
+    def _storage_fault(context: ExceptionContext) -> None:
+        error = storage_error(context.original_exception, database=database)
+        if error is not None:
+            raise error from context.original_exception
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:
@@ -105,7 +141,10 @@ def session_scope(factory: SessionFactory) -> Generator[Session, None, None]:
     try:
         yield session
     except BaseException:
-        session.rollback()
+        try:
+            session.rollback()
+        except Exception:  # the error being raised says more than a failed rollback would
+            log.debug("rollback after an error failed too", exc_info=True)
         raise
     finally:
         session.close()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
@@ -25,7 +26,7 @@ from backend.crawler import ClientStats, HubClient, RawDataset
 from backend.crawler.parse import listed_sha, popularity
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_factory_for, session_scope
-from backend.errors import CrawlError
+from backend.errors import CrawlError, StorageError
 from backend.records import DatasetRecord
 
 log = logging.getLogger(__name__)
@@ -92,8 +93,15 @@ def run_crawl(
         except CrawlError as err:
             log.error("crawl stopped: %s", err)
             run.summary.error = str(err)
-        finally:
-            run.flush()
+        except BaseException as err:
+            # Interrupted (Ctrl-C, a cancelled job): save what was fetched. But not after a
+            # database error: the session is unusable then, and a second write would only
+            # replace the real cause (a full disk, a read-only file) with the session's own
+            # complaint about its state.
+            if not isinstance(err, StorageError | SQLAlchemyError):
+                run.flush_quietly()
+            raise
+        run.flush()
     run.summary.seconds = time.monotonic() - started
     run.summary.stats = client.stats()
     log.info("crawl finished: %s", describe(run.summary))
@@ -120,26 +128,43 @@ class _Run:
     def changed(self, listing: Iterable[RawDataset], full: bool) -> Iterator[RawDataset]:
         """Listing items whose sha differs from the stored one; the rest only update counts."""
         items = iter(listing)
-        while chunk := list(islice(items, self.batch_size)):
-            fresh = []
-            for raw in chunk:
-                dataset_id = str(raw["id"])
-                if dataset_id in self.seen_ids:  # pages shift while downloads change
-                    self.summary.duplicates += 1
-                    continue
-                self.seen_ids.add(dataset_id)
-                fresh.append(raw)
-            stored = repository.get_dataset_shas(self.session, [str(r["id"]) for r in fresh])
-            for raw in fresh:
-                sha = listed_sha(raw)
-                if not full and sha is not None and stored.get(str(raw["id"])) == sha:
-                    self.popularity[str(raw["id"])] = popularity(raw)
-                    self.summary.unchanged += 1
-                    self._report()
-                else:
-                    yield raw
-            if len(self.popularity) >= self.batch_size:
-                self._flush_popularity()
+        while True:
+            chunk: list[RawDataset] = []
+            broke_off: CrawlError | None = None
+            try:
+                chunk.extend(islice(items, self.batch_size))
+            except CrawlError as err:
+                # What was listed before the listing broke off is still handled (and saved):
+                # `islice` would drop a partial chunk along with the error.
+                broke_off = err
+            yield from self._changed_in(chunk, full)
+            if broke_off is not None:
+                raise broke_off
+            if len(chunk) < self.batch_size:
+                return
+
+    def _changed_in(self, chunk: list[RawDataset], full: bool) -> Iterator[RawDataset]:
+        fresh = []
+        for raw in chunk:
+            dataset_id = str(raw["id"])
+            if dataset_id in self.seen_ids:  # pages shift while downloads change
+                self.summary.duplicates += 1
+                continue
+            self.seen_ids.add(dataset_id)
+            fresh.append(raw)
+        if not fresh:
+            return
+        stored = repository.get_dataset_shas(self.session, [str(r["id"]) for r in fresh])
+        for raw in fresh:
+            sha = listed_sha(raw)
+            if not full and sha is not None and stored.get(str(raw["id"])) == sha:
+                self.popularity[str(raw["id"])] = popularity(raw)
+                self.summary.unchanged += 1
+                self._report()
+            else:
+                yield raw
+        if len(self.popularity) >= self.batch_size:
+            self._flush_popularity()
 
     def add(self, record: DatasetRecord) -> None:
         self.pending.append(record)
@@ -158,6 +183,13 @@ class _Run:
     def flush(self) -> None:
         self._flush_records()
         self._flush_popularity()
+
+    def flush_quietly(self) -> None:
+        """`flush` while another error is on its way up: a failure here must not replace it."""
+        try:
+            self.flush()
+        except Exception as err:  # the caller's session scope rolls back
+            log.warning("could not save the last %d datasets fetched: %s", len(self.pending), err)
 
     def _flush_records(self) -> None:
         if self.pending:
@@ -181,6 +213,19 @@ class _Run:
     def _report(self) -> None:
         if self.progress is not None:
             self.progress(self.summary.seen, self.limit)
+
+
+def stopped_early(summary: CrawlSummary, *, resume: str = "crawl again to resume") -> str:
+    """The one line that says why a crawl stopped early, and that nothing committed is lost.
+
+    Hub error texts span several lines (the URL, a token hint); a summary line must not.
+    """
+    cause = " ".join((summary.error or "unknown cause").split())
+    return (
+        f"crawl stopped early: {cause}; committed batches are kept "
+        f"({summary.fetched} fetched, {summary.unchanged} unchanged, "
+        f"{sum(summary.skipped.values())} skipped, {summary.failed} failed): {resume}"
+    )
 
 
 def describe(summary: CrawlSummary) -> dict[str, Any]:

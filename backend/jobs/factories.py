@@ -12,6 +12,7 @@ from typing import Any
 from backend import schemas
 from backend.config import Settings
 from backend.db.engine import SessionFactory
+from backend.errors import CrawlError
 from backend.jobs.runner import JobContext, JobFn
 from backend.jobs.train import TrainProgress, TrainRequest, run_train
 
@@ -90,7 +91,7 @@ class JobFactories:
 
     def crawl(self, body: schemas.CrawlJobRequest) -> Job:
         """A Hub crawl of at most `body.limit` datasets (incremental, resumable)."""
-        from backend.jobs.crawl_job import describe, run_crawl
+        from backend.jobs.crawl_job import describe, run_crawl, stopped_early
 
         params: dict[str, Any] = {"limit": body.limit}
 
@@ -101,6 +102,10 @@ class JobFactories:
             summary = run_crawl(
                 self.settings, limit=body.limit, progress=progress, sessions=self.sessions
             )
+            if summary.error:
+                # A listing that broke off is a failed job: its cause must show where jobs are
+                # read (the page, `GET /api/jobs`), and it is not the completed first crawl.
+                raise CrawlError(stopped_early(summary))
             return describe(summary)
 
         return params, run

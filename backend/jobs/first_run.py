@@ -203,6 +203,7 @@ class FirstRun:
             if step.only_after_new_data and not new_data:
                 self.observer.skipped(step, "the crawl brought no new datasets")
                 continue
+            stored_before = self._usable_datasets() if step.kind == "crawl" else 0
             try:
                 job = self._submit(step)
             except ConflictError as e:  # someone else is already crawling or fitting
@@ -218,6 +219,10 @@ class FirstRun:
             done.append(final)
             if step.kind == "crawl" and final.status == "succeeded":
                 new_data = int(final.result.get("fetched", 0)) > 0
+            elif step.kind == "crawl":
+                # A crawl whose listing broke off fails, but keeps the batches it committed:
+                # those deserve the full fit as much as a completed crawl's.
+                new_data = self._usable_datasets() > stored_before
         return done
 
     def _submit(self, step: Step) -> repository.JobRecord:
@@ -229,6 +234,10 @@ class FirstRun:
         )
         params, fn = self.factories.train(request)
         return self.runner.submit("train", fn, params=params)
+
+    def _usable_datasets(self) -> int:
+        with session_scope(self.sessions) as session:
+            return repository.count_datasets(session).ok
 
     def _job(self, job_id: int) -> repository.JobRecord:
         with session_scope(self.sessions) as session:

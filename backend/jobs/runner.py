@@ -236,6 +236,8 @@ class JobRunner:
                 # `GET /api/jobs` is public: it shows the short reason, the log the rest.
                 with session_scope(self.sessions) as session:
                     repository.fail_job(session, job_id=job_id, error=public_reason(e))
+            except AtlasError as record_error:  # a full disk: its own line says it all
+                log.error("could not record the failure of job %d: %s", job_id, record_error)
             except Exception:
                 log.exception("could not record the failure of job %d", job_id)
         finally:

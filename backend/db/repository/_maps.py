@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from backend.db.repository._common import chunks, from_blob, to_blob, utcnow
 from backend.db.repository._types import BoxRecord, MapBoxes, MapRecord
 from backend.db.tables import Box, Dataset, Map
-from backend.errors import InvalidStateError, NotFoundError
+from backend.errors import InvalidStateError, NotFoundError, StorageError
 from backend.vocab import RELATIONS, MapStatus
 
 _PUBLISHABLE = ("ready", "retired")
@@ -299,7 +299,7 @@ def probe_published_map_ids(session: Session) -> list[tuple[int, str, int]] | No
     """`get_published_map_ids()`, or None when the database does not answer (health checks)."""
     try:
         return get_published_map_ids(session)
-    except SQLAlchemyError:
+    except (SQLAlchemyError, StorageError):  # StorageError: a file it cannot open, say
         session.rollback()
         return None
 

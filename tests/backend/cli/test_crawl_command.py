@@ -65,7 +65,26 @@ def test_a_broken_listing_exits_non_zero_and_says_how_to_resume(
     result = runner.invoke(app, ["crawl"])
     assert result.exit_code == 1
     assert "crawl stopped early" in result.output and "run `task2box crawl` again" in result.output
+    assert "committed batches are kept" in result.output
 
 
 def test_limit_must_be_positive(env: str) -> None:
     assert runner.invoke(app, ["crawl", "--limit", "0"]).exit_code != 0
+
+
+def test_a_listing_that_is_always_malformed_exits_non_zero_with_one_clear_line(
+    env: str, fake_hub: FakeHub
+) -> None:
+    third_page = "cursor=eyJvZmZzZXQiOiA4fQ"  # base64 of {"offset": 8}
+    fake_hub.faults.append(
+        Fault(path="^/api/datasets$", query=third_page, malformed=True, times=None)
+    )
+    result = runner.invoke(app, ["crawl"], env={"T2B_CRAWL_BACKOFF_S": "0.01"})
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [line for line in result.output.splitlines() if "crawl stopped early" in line]
+    assert len(lines) == 1, result.output
+    assert "malformed JSON" in lines[0] and "committed batches are kept" in lines[0]
+    assert "Traceback" not in result.output
+    with session_scope(session_factory_for(env)) as s:
+        assert repo.count_datasets(s).total == 8

@@ -140,3 +140,62 @@ def test_the_command_exits_one_when_something_is_broken(cli_env: Path) -> None:
     result = runner.invoke(app, ["doctor", "--no-model", "--timeout", "1"])
     assert result.exit_code == 1
     assert "broken:" in result.output and "data dir" in result.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not a url", "s3cret-password@db.example/atlas", "nosuchdb://user:s3cret@host/atlas"],
+)
+@pytest.mark.parametrize("command", [["doctor", "--no-model"], ["crawl"], ["migrate"]])
+def test_a_database_url_that_is_not_a_url_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, command: list[str]
+) -> None:
+    monkeypatch.setenv("T2B_DATABASE_URL", url)
+    monkeypatch.setenv("T2B_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, command)
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no exception escaped the command
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: T2B_DATABASE_URL ")
+    assert "s3cret" not in result.output  # the URL may hold a password: never echoed
+    assert not (tmp_path / "data").exists()
+
+
+def test_settings_refuse_a_database_url_that_is_not_a_url() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="not a database URL"):
+        Settings(_env_file=None, database_url="not a url")
+    with pytest.raises(ValidationError, match="unknown database dialect or driver"):
+        Settings(_env_file=None, database_url="postgresql+nodriver://h/db")
+    url = "postgresql+psycopg://atlas:secret@db.example:5432/atlas"
+    assert Settings(_env_file=None, database_url=url).database_url == url
+
+
+def test_the_checks_report_a_bad_database_url_instead_of_crashing(tmp_path: Path) -> None:
+    # Settings built in code skip nothing of the checks: each says the URL is bad.
+    settings = _offline(tmp_path).model_copy(update={"database_url": "not a url"})
+    checks = _by_name(run_checks(settings, load_model=False, hub_timeout_s=1))
+    assert checks["database"].status == "fail" and checks["maps"].status == "fail"
+    assert "not a database URL" in checks["maps"].summary
+
+
+def test_any_invalid_setting_is_one_line_per_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T2B_MAX_LABELS", "many")
+    monkeypatch.setenv("T2B_ADMIN_TOKEN", "changethis")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["doctor", "--no-model"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    lines = sorted(result.output.strip().splitlines())
+    assert len(lines) == 2, result.output
+    assert lines[0].startswith("error: T2B_ADMIN_TOKEN is a placeholder")
+    assert lines[1].startswith("error: T2B_MAX_LABELS: Input should be a valid integer")
+    assert "changethis" not in result.output.replace("is a placeholder", "")

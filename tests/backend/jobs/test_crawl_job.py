@@ -162,3 +162,84 @@ def test_a_dataset_listed_twice_is_stored_once(
 
     summary = run_crawl(settings, sessions=sessions, client=Repeating(settings))
     assert summary.duplicates == 2 and summary.seen == 15
+
+
+THIRD_PAGE = "cursor=eyJvZmZzZXQiOiA4fQ"  # base64 of {"offset": 8}
+
+
+def test_a_listing_page_that_is_always_malformed_stops_the_crawl_with_its_cause(
+    fake_hub: FakeHub, settings: Settings, sessions: SessionFactory
+) -> None:
+    # Retries cannot help a page that is broken every time: the crawl must stop with a
+    # summary that names the page's fault, not let the retry layer's error escape.
+    fake_hub.faults.append(
+        Fault(path="^/api/datasets$", query=THIRD_PAGE, malformed=True, times=None)
+    )
+    summary = run_crawl(settings, sessions=sessions)
+    assert summary.error is not None
+    assert "listing failed after 8 datasets" in summary.error
+    assert "malformed JSON" in summary.error
+    assert f"after {settings.crawl_max_retries} retries" in summary.error
+    assert describe(summary)["error"] == summary.error
+    with session_scope(sessions) as s:
+        assert repository.count_datasets(s).total == 8  # the two good pages are kept
+
+
+def test_a_crawl_job_whose_listing_broke_off_fails_with_the_cause(
+    fake_hub: FakeHub, settings: Settings, sessions: SessionFactory
+) -> None:
+    from backend import schemas
+    from backend.jobs.factories import JobFactories
+    from backend.jobs.runner import JobRunner
+
+    fake_hub.faults.append(Fault(path="^/api/datasets$", malformed=True, times=None))
+    runner = JobRunner(sessions)
+    params, fn = JobFactories(settings, sessions).crawl(schemas.CrawlJobRequest(limit=None))
+    job = runner.submit("crawl", fn, params=params)
+    assert runner.wait(job.id, timeout=120)
+    with session_scope(sessions) as s:
+        final = repository.get_job(s, job_id=job.id)
+    assert final is not None and final.status == "failed"
+    assert final.error is not None
+    assert "malformed JSON" in final.error and "committed batches are kept" in final.error
+
+
+def test_a_full_database_stops_the_crawl_with_the_real_cause(
+    fake_hub: FakeHub, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's max_page_count caps the file as a full disk does: the write that needs one more
+    # page fails with SQLITE_FULL. The crawl's own cleanup must not write on the failed session
+    # again, or "prepared state" / PendingRollbackError replaces the cause.
+    from sqlalchemy import event
+
+    from backend.db.engine import make_engine, make_session_factory
+    from backend.errors import StorageError
+
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        pages = int(conn.exec_driver_sql("PRAGMA page_count").scalar_one())
+
+    @event.listens_for(engine, "connect")
+    def _cap(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA max_page_count={pages + 1}")
+
+    engine.dispose()  # reconnect with the cap
+    attempts: list[str] = []
+    real = repository.save_crawl_batch
+
+    def spy(session: Session, records: Any, *, crawled_at: Any) -> None:
+        try:
+            real(session, records, crawled_at=crawled_at)
+        except Exception as e:
+            attempts.append(type(e).__name__)
+            raise
+        attempts.append("ok")
+
+    monkeypatch.setattr(crawl_job.repository, "save_crawl_batch", spy)
+    with pytest.raises(StorageError) as caught:
+        run_crawl(settings, sessions=make_session_factory(engine))
+    assert str(caught.value).startswith("database or disk is full: ")
+    assert db_url.removeprefix("sqlite:///") in str(caught.value)
+    # The failed batch was the last write: nothing was tried again on the broken session.
+    assert attempts[-1] == "StorageError" and attempts.count("StorageError") == 1
+    engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -16,9 +17,11 @@ from backend.catalog import seed_catalog
 from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
+from backend.errors import CrawlError
 from backend.jobs.first_run import FirstRun, FirstRunPlan, Step, plan_first_run
 from backend.jobs.runner import JobContext, JobFn, JobRunner
 from backend.jobs.train import TrainRequest
+from tests.factories import dataset_record
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -176,6 +179,39 @@ def test_a_crawl_that_found_nothing_new_skips_the_full_fit(sessions: SessionFact
     done, events = _run(sessions, _Factories(fetched=0))
     assert [j.kind for j in done] == ["train", "crawl"]
     assert events[-1] == ("skipped", "train", "the crawl brought no new datasets")
+
+
+class _BrokenCrawl(_Factories):
+    """A crawl that commits one dataset, then fails as a listing that broke off does."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+    def crawl(self, body: schemas.CrawlJobRequest) -> tuple[dict[str, Any], JobFn]:
+        self.calls.append(("crawl", body.limit))
+
+        def run(_ctx: JobContext) -> Mapping[str, Any]:
+            with session_scope(self.sessions) as session:
+                repository.save_crawl_batch(
+                    session, [dataset_record("org/new")], crawled_at=datetime.now(UTC)
+                )
+            raise CrawlError("crawl stopped early: listing page is malformed JSON")
+
+        return {"limit": body.limit}, run
+
+
+def test_a_crawl_that_broke_off_after_committing_still_gets_the_full_fit(
+    sessions: SessionFactory,
+) -> None:
+    factories = _BrokenCrawl(sessions)
+    done, _events = _run(sessions, factories)
+    assert [(j.kind, j.status) for j in done] == [
+        ("train", "succeeded"),
+        ("crawl", "failed"),
+        ("train", "succeeded"),
+    ]
+    assert "malformed JSON" in (done[1].error or "")
 
 
 def test_a_fit_already_running_elsewhere_is_skipped_not_doubled(sessions: SessionFactory) -> None:

@@ -313,3 +313,25 @@ def test_a_job_that_raises_fails_the_map_it_was_training(sessions: SessionFactor
         failed = repository.get_map(session, map_id=created[0])
     assert failed is not None and failed.status == "failed"
     assert failed.error == f"its train job failed: {reason}"
+
+
+def test_a_failure_the_full_disk_cannot_record_is_one_log_line(
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from backend.errors import StorageError
+    from backend.jobs import runner as runner_module
+
+    def full_disk(*_args: Any, **_kwargs: Any) -> None:
+        raise StorageError("database or disk is full: /data/atlas.db cannot grow")
+
+    def broken(_ctx: JobContext) -> None:
+        raise StorageError("database or disk is full: /data/atlas.db cannot grow")
+
+    monkeypatch.setattr(runner_module.repository, "fail_job", full_disk)
+    runner = JobRunner(sessions)
+    job = runner.submit("train", broken)
+    assert runner.wait(job.id, timeout=60)
+    records = [r for r in caplog.records if "could not record the failure" in r.getMessage()]
+    assert len(records) == 1
+    assert "database or disk is full" in records[0].getMessage()
+    assert records[0].exc_info is None  # the cause in one line, no traceback
