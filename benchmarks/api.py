@@ -280,10 +280,11 @@ def _load(
 
 
 def _reuse(db: Path) -> BenchAtlas:
-    from backend.db import repository
+    from backend.db import migrate, repository
     from backend.db.engine import make_engine, make_session_factory, session_scope
 
     url = f"sqlite:///{db}"
+    migrate.upgrade(url)  # an atlas kept from an older checkout gets this schema first
     with session_scope(make_session_factory(make_engine(url))) as session:
         maps = repository.get_published_map_ids(session, relation="containment")
         boxes = repository.get_map_boxes(session, map_id=maps[0][0])

@@ -9,6 +9,7 @@ them at the end, so none of them imports this one back.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -120,7 +121,16 @@ def bench_page(
         table.add_column("frontend")
     names = ["boxes", "cold KB", "scripts ready", "cold render", "revisit", "returning"]
     names.append("data→drawn")
-    for name in (*names, "zoom p50", "zoom p95", "zoom settle", "pan p50", "pan p95"):
+    for name in (
+        *names,
+        "zoom p50",
+        "zoom p95",
+        "zoom settle",
+        "pan p50",
+        "pan p95",
+        "names p50",
+        "names p95",
+    ):
         table.add_column(name, justify="right")
     for r in results:
         table.add_row(
@@ -128,7 +138,7 @@ def bench_page(
             f"{r.boxes:,}",
             f"{r.cold_transfer_kb:,.0f}",
             *(
-                f"{v:.0f} ms"
+                "n/a" if math.isnan(v) else f"{v:.0f} ms"
                 for v in (
                     r.scripts_ready_ms,
                     r.first_render_ms,
@@ -140,6 +150,8 @@ def bench_page(
                     r.zoom_settle_ms,
                     r.pan_frame_p50_ms,
                     r.pan_frame_p95_ms,
+                    r.names_p50_ms,
+                    r.names_p95_ms,
                 )
             ),
         )

@@ -77,6 +77,10 @@ class PageResult:
     zoom_settle_ms: float
     pan_frame_p50_ms: float
     pan_frame_p95_ms: float
+    # Placing the dataset names after each zoom and pan (the page's `atlas:names` measures);
+    # NaN for a page that draws no names.
+    names_p50_ms: float = math.nan
+    names_p95_ms: float = math.nan
 
 
 def synthetic_map(n: int, seed: int = 0) -> dict[str, Any]:
@@ -309,6 +313,10 @@ async (steps) => {
 """
 
 
+# Durations of every placement of the names on the map (User Timing, `frontend/js/mapview.js`).
+_NAMES_JS = "() => performance.getEntriesByName('atlas:names').map((e) => e.duration)"
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
@@ -399,6 +407,8 @@ def measure(
         if not panned["moved"]:
             raise RuntimeError(f"the synthetic drag did not pan the map ({n} boxes): {panned}")
         pan = panned["times"]
+        page.wait_for_timeout(1000)  # names are placed once the view settles
+        names = [float(v) for v in page.evaluate(_NAMES_JS)]
         page.close()
         revisit = math.nan
         for _visit in range(REVISITS):
@@ -427,6 +437,8 @@ def measure(
         zoom_settle_ms=round(settle, 1) if settle is not None else math.nan,
         pan_frame_p50_ms=round(statistics.median(pan), 1) if pan else math.nan,
         pan_frame_p95_ms=round(_percentile(pan, 0.95), 1) if pan else math.nan,
+        names_p50_ms=round(statistics.median(names), 1) if names else math.nan,
+        names_p95_ms=round(_percentile(names, 0.95), 1) if names else math.nan,
     )
 
 

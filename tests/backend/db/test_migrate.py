@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import inspect
 
@@ -70,3 +71,52 @@ def test_the_lease_revision_fails_maps_a_killed_fit_left_training(tmp_path: Path
     assert [(i, s) for i, s, _ in rows] == [(1, "failed"), (2, "published"), (3, "failed")]
     assert rows[0][2] == "interrupted: its train job stopped before this map was finished"
     assert rows[2][2] is None
+
+
+def test_upgrading_keeps_every_row_that_hangs_off_a_rebuilt_table(tmp_path: Path) -> None:
+    # SQLite batch migrations rebuild a table by dropping the old one. With foreign keys on,
+    # rebuilding `maps` (0004) cascaded into `boxes`: every published map lost its boxes.
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    migrate.upgrade(url, "0003")
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        conn.execute("PRAGMA foreign_keys=ON")
+        _insert_row(conn, "datasets", id="a/b", status="ok")
+        conn.execute(
+            "INSERT INTO maps (relation, dim, representation, status, params, metrics, "
+            "num_boxes, created_at) VALUES ('containment', 2, 't', 'published', '{}', '{}', 1, "
+            "'2026-12-01 00:00:00')"
+        )
+        conn.execute(
+            "INSERT INTO boxes (map_id, dataset_id, lo, hi) VALUES (1, 'a/b', x'00', x'01')"
+        )
+    migrate.upgrade(url)
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        assert conn.execute("SELECT count(*) FROM boxes").fetchone() == (1,)
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    # The app's connections still enforce foreign keys after a migration.
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def _insert_row(conn: Any, table: str, **values: object) -> None:
+    """A row with `values` and a plain value for every other NOT NULL column without a
+    default, whatever the schema of the revision under test."""
+    plain = {"INT": 0, "BOOL": 0, "FLOAT": 0.0, "REAL": 0.0, "BLOB": b"", "JSON": "{}"}
+    row = dict(values)
+    for _cid, name, kind, notnull, default, _pk in conn.execute(f"PRAGMA table_info({table})"):
+        if name in row or not notnull or default is not None:
+            continue
+        kind = str(kind).upper()
+        fallback = next((v for k, v in plain.items() if k in kind), None)
+        row[name] = (
+            fallback
+            if fallback is not None
+            else ("2026-12-01 00:00:00" if "DATE" in kind or "TIME" in kind else "")
+        )
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
