@@ -163,6 +163,13 @@ class Settings(BaseSettings):
         description="Most epochs per label-set map fit (stops early on validation AP).",
     )
     train_epochs: int = Field(1350, ge=1, le=100_000, description="Epochs per map fit.")
+    transfer_estimator: Literal["leep", "nce", "logme"] | None = Field(
+        "leep",
+        description=(
+            "Which estimates (`task2box estimate-transfer`) a transfer map is also fitted to, "
+            "for the pairs no imported score measures; empty: measured scores only."
+        ),
+    )
     transfer_epochs: int = Field(
         3000,
         ge=1,

@@ -106,6 +106,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _fake_hub_catalog() -> Any:
+    """The fake Hub's `synthetic_catalog`, from the checkout's `tests/` (the soak runs that fake
+    Hub from there too); `task2box bench` is an installed script, so the checkout is not on
+    the import path by itself."""
+    import importlib
+
+    if str(ROOT) not in sys.path:
+        sys.path.append(str(ROOT))
+    return importlib.import_module("tests.fakehub_catalog").synthetic_catalog
+
+
 @contextmanager
 def _fake_hub(config: SoakConfig, log: Path) -> Iterator[str]:
     if not (ROOT / "tests" / "fakehub_serve.py").exists():
@@ -384,8 +395,7 @@ def run_soak(config: SoakConfig, workdir: Path | None = None) -> SoakReport:
             finally:
                 endpoints = readers.stop()
     seconds = time.perf_counter() - started
-    from tests.fakehub_catalog import synthetic_catalog  # what the fake Hub listed
-
+    synthetic_catalog = _fake_hub_catalog()  # what the fake Hub listed
     listed = {d.id for d in synthetic_catalog(config.crawl_datasets, seed=config.seed)}
     expected = set(atlas.dataset_ids) | listed
     lost = len(expected - _dataset_ids(atlas.url)) + _missing_boxes(atlas.url)

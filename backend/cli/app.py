@@ -21,6 +21,7 @@ from backend.cli import (
     crawl,
     db,
     doctor,
+    estimate_transfer,
     export_map,
     image_features,
     place,
@@ -97,6 +98,7 @@ def build_cli(plugins: Iterable[EntryPoint] | None = None) -> typer.Typer:
     app.command()(_one_line_errors(doctor.doctor))
     app.command("image-features")(_one_line_errors(image_features.image_features))
     app.command("export-map")(_one_line_errors(export_map.export_map))
+    app.command("estimate-transfer")(_one_line_errors(estimate_transfer.estimate_transfer))
     app.command()(_one_line_errors(place.place))
     app.command()(_one_line_errors(represent.represent))
     app.command()(_one_line_errors(serve.serve))

@@ -17,8 +17,11 @@ from typing import Protocol
 
 import numpy as np
 
+from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
+from backend.errors import InvalidStateError
+from backend.jobs.image_features import feature_model_for
 from models.device import select_device
 from models.transferability import ESTIMATORS, Tasks, estimate_transfer, normalize_estimates
 
@@ -130,3 +133,31 @@ def estimate_and_store(
                 estimated_at=when,
             )
     return EstimateReport(tuple(s.dataset_id for s in kept), stored, skipped)
+
+
+def estimate_from_stored_features(
+    settings: Settings, sessions: SessionFactory, *, estimators: Sequence[str] = ESTIMATORS
+) -> EstimateReport:
+    """Estimates every ordered pair of the datasets whose image features are stored (by
+    `task2box image-features`, for the configured CLIP model), and stores them.
+
+    Raises:
+        InvalidStateError: with fewer than 2 datasets' features stored.
+    """
+    feature_model = feature_model_for(settings)
+    with session_scope(sessions) as session:
+        samples = repository.load_image_features(
+            session, data_dir=settings.data_dir, feature_model=feature_model
+        )
+    if len(samples) < 2:
+        raise InvalidStateError(
+            f"transfer estimates need the image features of at least 2 datasets; "
+            f"{len(samples)} are stored for {feature_model}: run `task2box image-features` first"
+        )
+    return estimate_and_store(
+        sessions,
+        samples,
+        feature_model=feature_model,
+        estimators=estimators,
+        device=settings.device,
+    )

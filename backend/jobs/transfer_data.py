@@ -25,8 +25,10 @@ from models.transfer import transfer_pairs, transfer_targets
 log = logging.getLogger(__name__)
 
 NO_SCORES = (
-    "no transfer scores are imported yet; import a source,target,score CSV with "
-    "`task2box import-transfer FILE.csv` (or POST /api/transfer-scores), then train"
+    "no transfer scores are stored yet; import a source,target,score CSV with "
+    "`task2box import-transfer FILE.csv` (or POST /api/transfer-scores), or estimate them "
+    "from the datasets' images with `task2box image-features` then "
+    "`task2box estimate-transfer`, then train"
 )
 
 
@@ -40,8 +42,11 @@ class TransferTrainingData:
         source, target: `(P,)` int64 rows of each measured transfer.
         score: `(P,)` raw measured scores.
         y: `(P,)` targets `tanh(50·a)` of the per-target-normalized scores.
-        measured: sorted ids that have at least one measured score (fitted boxes).
+        measured: sorted ids that have at least one score, measured or estimated (fitted
+            boxes).
         task_vectors: how many scored datasets were embedded from their text.
+        estimated: how many of the pairs (the last ones) are estimates, not measurements.
+        estimator: the estimator of those, if any.
     """
 
     ids: list[str]
@@ -52,6 +57,8 @@ class TransferTrainingData:
     y: np.ndarray
     measured: list[str]
     task_vectors: int
+    estimated: int = 0
+    estimator: str | None = None
 
     def pairs(self, index: np.ndarray | None = None) -> PairSet:
         """The open-world `PairSet` of the measured pairs at `index` (all by default)."""
@@ -97,17 +104,27 @@ def _store_task_vectors(
 
 
 def load_transfer_data(
-    factory: SessionFactory, embedder: LabelTextEmbedder
+    factory: SessionFactory, embedder: LabelTextEmbedder, *, estimator: str | None = None
 ) -> TransferTrainingData:
-    """Features of every map dataset and the measured pairs (label-text vectors must be
-    fresh already: run `compute_representations` first).
+    """Features of every map dataset and the scored pairs (label-text vectors must be fresh
+    already: run `compute_representations` first).
+
+    The pairs are every measured score, then `estimator`'s estimates of the pairs no score
+    measures. Each kind is normalized per target on its own: an estimator's scale says
+    nothing about a measurement's.
 
     Raises:
-        InvalidStateError: if no score is imported, or fewer than 2 tasks are scored.
+        InvalidStateError: if no score is stored, or fewer than 2 tasks are scored.
     """
     with session_scope(factory) as session:
-        scores = repository.get_transfer_scores(session)
+        measured_scores = repository.get_transfer_scores(session)
+        estimates = (
+            repository.get_transfer_estimates(session, estimator=estimator) if estimator else []
+        )
         labelled = repository.get_labels_hashes(session)
+    known = {(s.source_id, s.target_id) for s in measured_scores}
+    estimates = [e for e in estimates if (e.source_id, e.target_id) not in known]
+    scores = [*measured_scores, *estimates]
     if not scores:
         raise InvalidStateError(NO_SCORES)
     scored = sorted({i for s in scores for i in (s.source_id, s.target_id)})
@@ -123,13 +140,21 @@ def load_transfer_data(
     source = np.array([row[s.source_id] for s in scores], dtype=np.int64)
     target = np.array([row[s.target_id] for s in scores], dtype=np.int64)
     raw = np.array([s.score for s in scores], dtype=np.float64)
+    n_measured = len(measured_scores)
+    parts = [
+        transfer_targets(target[part], raw[part])
+        for part in (slice(0, n_measured), slice(n_measured, None))
+        if raw[part].size
+    ]
     return TransferTrainingData(
         ids=list(reps.dataset_ids),
         x=np.asarray(reps.vectors, dtype=np.float32),
         source=source,
         target=target,
         score=raw,
-        y=transfer_targets(target, raw),
+        y=np.concatenate(parts),
         measured=scored,
         task_vectors=n_task_vectors,
+        estimated=len(estimates),
+        estimator=estimator if estimates else None,
     )

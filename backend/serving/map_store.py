@@ -49,12 +49,23 @@ class TransferIndex:
     were fitted to. Scores imported later are predicted by this map until it is retrained.
     """
 
-    def __init__(self, pairs: list[tuple[int, int, float]]) -> None:
+    def __init__(
+        self,
+        pairs: list[tuple[int, int, float]],
+        estimated: list[tuple[int, int]] | None = None,
+    ) -> None:
         self._to: dict[int, dict[int, float]] = {}
         self._from: dict[int, dict[int, float]] = {}
         for s, t, score in pairs:
             self._to.setdefault(s, {})[t] = score
             self._from.setdefault(t, {})[s] = score
+        # Pairs the map was fitted to an estimate of (no measured score): `/related` tags them.
+        self._est_to: dict[int, set[int]] = {}
+        self._est_from: dict[int, set[int]] = {}
+        for s, t in estimated or ():
+            if t not in self._to.get(s, {}):
+                self._est_to.setdefault(s, set()).add(t)
+                self._est_from.setdefault(t, set()).add(s)
 
     @classmethod
     def load(
@@ -62,12 +73,28 @@ class TransferIndex:
     ) -> TransferIndex:
         row = {dataset_id: i for i, dataset_id in enumerate(ids)}
         scores = repository.get_transfer_scores(session, imported_by=record.created_at)
+        estimator = record.params.get("estimator")
+        estimates = (
+            repository.get_transfer_estimates(
+                session,
+                estimator=str(estimator),
+                feature_model=record.params.get("feature_model"),
+                estimated_by=record.created_at,
+            )
+            if estimator
+            else []
+        )
         return cls(
             [
                 (row[s.source_id], row[s.target_id], s.score)
                 for s in scores
                 if s.source_id in row and s.target_id in row
-            ]
+            ],
+            [
+                (row[e.source_id], row[e.target_id])
+                for e in estimates
+                if e.source_id in row and e.target_id in row
+            ],
         )
 
     def to(self, row: int) -> dict[int, float]:
@@ -77,6 +104,14 @@ class TransferIndex:
     def from_(self, row: int) -> dict[int, float]:
         """Measured scores of `row` as the target, by source row."""
         return self._from.get(row, {})
+
+    def estimated_to(self, row: int) -> frozenset[int]:
+        """Target rows of `row`'s estimated (not measured) transfers."""
+        return frozenset(self._est_to.get(row, ()))
+
+    def estimated_from(self, row: int) -> frozenset[int]:
+        """Source rows of the estimated (not measured) transfers to `row`."""
+        return frozenset(self._est_from.get(row, ()))
 
     def has_any(self, row: int) -> bool:
         """Whether `row`'s box was fitted to at least one measured score."""

@@ -63,6 +63,7 @@ def items(
     shared: Callable[[int], list[str]],
     measured: Callable[[int], bool],
     measured_scores: dict[int, float] | None = None,
+    estimated: frozenset[int] = frozenset(),
 ) -> list[schemas.RelatedItem]:
     """The ranked rows as response items; `measured_scores` (transfer maps) holds the
     measured score of each measured row, which also makes that row's score `measured`."""
@@ -80,16 +81,30 @@ def items(
                 shared_labels=shared(row),
                 measured=measured(row) if measured_scores is None else row in measured_scores,
                 measured_score=None if measured_scores is None else measured_scores.get(row),
-                kind=_transfer_kind(row, measured_scores),
+                kind=_transfer_kind(row, measured_scores, estimated),
             )
         )
     return out
 
 
-def _transfer_kind(row: int, measured_scores: dict[int, float] | None) -> TransferKind | None:
+def _transfer_kind(
+    row: int, measured_scores: dict[int, float] | None, estimated: frozenset[int]
+) -> TransferKind | None:
     if measured_scores is None:  # containment
         return None
-    return "measured" if row in measured_scores else "predicted"
+    if row in measured_scores:
+        return "measured"
+    return "estimated" if row in estimated else "predicted"
+
+
+def estimated_transfers(loaded: LoadedMap, row: int | None, by: str) -> frozenset[int]:
+    """For a transfer map, the other rows whose transfer with `row` (in the direction ranked
+    by `by`) the map was fitted to an estimate of."""
+    if loaded.transfers is None or row is None:
+        return frozenset()
+    return (
+        loaded.transfers.estimated_to(row) if by == "p_in" else loaded.transfers.estimated_from(row)
+    )
 
 
 def measured_transfers(loaded: LoadedMap, row: int | None, by: str) -> dict[int, float] | None:
@@ -162,6 +177,7 @@ def related_for_dataset(
             # Transfer: per pair, was this very transfer measured (what the boxes were
             # fitted to)?
             measured_scores=measured_transfers(loaded, a, by),
+            estimated=estimated_transfers(loaded, a, by),
         )
     return schemas.RelatedPublic(
         dataset=dataset_id,

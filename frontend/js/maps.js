@@ -55,7 +55,13 @@ export function pickMap(maps, relation, requested) {
  * @returns {string} e.g. "containment · 2-D · label-text · published".
  */
 export function mapLabel(map) {
-  return [map.relation, `${map.dim}-D`, map.representation, map.status].join(' · ');
+  const parts = [map.relation, `${map.dim}-D`, map.representation, map.status];
+  const estimator = map.params && map.params.estimator;
+  // A transfer map fitted to estimates says which estimator made them.
+  if (map.relation === 'transfer' && typeof estimator === 'string' && estimator) {
+    parts.push(`${estimator.toUpperCase()} estimates`);
+  }
+  return parts.join(' · ');
 }
 
 /**

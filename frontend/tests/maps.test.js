@@ -76,6 +76,10 @@ test('pickMap prefers the requested map, then the published 2-D one', () => {
 
 test('mapLabel names relation, dimension, representation and status', () => {
   assert.equal(mapLabel(MAPS[0]), 'containment · 5-D · label-text · published');
+  const estimated = { ...MAPS[0], relation: 'transfer', dim: 2, params: { estimator: 'leep' } };
+  assert.equal(mapLabel(estimated), 'transfer · 2-D · label-text · published · LEEP estimates');
+  // Only a transfer map's estimator is named; a missing or empty one adds nothing.
+  assert.equal(mapLabel({ ...estimated, params: { estimator: null } }), 'transfer · 2-D · label-text · published');
 });
 
 test('mapTrust states the drawn boxes’ fidelity, and nothing for maps without it', () => {

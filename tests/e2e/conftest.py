@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import pytest
 from benchmarks.browser import chromium_available, launch_chromium
 from tests.fakehub import FakeHub
 from tests.fakehub_catalog import FakeDataset, card_info, fixture_catalog, sha_of
+from tests.fakehub_rows import FakeRows, rows_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_EPOCHS = 150
@@ -117,15 +119,15 @@ def seeded_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def server(seeded_env: dict[str, str]) -> Iterator[str]:
-    """`task2box serve` on a free loopback port; yields its base URL."""
+@contextmanager
+def serving(env: dict[str, str], log_name: str = "serve.log") -> Iterator[str]:
+    """`task2box serve` with `env` on a free loopback port; yields its base URL."""
     port = _free_port()
-    log = open(Path(seeded_env["T2B_DATA_DIR"]).parent / "serve.log", "w")  # noqa: SIM115
+    log = open(Path(env["T2B_DATA_DIR"]).parent / log_name, "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
-        env=seeded_env,
+        env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -151,6 +153,29 @@ def server(seeded_env: dict[str, str]) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(seeded_env: dict[str, str]) -> Iterator[str]:
+    """`task2box serve` on a free loopback port; yields its base URL. Its dataset viewer is a
+    closed loopback port: the page as it is offline."""
+    with serving({**seeded_env, "T2B_VIEWER_ENDPOINT": "http://127.0.0.1:9"}) as base:
+        yield base
+
+
+# A fake dataset viewer serving rows with small generated PNGs, for the side panel's samples.
+SAMPLES_ID = "e2e-lab/pets"
+
+
+@pytest.fixture(scope="session")
+def server_with_viewer(seeded_env: dict[str, str]) -> Iterator[str]:
+    """A second server over the same database whose dataset viewer is a live fake Hub with
+    image rows for `SAMPLES_ID` (the first server's viewer cannot be reached)."""
+    labels = ["cat", "dog"]
+    with FakeHub([rows_dataset(SAMPLES_ID, 4000, FakeRows(24, labels), labels)]) as hub:
+        env = {**seeded_env, "T2B_VIEWER_ENDPOINT": hub.viewer_url}
+        with serving(env, "serve-viewer.log") as base:
+            yield base
 
 
 @pytest.fixture(scope="session")

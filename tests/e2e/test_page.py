@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.conftest import (
     ROOT,
+    SAMPLES_ID,
     XSS_DESCRIPTION,
     XSS_ID,
     XSS_LABELS,
@@ -843,3 +844,35 @@ def test_hover_anywhere_on_a_box_shows_its_card_and_a_click_closes_it(
     # A click closes the card.
     page.mouse.click(target["x"], target["y"])
     page.wait_for_selector("#map .hoverlayer .hovertext", state="detached")
+
+
+def test_sample_images_load_from_the_viewer_and_name_their_class(
+    watched: Watched, server_with_viewer: str
+) -> None:
+    page = watched.page
+    _load(watched, f"{server_with_viewer}/?dataset={SAMPLES_ID}")
+    _wait_panel(watched, SAMPLES_ID)
+    strip = page.locator("#panel [data-samples]")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#panel .sample-strip img')]"
+        ".filter((i) => i.complete && i.naturalWidth > 0).length >= 2"
+    )
+    assert strip.is_visible()
+    titles = set(
+        page.locator("#panel .sample-strip img").evaluate_all("(l) => l.map((i) => i.title)")
+    )
+    assert titles == {"cat", "dog"}  # each image's class, shown on hover
+    assert page.locator("#panel .sample-strip img[loading=lazy]").count() >= 2
+    # The page's CSP allowed the viewer's host for these images (`watched` fails on a violation).
+
+
+def test_offline_the_sample_strip_is_absent_not_broken(watched: Watched, server: str) -> None:
+    page = watched.page
+    _load(watched, f"{server}/?dataset={SAMPLES_ID}")
+    _wait_panel(watched, SAMPLES_ID)
+    answer = _api(server, f"/api/samples/{SAMPLES_ID}")
+    assert answer["items"] == [] and answer["note"] == "the dataset viewer could not be reached"
+    page.wait_for_timeout(500)  # the page's own request of it follows the lists
+    assert page.locator("#panel [data-samples]").count() == 1
+    assert not page.locator("#panel [data-samples]").is_visible()
+    assert page.locator("#panel .sample-strip img").count() == 0

@@ -88,6 +88,7 @@ from backend.db.repository._transfer import (
 )
 from backend.db.repository._transfer_estimates import (
     count_transfer_estimates,
+    get_transfer_estimates,
     get_transfer_evidence,
     replace_transfer_estimates,
 )
@@ -188,6 +189,7 @@ __all__ = [
     "get_published_map_ids",
     "get_published_maps",
     "get_representation_states",
+    "get_transfer_estimates",
     "get_transfer_evidence",
     "get_transfer_scores",
     "get_transfer_summary",

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from backend.db.repository._common import require_aware
-from backend.db.repository._types import TransferEvidenceRecord
+from backend.db.repository._types import TransferEvidenceRecord, TransferScoreRecord
 from backend.db.tables import TransferEstimate, TransferScore
 from backend.records import MAX_ID_CHARS
 from backend.vocab import TRANSFER_ESTIMATORS
@@ -96,6 +96,41 @@ def replace_transfer_estimates(
         session.rollback()
         raise
     return len(rows)
+
+
+def get_transfer_estimates(
+    session: Session,
+    *,
+    estimator: str,
+    feature_model: str | None = None,
+    estimated_by: datetime | None = None,
+) -> list[TransferScoreRecord]:
+    """One estimator's normalized estimates, as (source, target, score), by source then target.
+
+    With `feature_model`, only that model's; otherwise the most recently estimated model's,
+    so two feature models never give one pair twice. With `estimated_by`, only estimates
+    stored at or before that time (what a map was fitted to).
+    """
+    if feature_model is None:
+        latest = session.execute(
+            select(TransferEstimate.feature_model)
+            .where(TransferEstimate.estimator == estimator)
+            .order_by(TransferEstimate.estimated_at.desc(), TransferEstimate.feature_model)
+            .limit(1)
+        ).scalar()
+        if latest is None:
+            return []
+        feature_model = latest
+    query = select(
+        TransferEstimate.source_id, TransferEstimate.target_id, TransferEstimate.score
+    ).where(
+        TransferEstimate.estimator == estimator, TransferEstimate.feature_model == feature_model
+    )
+    if estimated_by is not None:
+        require_aware("estimated_by", estimated_by)
+        query = query.where(TransferEstimate.estimated_at <= estimated_by)
+    rows = session.execute(query.order_by(TransferEstimate.source_id, TransferEstimate.target_id))
+    return [TransferScoreRecord(r.source_id, r.target_id, r.score) for r in rows]
 
 
 def count_transfer_estimates(session: Session) -> int:

@@ -81,14 +81,18 @@ def train_transfer(
         epochs=epochs,
     )
     run = TrainRun(settings, sessions, callbacks, reporter)
+    estimator = settings.transfer_estimator
     with session_scope(sessions) as session:  # fail fast, before embedding anything
-        if repository.count_transfer_scores(session) == 0:
+        stored = repository.count_transfer_scores(session)
+        if estimator:
+            stored += len(repository.get_transfer_estimates(session, estimator=estimator))
+        if stored == 0:
             raise InvalidStateError(NO_SCORES)
     compute_representations(
         lambda: session_scope(sessions), representer, progress=reporter.represent
     )
     reporter.step("transfer targets")
-    data = load_transfer_data(sessions, embedder)
+    data = load_transfer_data(sessions, embedder, estimator=estimator)
     summary = TrainSummary(
         relation="transfer",
         representation=LABEL_TEXT,
@@ -117,7 +121,9 @@ def train_transfer(
                 "volume_weight": config.loss_params().volume_weight,
                 "target": f"tanh({TANH_K:g}·a), a per-target normalized to mean {REFERENCE_MEAN}",
                 "semantics": SEMANTICS,
-                "measured_pairs": len(data.y),
+                "measured_pairs": len(data.y) - data.estimated,
+                "estimated_pairs": data.estimated,
+                "estimator": data.estimator,
                 "task_vectors": data.task_vectors,
                 # The boxes fitted to measured scores are those of the tasks the scores name
                 # (imported before this map was created; see `serving.map_store`).
