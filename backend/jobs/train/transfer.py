@@ -84,8 +84,8 @@ def train_transfer(
     estimator = settings.transfer_estimator
     with session_scope(sessions) as session:  # fail fast, before embedding anything
         stored = repository.count_transfer_scores(session)
-        if estimator:
-            stored += len(repository.get_transfer_estimates(session, estimator=estimator))
+        if estimator:  # any estimator's: `load_transfer_data` checks this one's
+            stored += repository.count_transfer_estimates(session)
         if stored == 0:
             raise InvalidStateError(NO_SCORES)
     compute_representations(

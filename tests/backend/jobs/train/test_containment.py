@@ -115,7 +115,7 @@ def test_untrainable_requests(tmp_path: Path) -> None:
     migrate.upgrade(settings.database_url)
     with pytest.raises(InvalidInputError, match="trainable: containment, transfer"):
         run_train(settings, TrainRequest(relation="similarity"))
-    with pytest.raises(InvalidStateError, match="no transfer scores are imported"):
+    with pytest.raises(InvalidStateError, match="no transfer scores are stored yet"):
         run_train(settings, TrainRequest(relation="transfer"))
     with pytest.raises(InvalidInputError, match="dims"):
         run_train(settings, TrainRequest(dims=(0,)))
