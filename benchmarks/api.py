@@ -13,10 +13,6 @@ import dataclasses
 import json
 import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +24,7 @@ import httpx
 
 from benchmarks.api_db import BenchAtlas, build_atlas
 from benchmarks.api_load import LoadResult, run_python, run_wrk, wrk_available
+from benchmarks.serve_process import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 _START_TIMEOUT_S = 180.0
@@ -51,12 +48,6 @@ class ApiBenchConfig:
     neighbor_table: bool = True
     # People paste label lists one at a time; /place is measured at this many clients.
     place_concurrency: int = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -126,44 +117,15 @@ def host_shares(before: HostTimes | None, after: HostTimes | None) -> dict[str, 
 def serve(workdir: Path, atlas: BenchAtlas, config: ApiBenchConfig) -> Iterator[tuple[str, int]]:
     """`task2box serve` in a subprocess, logging to `workdir/server.log`; yields its URL and
     process id."""
-    port = _free_port()
     env = {
         **os.environ,
         "T2B_DATABASE_URL": atlas.url,
         "T2B_DATA_DIR": str(workdir / "data"),
         "T2B_LOG_LEVEL": config.log_level,
     }
-    log = (workdir / "server.log").open("wb")
-    command = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
-    proc = subprocess.Popen(
-        [*command, "--workers", str(config.workers)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + _START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"the server exited; see {workdir / 'server.log'}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not answer /healthz in time")
-            time.sleep(0.25)
-        yield base, proc.pid
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    args = ("--workers", str(config.workers))
+    with serving(env, workdir / "server.log", args=args, start_timeout_s=_START_TIMEOUT_S) as up:
+        yield up.base, up.pid
 
 
 def _endpoints(atlas: BenchAtlas, seed: int) -> dict[str, tuple[list[str], dict[str, str]]]:

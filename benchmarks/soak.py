@@ -25,7 +25,6 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from backend.db import repository
 from backend.db.engine import session_factory_for, session_scope
 from backend.db.tables import Box, Dataset
 from benchmarks.api_db import BenchAtlas, build_atlas, seed_embeddings
+from benchmarks.serve_process import serving
 from models.targets import unique_labels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,12 +100,6 @@ class SoakReport:
         return asdict(self)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _fake_hub_catalog() -> Any:
     """The fake Hub's `synthetic_catalog`, from the checkout's `tests/` (the soak runs that fake
     Hub from there too); `task2box bench` is an installed script, so the checkout is not on
@@ -151,37 +145,8 @@ def _fake_hub(config: SoakConfig, log: Path) -> Iterator[str]:
 
 @contextmanager
 def _server(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = _free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + _START_TIMEOUT_S
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the server exited; see {log}")
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not answer /healthz in time; see {log}")
-                time.sleep(0.25)
-            yield base
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with serving(env, log, start_timeout_s=_START_TIMEOUT_S) as up:
+        yield up.base
 
 
 @contextmanager

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 
 def tiny_clip(path: Path, *, seed: int = 0) -> Path:
     """Writes a tiny random-weight CLIP (model and image processor) to `path`; returns it."""
@@ -39,3 +41,9 @@ def tiny_clip(path: Path, *, seed: int = 0) -> Path:
         size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
     ).save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight CLIP saved as a local model folder, shared by the session."""
+    return tiny_clip(tmp_path_factory.mktemp("tiny-clip"))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backend.errors import RepresentationUnavailable
+from backend.representations.clip_weights import load_clip
 from backend.representations.label_text import prompt_for
 from models.features import cap_labels, mean_var_vector
 
@@ -96,23 +96,12 @@ class ClipRepresenter:
     def _load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._loaded is None:
-                try:
-                    from transformers import CLIPModel, CLIPProcessor
-
-                    model: Any = CLIPModel.from_pretrained(
-                        self._model_name, local_files_only=self._local_only
-                    )
-                    processor = CLIPProcessor.from_pretrained(
-                        self._model_name, local_files_only=self._local_only
-                    )
-                except Exception as e:  # OSError, connection errors, missing Pillow...
-                    raise RepresentationUnavailable(
-                        f"CLIP weights {self._model_name!r} cannot be loaded here "
-                        f"({type(e).__name__}: {str(e)[:300]}). They are fetched from the Hub "
-                        "on first use, so this needs network access (or a warm Hugging Face "
-                        "cache) and Pillow. Use the offline `label-text` representation "
-                        "instead, or set T2B_CLIP_MODEL to weights available locally."
-                    ) from e
+                model, processor = load_clip(
+                    self._model_name,
+                    images_only=False,
+                    local_only=self._local_only,
+                    hint="Or use the offline `label-text` representation instead.",
+                )
                 self._loaded = (model.to(self._device).eval(), processor)
             return self._loaded
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backend.errors import RepresentationUnavailable
+from backend.representations.clip_weights import load_clip
 from backend.representations.embedding_cache import EmbeddingCache
 
 log = logging.getLogger(__name__)
@@ -69,22 +69,9 @@ class ClipImageEmbedder:
                 from models.device import select_device
 
                 device = select_device(self._device_name)
-                try:
-                    from transformers import CLIPImageProcessor, CLIPModel
-
-                    model: Any = CLIPModel.from_pretrained(
-                        self._model_name, local_files_only=self._local_only
-                    )
-                    processor = CLIPImageProcessor.from_pretrained(
-                        self._model_name, local_files_only=self._local_only
-                    )
-                except Exception as e:  # OSError, connection errors, missing Pillow...
-                    raise RepresentationUnavailable(
-                        f"CLIP weights {self._model_name!r} cannot be loaded here "
-                        f"({type(e).__name__}: {str(e)[:300]}). They are fetched from the Hub "
-                        "on first use, so this needs network access (or a warm Hugging Face "
-                        "cache); or set T2B_CLIP_MODEL to weights available locally."
-                    ) from e
+                model, processor = load_clip(
+                    self._model_name, images_only=True, local_only=self._local_only
+                )
                 self._loaded = (model.to(device).eval(), processor, device)
             return self._loaded
 

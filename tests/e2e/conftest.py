@@ -10,19 +10,17 @@ also serves a dataset whose labels and card text are HTML/script injection attem
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from benchmarks import serve_process
 from benchmarks.browser import chromium_available, launch_chromium
 from tests.fakehub import FakeHub
 from tests.fakehub_catalog import FakeDataset, card_info, fixture_catalog, sha_of
@@ -61,12 +59,6 @@ E2E_HUB_DATASETS = [
         XSS_ID, XSS_LABELS, 2500, pretty_name=XSS_PRETTY_NAME, description=XSS_DESCRIPTION
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
@@ -122,37 +114,9 @@ def seeded_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 @contextmanager
 def serving(env: dict[str, str], log_name: str = "serve.log") -> Iterator[str]:
     """`task2box serve` with `env` on a free loopback port; yields its base URL."""
-    port = _free_port()
-    log = open(Path(env["T2B_DATA_DIR"]).parent / log_name, "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_S
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited with {process.returncode}; see {log.name}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer /healthz; see {log.name}")
-            time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    log = Path(env["T2B_DATA_DIR"]).parent / log_name
+    with serve_process.serving(env, log, start_timeout_s=SERVER_START_S, stop_timeout_s=15) as up:
+        yield up.base
 
 
 @pytest.fixture(scope="session")

@@ -20,17 +20,11 @@ from backend.jobs.estimate_transfer import estimate_from_stored_features
 from backend.jobs.image_features import run_image_features
 from backend.jobs.train import TrainRequest, run_train
 from backend.main import create_app
-from tests.clip_fixtures import tiny_clip
 from tests.fakehub import FakeHub
 from tests.fakehub_rows import COLORS, FakeRows, rows_dataset
 
 SettingsFactory = Callable[..., Settings]
 DATASETS = 4
-
-
-@pytest.fixture(scope="module")
-def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from backend.jobs import image_features as job
 from backend.jobs.crawl_job import run_crawl
 from backend.jobs.image_features import run_image_features
 from backend.representations.clip_images import ClipImageEmbedder
-from tests.clip_fixtures import tiny_clip
 from tests.fakehub import FakeHub
 from tests.fakehub_rows import rows_catalog
 
@@ -31,11 +30,6 @@ REASONS = {
     "rows_unavailable": 1,
     "too_few_images": 1,
 }
-
-
-@pytest.fixture(scope="module")
-def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
 
 
 @pytest.fixture

@@ -12,12 +12,6 @@ from backend.config import Settings
 from backend.errors import RepresentationUnavailable
 from backend.representations.clip_images import ClipImageEmbedder
 from backend.representations.embedding_cache import EmbeddingCache
-from tests.clip_fixtures import tiny_clip
-
-
-@pytest.fixture(scope="module")
-def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
 
 
 def _images() -> list[Image.Image]:
