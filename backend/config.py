@@ -163,6 +163,14 @@ class Settings(BaseSettings):
         description="Most epochs per label-set map fit (stops early on validation AP).",
     )
     train_epochs: int = Field(1350, ge=1, le=100_000, description="Epochs per map fit.")
+    transfer_on_start: bool = Field(
+        False,
+        description=(
+            "After `task2box up`'s first crawl, also sample a few images of each crawled "
+            "dataset, estimate transfer between every pair and fit a transfer map to it "
+            "(downloads the CLIP weights and the images)."
+        ),
+    )
     transfer_estimator: Literal["leep", "nce", "logme"] | None = Field(
         "leep",
         description=(

@@ -89,6 +89,43 @@ class JobFactories:
 
         return params, run
 
+    def hub_transfer(self, limit: int | None) -> Job:
+        """Transfer between Hub datasets from their images: image features of the `limit`
+        most downloaded crawled datasets, every pair's estimates, then a transfer map fitted
+        to them (a train job: it ends in a fit, and no other fit may run beside it)."""
+        from backend.jobs.estimate_transfer import estimate_from_stored_features
+        from backend.jobs.image_features import run_image_features
+
+        params: dict[str, Any] = {"relation": "transfer", "images_of": limit, "estimates": True}
+        request = TrainRequest(relation="transfer", dims=tuple(self.settings.map_dims))
+
+        def run(ctx: JobContext) -> Mapping[str, Any]:
+            def sampled(done: int, total: int) -> None:
+                ctx.progress(done, total, f"image features {done}/{total}")
+
+            features = run_image_features(
+                self.settings, limit=limit, progress=sampled, sessions=self.sessions
+            )
+            ctx.progress(0, None, "estimating transfer between every pair")
+            report = estimate_from_stored_features(self.settings, self.sessions)
+            summary = run_train(
+                self.settings,
+                request,
+                sessions=self.sessions,
+                progress=ctx.progress,
+                on_ready=self.on_map_ready,
+                on_published=self.on_map_published,
+                job_id=ctx.job_id,
+            )
+            return {
+                "image_features": features.describe(),
+                "estimated": report.stored,
+                "skipped": report.skipped,
+                **summary.as_dict(),
+            }
+
+        return params, run
+
     def crawl(self, body: schemas.CrawlJobRequest) -> Job:
         """A Hub crawl of at most `body.limit` datasets (incremental, resumable)."""
         from backend.jobs.crawl_job import describe, run_crawl, stopped_early

@@ -45,7 +45,7 @@ _CRAWL_HISTORY = 20
 class Step:
     """One job of the plan."""
 
-    kind: Literal["train", "crawl"]
+    kind: Literal["train", "crawl", "hub-transfer"]
     title: str
     epochs: int | None = None
     limit: int | None = None
@@ -118,6 +118,19 @@ def plan_first_run(session: Session, settings: Settings, *, hub_reachable: bool)
             f"First crawl: the {settings.crawl_on_start} most downloaded image-classification "
             "datasets, then a full fit of the map."
         )
+        if settings.transfer_on_start:
+            steps.append(
+                Step(
+                    "hub-transfer",
+                    f"transfer estimated from the images of {settings.crawl_on_start} datasets",
+                    limit=settings.crawl_on_start,
+                    only_after_new_data=has_map or quick,
+                )
+            )
+            notes.append(
+                "Then transfer between them, estimated from a few images of each, and a "
+                "transfer map fitted to it (T2B_TRANSFER_ON_START)."
+            )
     return FirstRunPlan(tuple(steps), tuple(notes))
 
 
@@ -229,6 +242,9 @@ class FirstRun:
         if step.kind == "crawl":
             params, fn = self.factories.crawl(schemas.CrawlJobRequest(limit=step.limit))
             return self.runner.submit("crawl", fn, params=params, total=step.limit)
+        if step.kind == "hub-transfer":
+            params, fn = self.factories.hub_transfer(step.limit)
+            return self.runner.submit("train", fn, params=params)
         request = TrainRequest(
             relation="containment", dims=tuple(self.settings.map_dims), epochs=step.epochs
         )

@@ -64,6 +64,22 @@ def test_online_with_no_map_fits_quick_then_crawls_then_fits_in_full(session: Se
     ]
 
 
+def test_transfer_on_start_adds_the_hub_transfer_step_after_the_full_fit(
+    session: Session,
+) -> None:
+    plan = plan_first_run(session, _settings(transfer_on_start=True), hub_reachable=True)
+    assert _steps(plan) == [
+        ("train", 150, None, False),
+        ("crawl", None, 300, False),
+        ("train", None, None, True),
+        ("hub-transfer", None, 300, True),  # the crawled datasets' images
+    ]
+    assert "T2B_TRANSFER_ON_START" in plan.notes[-1]
+    # Offline there is nothing to sample: no step.
+    offline = plan_first_run(session, _settings(transfer_on_start=True), hub_reachable=False)
+    assert [s.kind for s in offline.steps] == ["train"]
+
+
 def test_without_a_quick_map_the_full_fit_is_the_first(session: Session) -> None:
     offline = plan_first_run(session, _settings(first_map_epochs=0), hub_reachable=False)
     assert _steps(offline) == [("train", None, None, False)]
@@ -119,6 +135,10 @@ class _Factories:
         self.calls.append(("crawl", body.limit))
         return {"limit": body.limit}, lambda _ctx: {"fetched": self.fetched}
 
+    def hub_transfer(self, limit: int | None) -> tuple[dict[str, Any], JobFn]:
+        self.calls.append(("hub-transfer", limit))
+        return {"images_of": limit}, lambda _ctx: {"maps": []}
+
 
 class _Recorder:
     def __init__(self) -> None:
@@ -173,6 +193,21 @@ def test_the_steps_run_in_order_as_jobs(sessions: SessionFactory) -> None:
     with session_scope(sessions) as session:
         stored = repository.list_jobs(session)
     assert sorted(j.id for j in stored) == sorted(j.id for j in done)
+
+
+def test_the_hub_transfer_step_runs_as_a_train_job_after_the_fit(sessions: SessionFactory) -> None:
+    plan = FirstRunPlan(
+        (*_FULL_PLAN.steps, Step("hub-transfer", "transfer", limit=20, only_after_new_data=True)),
+        (),
+    )
+    factories = _Factories(fetched=5)
+    done, _events = _run(sessions, factories, plan)
+    assert [(j.kind, j.status) for j in done][-1] == ("train", "succeeded")
+    assert factories.calls[-1] == ("hub-transfer", 20)
+    # After a crawl that found nothing new, the transfer step is skipped like the full fit.
+    quiet = _Factories(fetched=0)
+    _run(sessions, quiet, plan)
+    assert ("hub-transfer", 20) not in quiet.calls
 
 
 def test_a_crawl_that_found_nothing_new_skips_the_full_fit(sessions: SessionFactory) -> None:

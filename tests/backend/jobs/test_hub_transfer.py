@@ -88,3 +88,23 @@ def test_estimates_fit_a_transfer_map_whose_lists_say_estimated(
     others = {f"colours/set-{i}" for i in range(1, DATASETS)}
     assert others <= set(kinds) and {kinds[i] for i in others} == {"estimated"}
     assert not any(item["measured"] for item in body["items"])
+
+
+def test_the_first_run_job_samples_estimates_and_publishes_a_transfer_map(
+    settings: Settings, sessions: SessionFactory
+) -> None:
+    from backend.jobs.factories import JobFactories
+    from backend.jobs.runner import JobRunner
+
+    params, fn = JobFactories(settings, sessions).hub_transfer(DATASETS)
+    assert params["images_of"] == DATASETS
+    runner = JobRunner(sessions)
+    job = runner.submit("train", fn, params=params)
+    assert runner.wait(job.id, 300)
+    with session_scope(sessions) as session:
+        final = repository.get_job(session, job_id=job.id)
+        published = repository.get_published_map(session, relation="transfer")
+    assert final is not None and final.status == "succeeded", final and final.error
+    assert final.result["image_features"]["ready"] == DATASETS
+    assert final.result["estimated"]["leep"] == DATASETS * (DATASETS - 1)
+    assert published is not None and published.params["estimator"] == "leep"
