@@ -39,6 +39,22 @@ logger = logging.getLogger(__name__)
 _LATENCY_SAMPLES = 200_000
 
 
+def read_bounded(response: httpx2.Response, limit: int, what: str, error: type[Exception]) -> bytes:
+    """The body, refused with `error` past `limit` bytes, whether declared or streamed: a
+    stranger's server decides what it sends."""
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise error(f"{what} body of {declared} bytes exceeds {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise error(f"{what} body exceeds {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds a response asks us to wait: `RateLimit` with r=0, else `Retry-After`.
 

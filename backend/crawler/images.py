@@ -16,9 +16,9 @@ from typing import Any
 import httpx2
 from huggingface_hub import get_session
 
-from backend.crawler._http import retry_after_seconds
+from backend.crawler._http import read_bounded, retry_after_seconds
 from backend.crawler._retry import TransientError
-from backend.crawler.rows import RowsError, read_bounded
+from backend.crawler.rows import RowsError
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 25_000_000
@@ -51,7 +51,7 @@ def download_image(url: str, *, timeout_s: float, max_bytes: int = MAX_IMAGE_BYT
             if status >= 400:
                 raise BrokenImage(f"image HTTP {status}")
             try:
-                return read_bounded(response, max_bytes, "image")
+                return read_bounded(response, max_bytes, "image", RowsError)
             except RowsError as err:
                 raise BrokenImage(str(err)) from err
     except (httpx2.TransportError, httpx2.DecodingError) as err:

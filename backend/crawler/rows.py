@@ -21,7 +21,7 @@ from typing import Any, Literal
 import httpx2
 from huggingface_hub import get_session
 
-from backend.crawler._http import retry_after_seconds
+from backend.crawler._http import read_bounded, retry_after_seconds
 from backend.crawler._retry import TransientError
 from backend.records import MAX_LABEL_CHARS
 
@@ -272,25 +272,10 @@ def _get_json(
                 )
             if status >= 400:
                 return status, None
-            body = read_bounded(response, MAX_ROWS_BYTES, f"viewer {path}")
+            body = read_bounded(response, MAX_ROWS_BYTES, f"viewer {path}", RowsError)
     except (httpx2.TransportError, httpx2.DecodingError) as err:
         raise TransientError(f"viewer {path} {type(err).__name__}: {err}") from err
     try:
         return status, json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise TransientError(f"viewer {path} sent malformed JSON ({str(err)[:120]})") from err
-
-
-def read_bounded(response: httpx2.Response, limit: int, what: str) -> bytes:
-    """The body, refused (`RowsError`) past `limit` bytes, declared or streamed."""
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RowsError(f"{what} body of {declared} bytes exceeds {limit}")
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise RowsError(f"{what} body exceeds {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import httpx2
 from huggingface_hub import get_session
 
-from backend.crawler._http import retry_after_seconds
+from backend.crawler._http import read_bounded, retry_after_seconds
 from backend.crawler._retry import TransientError
 from backend.crawler.features import ConfigFeatures, viewer_configs
 
@@ -56,7 +56,7 @@ def fetch_info(
                 )
             if status >= 400:
                 return ViewerAnswer("missing")
-            body = _read_bounded(response)
+            body = read_bounded(response, MAX_VIEWER_BYTES, "viewer /info", ViewerError)
     except (httpx2.TransportError, httpx2.DecodingError) as err:  # timeouts, resets, refusals
         raise TransientError(f"viewer {type(err).__name__}: {err}") from err
     try:
@@ -68,17 +68,3 @@ def fetch_info(
     configs = tuple(viewer_configs(data.get("dataset_info"), max_labels))
     complete = data.get("partial") is False and not data.get("pending") and not data.get("failed")
     return ViewerAnswer("found", configs, complete)
-
-
-def _read_bounded(response: httpx2.Response) -> bytes:
-    declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_VIEWER_BYTES:
-        raise ViewerError(f"viewer /info body of {declared} bytes exceeds {MAX_VIEWER_BYTES}")
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_bytes():
-        size += len(chunk)
-        if size > MAX_VIEWER_BYTES:
-            raise ViewerError(f"viewer /info body exceeds {MAX_VIEWER_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
