@@ -36,8 +36,11 @@ def _run_online() -> None:
                 compare_type=True,
             )
             with context.begin_transaction():
+                before = context.get_context().get_current_revision()
                 context.run_migrations()
-                if sqlite:
+                # Only after a migration ran: a check scans every table, and `serve` migrates
+                # (to nothing, usually) at each start.
+                if sqlite and context.get_context().get_current_revision() != before:
                     _check_foreign_keys(connection)
             if sqlite:
                 connection.exec_driver_sql("PRAGMA foreign_keys=ON")
