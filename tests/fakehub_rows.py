@@ -39,7 +39,8 @@ class FakeRows:
 
     `label_names` None: no ClassLabel column; `image` False: no Image column. Rows are sorted
     by class (`sorted_by_class`) or cycle through the classes. `gated` answers 401,
-    `rows_status` answers every `/rows` call with that status.
+    `rows_status` answers every `/rows` call with that status. `salt` changes every image's
+    bytes (another revision of the same dataset).
     """
 
     num_rows: int
@@ -51,6 +52,7 @@ class FakeRows:
     rows_status: int | None = None
     config: str = "default"
     split: str = "train"
+    salt: str = ""
 
     def label_of(self, row: int) -> int:
         n = len(self.label_names or ())
@@ -85,7 +87,7 @@ def huge_png_header(width: int = 100_000, height: int = 100_000) -> bytes:
 def image_bytes(dataset_id: str, rows: FakeRows, row: int) -> bytes | None:
     """The asset of `row`, unique to the dataset and row; None for a 404."""
     label = rows.label_of(row) if rows.label_names else 0
-    data = png(_PALETTE[label % len(_PALETTE)], row, dataset_id)
+    data = png(_PALETTE[label % len(_PALETTE)], row, dataset_id + rows.salt)
     kind = rows.broken.get(row)
     if kind == "truncated":
         return data[: len(data) // 2]

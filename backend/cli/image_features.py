@@ -27,7 +27,8 @@ def image_features(
 ) -> None:
     """Sample a few images per class of each crawled dataset and store their CLIP features.
 
-    Resumable: datasets whose features are stored for the current model are not redone.
+    Resumable: datasets whose features are stored for the current model are not redone,
+    unless the crawl recorded a new revision (sha) of the dataset since.
     """
     from backend.cli._database import open_database
     from backend.errors import RepresentationUnavailable
@@ -60,6 +61,7 @@ def image_features(
     table.add_row("feature model", summary.feature_model)
     table.add_row("ready", str(summary.ready))
     table.add_row("unchanged", str(summary.unchanged))
+    table.add_row("sampled again (new revision)", str(summary.changed))
     for reason, n in sorted(summary.skipped.items()):
         table.add_row(f"skipped: {reason}", str(n))
     table.add_row("failed", str(summary.failed))

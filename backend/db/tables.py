@@ -242,6 +242,10 @@ class ImageFeatureSet(Base):
     class_names_hash: Mapped[str | None] = mapped_column(String(64))
     path: Mapped[str | None] = mapped_column(String(500))
     source: Mapped[str | None] = mapped_column(String(16))  # rows | streaming
+    # The dataset's `datasets.sha` when it was sampled: once the crawl records another, the
+    # Hub revision changed (other images or labels) and the image-features job samples it
+    # again. NULL: unknown (indexed before the sha was kept), so it is sampled again too.
+    dataset_sha: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

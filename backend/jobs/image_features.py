@@ -8,6 +8,11 @@ moment leaves no half-indexed dataset; the next run skips the datasets already i
 this feature model and resumes with the rest, and the images embedded before the kill come
 from the cache. A dataset that cannot be sampled is indexed as `skipped` with its reason; an
 unexpected error on one dataset is counted and logged, and the job goes on.
+
+Each index row keeps the dataset's sha it was sampled at. A new Hub revision may hold other
+images or labels, so a dataset whose crawled sha differs from its row's is sampled again
+(`changed`), ready or skipped; replacing its features also drops the transfer estimates made
+from the old ones (`repository.save_image_features`).
 """
 
 from __future__ import annotations
@@ -39,11 +44,16 @@ FeaturesProgress = Callable[[int, int], None]
 
 @dataclass
 class ImageFeaturesSummary:
-    """What one run did; `ready + unchanged + sum(skipped) + failed` datasets were handled."""
+    """What one run did; `ready + unchanged + sum(skipped) + failed` datasets were handled.
+
+    `changed` of them were sampled again because the crawl recorded a new revision since
+    (each also counts as ready, skipped or failed, by how that went).
+    """
 
     feature_model: str
     ready: int = 0
     unchanged: int = 0
+    changed: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     failed: int = 0
     images: int = 0
@@ -57,6 +67,7 @@ class ImageFeaturesSummary:
             "feature_model": self.feature_model,
             "ready": self.ready,
             "unchanged": self.unchanged,
+            "changed": self.changed,
             "skipped": dict(sorted(self.skipped.items())),
             "failed": self.failed,
             "images": self.images,
@@ -147,9 +158,12 @@ def run_image_features(
     skipped: Counter[str] = Counter()
     for done, candidate in enumerate(candidates, start=1):
         state = states.get(candidate.dataset_id)
-        if state is not None and (state.status == "ready" or not retry_skipped):
+        changed = state is not None and state.dataset_sha != candidate.sha
+        if state is not None and not changed and (state.status == "ready" or not retry_skipped):
             summary.unchanged += 1
         else:
+            if changed:
+                summary.changed += 1
             try:
                 outcome = _one(settings, sampler, embedder, candidate, factory)
             except RepresentationUnavailable:
@@ -180,7 +194,11 @@ def _one(
     candidate: repository.FeatureCandidate,
     factory: SessionFactory,
 ) -> DatasetSample:
-    """Samples, embeds, writes and indexes one dataset; returns its sample."""
+    """Samples, embeds, writes and indexes one dataset; returns its sample.
+
+    The row records the sha the candidate was read with: should the crawl record a newer one
+    while the viewer is read, the next run samples the dataset once more, never less.
+    """
     dataset_id = candidate.dataset_id
     sample = sampler.sample(
         dataset_id, label_column=candidate.label_column, known=embedder.is_cached
@@ -192,6 +210,7 @@ def _one(
             skip_reason=sample.skip_reason,
             failed_images=sample.failed_images,
             source=sample.source,
+            dataset_sha=candidate.sha,
         )
     else:
         vectors = embedder.embed_by_digest([(s.sha256, s.image) for s in sample.images])
@@ -213,6 +232,7 @@ def _one(
             class_names_hash=repository.labels_hash(sample.class_names),
             path=path,
             source=sample.source,
+            dataset_sha=candidate.sha,
         )
     with session_scope(factory) as session:
         repository.save_image_features(session, feature_model=embedder.version, item=item)

@@ -1,12 +1,13 @@
-"""The index of sampled-image features: which datasets have them (and where), which were
-skipped and why. The features themselves are files (`backend.db.feature_files`)."""
+"""The index of sampled-image features: which datasets have them (and where), at which Hub
+revision, which were skipped and why. The features themselves are files
+(`backend.db.feature_files`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from backend.db.feature_files import FeatureFileError, read_features
@@ -17,21 +18,22 @@ from backend.db.repository._types import (
     ImageFeaturesIn,
     ImageFeatureState,
 )
-from backend.db.tables import Dataset, ImageFeatureSet
+from backend.db.tables import Dataset, ImageFeatureSet, TransferEstimate
 
 _STATUSES = ("ready", "skipped")
 
 
 def get_feature_candidates(session: Session, *, limit: int | None = None) -> list[FeatureCandidate]:
-    """Crawled (`ok`) datasets with labels, most downloaded first, at most `limit`."""
+    """Crawled (`ok`) datasets with labels and their recorded sha, most downloaded first, at
+    most `limit`."""
     query = (
-        select(Dataset.id, Dataset.label_column)
+        select(Dataset.id, Dataset.label_column, Dataset.sha)
         .where(Dataset.status == "ok", Dataset.num_labels > 0)
         .order_by(Dataset.downloads.desc(), Dataset.id)
     )
     if limit is not None:
         query = query.limit(limit)
-    return [FeatureCandidate(r.id, r.label_column) for r in session.execute(query)]
+    return [FeatureCandidate(r.id, r.label_column, r.sha) for r in session.execute(query)]
 
 
 def get_image_feature_states(
@@ -55,6 +57,7 @@ def get_image_feature_states(
             r.failed_images,
             r.path,
             r.updated_at,
+            r.dataset_sha,
         )
         for r in rows
     }
@@ -64,7 +67,11 @@ def save_image_features(session: Session, *, feature_model: str, item: ImageFeat
     """Inserts or replaces one dataset's index row in one commit.
 
     Call it only once the features file (for `ready`) is completely written: this commit is
-    what makes the features visible.
+    what makes the features visible. When it replaces ready features by other ones (another
+    file: the name holds a hash of the content) or by a skip, the same commit deletes the
+    transfer estimates of `feature_model` that involve the dataset: they were computed from
+    features that are gone, and must not be read as current until the next estimate run
+    scores the new ones.
 
     Raises:
         ValueError: an unknown status, a `ready` row without a path, a `skipped` one without
@@ -80,6 +87,16 @@ def save_image_features(session: Session, *, feature_model: str, item: ImageFeat
     if row is None:
         row = ImageFeatureSet(dataset_id=item.dataset_id, feature_model=feature_model)
         session.add(row)
+    elif row.status == "ready" and (item.status != "ready" or item.path != row.path):
+        session.execute(
+            delete(TransferEstimate).where(
+                TransferEstimate.feature_model == feature_model,
+                or_(
+                    TransferEstimate.source_id == item.dataset_id,
+                    TransferEstimate.target_id == item.dataset_id,
+                ),
+            )
+        )
     row.status = item.status
     row.skip_reason = item.skip_reason
     row.n_images = item.n_images
@@ -88,6 +105,7 @@ def save_image_features(session: Session, *, feature_model: str, item: ImageFeat
     row.class_names_hash = item.class_names_hash
     row.path = item.path
     row.source = item.source
+    row.dataset_sha = item.dataset_sha
     row.updated_at = utcnow()
     session.commit()
 

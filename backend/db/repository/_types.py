@@ -273,10 +273,12 @@ class CountsByStatus:
 
 @dataclass(frozen=True)
 class FeatureCandidate:
-    """A crawled dataset whose images may be sampled, with the label column the crawl read."""
+    """A crawled dataset whose images may be sampled, with the label column the crawl read
+    and the Hub revision (`sha`) the crawl recorded."""
 
     dataset_id: str
     label_column: str | None
+    sha: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,7 @@ class ImageFeaturesIn:
     class_names_hash: str | None = None
     path: str | None = None
     source: str | None = None
+    dataset_sha: str | None = None  # the dataset's recorded sha when it was sampled
 
 
 @dataclass(frozen=True)
@@ -306,6 +309,7 @@ class ImageFeatureState:
     failed_images: int
     path: str | None
     updated_at: datetime
+    dataset_sha: str | None = None
 
 
 @dataclass(frozen=True)

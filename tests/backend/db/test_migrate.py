@@ -120,3 +120,36 @@ def _insert_row(conn: Any, table: str, **values: object) -> None:
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
     conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+
+
+def test_the_sha_revision_keeps_features_sampled_since_the_last_fetch(tmp_path: Path) -> None:
+    # Before 0007 a features row did not say which revision it was sampled at. Upgrading
+    # gives it the dataset's sha only where the crawl last wrote the dataset before the
+    # features were indexed; otherwise the revision is unknown (NULL: sampled again).
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    migrate.upgrade(url, "0006")
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        for name, fetched in (
+            ("a/same", "2026-12-01 00:00:00"),
+            ("a/newer", "2026-12-03 00:00:00"),
+        ):
+            _insert_row(
+                conn, "datasets", id=name, status="ok", sha=f"sha-{name}", updated_at=fetched
+            )
+            _insert_row(
+                conn,
+                "image_features",
+                dataset_id=name,
+                feature_model="clip",
+                status="ready",
+                updated_at="2026-12-02 00:00:00",
+            )
+    migrate.upgrade(url)
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        rows = conn.execute("SELECT dataset_id, dataset_sha FROM image_features ORDER BY 1")
+        assert rows.fetchall() == [("a/newer", None), ("a/same", "sha-a/same")]
+    migrate.downgrade(url, "0006")
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        assert conn.execute("SELECT count(*) FROM image_features").fetchone() == (2,)

@@ -146,3 +146,63 @@ def test_feature_files_are_float16_atomic_and_stay_in_the_data_dir(tmp_path: Pat
             labels=np.array([0, 1]),
             class_names=("a", "b"),
         )
+
+
+def test_candidates_carry_their_sha_and_rows_keep_the_sha_they_were_sampled_at(
+    session: Session, tmp_path: Path
+) -> None:
+    _seed(session)
+    candidate = repo.get_feature_candidates(session, limit=1)[0]
+    assert (
+        candidate.sha is not None
+        and candidate.sha == repo.get_dataset_shas(session, ["a/big"])["a/big"]
+    )
+    item = repo.ImageFeaturesIn(
+        "a/big", "ready", n_images=4, path=_write(tmp_path, "a/big"), dataset_sha=candidate.sha
+    )
+    repo.save_image_features(session, feature_model=MODEL, item=item)
+    assert repo.get_image_feature_states(session, feature_model=MODEL)["a/big"].dataset_sha == (
+        candidate.sha
+    )
+
+
+def _estimates(session: Session) -> set[tuple[str, str, str]]:
+    return {
+        (e.source_id, e.target_id, e.feature_model or "")
+        for d in ("a/big", "b/mid", "e/low")
+        for e in repo.get_transfer_evidence(session, dataset_id=d)
+    }
+
+
+def test_replacing_ready_features_drops_the_estimates_made_from_them(
+    session: Session, tmp_path: Path
+) -> None:
+    _seed(session)
+    paths = {d: _write(tmp_path, d) for d in ("a/big", "b/mid", "e/low")}
+    for dataset_id, path in paths.items():
+        item = repo.ImageFeaturesIn(dataset_id, "ready", n_images=4, path=path)
+        repo.save_image_features(session, feature_model=MODEL, item=item)
+    pairs = [("a/big", "b/mid"), ("b/mid", "a/big"), ("b/mid", "e/low"), ("e/low", "a/big")]
+    for model in (MODEL, "other-model"):
+        repo.replace_transfer_estimates(
+            session,
+            estimator="leep",
+            feature_model=model,
+            estimates=[(s, t, 1.0, 0.5) for s, t in pairs],
+            estimated_at=T0,
+        )
+    everything = {(s, t, m) for s, t in pairs for m in (MODEL, "other-model")}
+    assert _estimates(session) == everything
+
+    same = repo.ImageFeaturesIn("a/big", "ready", n_images=4, path=paths["a/big"])
+    repo.save_image_features(session, feature_model=MODEL, item=same)
+    assert _estimates(session) == everything  # the same file: the estimates still hold
+
+    other = repo.ImageFeaturesIn("a/big", "ready", n_images=6, path=_write(tmp_path, "a/big", 6))
+    repo.save_image_features(session, feature_model=MODEL, item=other)
+    gone = {(s, t, MODEL) for s, t in pairs if "a/big" in (s, t)}
+    assert _estimates(session) == everything - gone  # another model's estimates stay
+
+    skipped = repo.ImageFeaturesIn("e/low", "skipped", skip_reason="gated")
+    repo.save_image_features(session, feature_model=MODEL, item=skipped)
+    assert _estimates(session) == everything - gone - {("b/mid", "e/low", MODEL)}
