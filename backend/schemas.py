@@ -415,6 +415,29 @@ class TrainJobRequest(BaseModel):
     epochs: int | None = Field(default=None, ge=1, le=100_000)
 
 
+# Every ordered pair of the sampled datasets is estimated and stored, once per estimator, so
+# the estimate step grows with the square of this: bounded at the size that
+# `bench transfer-estimate --speed` times.
+MAX_ESTIMATE_DATASETS = 1_000
+
+
+class EstimateTransferJobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ESTIMATE_DATASETS,
+        description="Sample the images of at most this many crawled datasets, most downloaded "
+        "first; default: every crawled dataset with labels.",
+    )
+    estimator: TransferEstimator | None = Field(
+        default=None,
+        description="The estimates the transfer map is fitted to (every estimator's are "
+        "stored); default: T2B_TRANSFER_ESTIMATOR.",
+    )
+
+
 class JobPublic(_Public):
     # Read straight off `repository.JobRecord` (`backend.serving.views.job_public`).
     model_config = ConfigDict(frozen=True, from_attributes=True)

@@ -13,7 +13,8 @@ is tested against a real HTTP server. It serves what the crawler and `datasets` 
 - errors as the Hub sends them: a status plus `X-Error-Code` (RepoNotFound, EntryNotFound, ...).
 
 Faults (`Fault`) match a method and a path regex, apply `times` times (or always) and can answer
-a status (with `Retry-After`), malformed JSON, or a delay. `latency_s` delays every request and
+a status (with `Retry-After`), malformed JSON, a delay, or hold the request open until an event
+is set (a job kept running while a test looks at it). `latency_s` delays every request and
 `rate_limit` adds IETF `RateLimit` headers with a fixed-window quota.
 """
 
@@ -34,10 +35,14 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from tests.fakehub_catalog import FakeDataset
 
+# The longest a held request waits for its event: a test that forgets to release it still ends.
+HOLD_S = 60.0
+
 
 @dataclass
 class Fault:
-    """Answer matching requests with `status` (or malformed JSON, or after `delay_s`)."""
+    """Answer matching requests with `status` (or malformed JSON, or after `delay_s`, or once
+    `hold` is set: at most `HOLD_S` seconds later)."""
 
     path: str
     status: int | None = None
@@ -48,6 +53,7 @@ class Fault:
     method: str = "GET"
     error_code: str | None = None
     query: str = ""  # a regex the decoded query string must match too
+    hold: threading.Event | None = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +228,8 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.hub.take_fault(method, path, raw_query)
         if fault is not None and fault.delay_s:
             time.sleep(fault.delay_s)
+        if fault is not None and fault.hold is not None:
+            fault.hold.wait(HOLD_S)
         if over:
             return self.send(429, {"error": "rate limited"}, {**extra, "Retry-After": "1"})
         if fault is not None and fault.status is not None:

@@ -15,6 +15,7 @@ from backend.db.engine import SessionFactory
 from backend.errors import CrawlError
 from backend.jobs.runner import JobContext, JobFn
 from backend.jobs.train import TrainProgress, TrainRequest, run_train
+from backend.vocab import TransferEstimator
 
 Job = tuple[dict[str, Any], JobFn]
 
@@ -89,27 +90,36 @@ class JobFactories:
 
         return params, run
 
-    def hub_transfer(self, limit: int | None) -> Job:
+    def hub_transfer(self, limit: int | None, *, estimator: TransferEstimator | None = None) -> Job:
         """Transfer between Hub datasets from their images: image features of the `limit`
-        most downloaded crawled datasets, every pair's estimates, then a transfer map fitted
-        to them (a train job: it ends in a fit, and no other fit may run beside it)."""
+        most downloaded crawled datasets, every pair's estimates (each estimator's), then a
+        transfer map fitted to `estimator`'s (default `T2B_TRANSFER_ESTIMATOR`). A train job:
+        it ends in a fit, and no other fit may run beside it."""
         from backend.jobs.estimate_transfer import estimate_from_stored_features
         from backend.jobs.image_features import run_image_features
 
-        params: dict[str, Any] = {"relation": "transfer", "images_of": limit, "estimates": True}
-        request = TrainRequest(relation="transfer", dims=tuple(self.settings.map_dims))
+        settings = self.settings
+        if estimator is not None:  # `train_transfer` reads which estimates to fit from here
+            settings = settings.model_copy(update={"transfer_estimator": estimator})
+        params: dict[str, Any] = {
+            "relation": "transfer",
+            "images_of": limit,
+            "estimates": True,
+            "estimator": settings.transfer_estimator,
+        }
+        request = TrainRequest(relation="transfer", dims=tuple(settings.map_dims))
 
         def run(ctx: JobContext) -> Mapping[str, Any]:
             def sampled(done: int, total: int) -> None:
                 ctx.progress(done, total, f"image features {done}/{total}")
 
             features = run_image_features(
-                self.settings, limit=limit, progress=sampled, sessions=self.sessions
+                settings, limit=limit, progress=sampled, sessions=self.sessions
             )
             ctx.progress(0, None, "estimating transfer between every pair")
-            report = estimate_from_stored_features(self.settings, self.sessions)
+            report = estimate_from_stored_features(settings, self.sessions)
             summary = run_train(
-                self.settings,
+                settings,
                 request,
                 sessions=self.sessions,
                 progress=ctx.progress,
@@ -125,6 +135,11 @@ class JobFactories:
             }
 
         return params, run
+
+    def estimate_transfer(self, body: schemas.EstimateTransferJobRequest) -> Job:
+        """What `POST /api/jobs/estimate-transfer` runs: the Hub transfer job of `task2box up`
+        (`hub_transfer`), for `body.limit` datasets, fitted to `body.estimator`'s estimates."""
+        return self.hub_transfer(body.limit, estimator=body.estimator)
 
     def crawl(self, body: schemas.CrawlJobRequest) -> Job:
         """A Hub crawl of at most `body.limit` datasets (incremental, resumable)."""

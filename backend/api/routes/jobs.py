@@ -1,4 +1,5 @@
-"""Background jobs: start a crawl or a fit (admin token), poll their progress (public).
+"""Background jobs: start a crawl, a fit or the Hub transfer estimate (admin token), poll
+their progress (public).
 
 Both readers sweep dead jobs first (`JobRunner.sweep`): a job whose process was killed shows
 as failed, with the reason, on the next poll, and never keeps the page's bar "running".
@@ -55,6 +56,24 @@ def start_train(
 ) -> schemas.JobPublic:
     """Fit and publish new maps in the background (409 if a fit is already running)."""
     params, fn = factories.train(factories.train_request(body or schemas.TrainJobRequest()))
+    return views.job_public(runner.submit("train", fn, params=params))
+
+
+@router.post(
+    "/estimate-transfer",
+    status_code=202,
+    response_model=schemas.JobPublic,
+    dependencies=[AdminDep],
+    responses=_ADMIN_ERRORS,
+)
+def start_estimate_transfer(
+    runner: RunnerDep,
+    factories: JobFactoriesDep,
+    body: Annotated[schemas.EstimateTransferJobRequest | None, Body()] = None,
+) -> schemas.JobPublic:
+    """Sample the crawled datasets' images, estimate transfer between every pair and fit a
+    transfer map to the estimates, in the background; a train job (409 if a fit is running)."""
+    params, fn = factories.estimate_transfer(body or schemas.EstimateTransferJobRequest())
     return views.job_public(runner.submit("train", fn, params=params))
 
 

@@ -4,7 +4,8 @@ Every response must match what the schema documents for its operation (status co
 content type, body schema, errors included, and headers), and none may be a 5xx. The
 requests run in-process (ASGI), once without a token and once with the admin token, against
 a throwaway copy of the seeded atlas; the admin operations that start work meet a Hub that
-refuses at once and fits of two epochs, so they end (or are refused with 409) quickly.
+refuses at once, fits of two epochs and a tiny local CLIP (never a download), so they end (or
+are refused with 409) quickly.
 
 The schema is read when this module is imported (schemathesis parametrizes the tests from
 it), before the session's atlas exists; `_DeferredApp` lets the app that answers be built
@@ -31,6 +32,7 @@ from tests.atlas_fixtures import (
     serving_hub,
     settings_for,
 )
+from tests.clip_fixtures import clip_dir
 
 TOKEN = "contract-admin-token"
 # Bounded so that both runs together stay well inside CI's budget on 2 cores.
@@ -82,6 +84,8 @@ def _openapi() -> dict[str, Any]:
         return create_app(settings_for(Path(tmp) / "spec.db", Path(tmp))).openapi()
 
 
+__all__ = ["clip_dir"]
+
 _APP = _DeferredApp()
 schema = schemathesis.openapi.from_dict(_openapi(), config=schemathesis.Config.from_dict(_CONFIG))
 schema.app = _APP
@@ -89,7 +93,7 @@ schema.app = _APP
 
 @pytest.fixture(scope="module", autouse=True)
 def contract_app(
-    seeded_atlas: SeededAtlas, tmp_path_factory: pytest.TempPathFactory
+    seeded_atlas: SeededAtlas, tmp_path_factory: pytest.TempPathFactory, clip_dir: Path
 ) -> Generator[None, None, None]:
     """The app over a throwaway copy of the seeded atlas, with quick admin jobs."""
     tmp = tmp_path_factory.mktemp("contract")
@@ -104,6 +108,10 @@ def contract_app(
             set_epochs=2,
             transfer_epochs=2,
             first_map_epochs=2,
+            # An estimate job samples no image (the fake Hub's viewer has none of these
+            # datasets) and fails for want of two datasets with features.
+            clip_model=str(clip_dir),
+            transfer_streaming_fallback=False,
             # A body may ask for 100,000 epochs: every containment fit is refused by the
             # memory budget before it allocates, so no fit outlives its request by long.
             train_max_memory_gb=1e-6,

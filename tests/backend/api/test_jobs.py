@@ -40,13 +40,13 @@ def _wait_for(client: TestClient, job_id: int) -> dict[str, Any]:
     raise AssertionError(f"job {job_id} did not end")
 
 
-@pytest.mark.parametrize("kind", ["crawl", "train"])
+@pytest.mark.parametrize("kind", ["crawl", "train", "estimate-transfer"])
 def test_jobs_are_off_without_an_admin_token(client: TestClient, kind: str) -> None:
     body = assert_error(client.post(f"/api/jobs/{kind}", headers=AUTH), 403, "forbidden")
     assert "T2B_ADMIN_TOKEN" in body["detail"]
 
 
-@pytest.mark.parametrize("kind", ["crawl", "train"])
+@pytest.mark.parametrize("kind", ["crawl", "train", "estimate-transfer"])
 @pytest.mark.parametrize(
     "headers",
     [
