@@ -4,6 +4,7 @@ then a transfer map fitted to them."""
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -17,7 +18,29 @@ from backend.vocab import TRANSFER_ESTIMATORS
 console = Console()
 
 
+class EstimatorOption(StrEnum):
+    leep = "leep"
+    nce = "nce"
+    logme = "logme"
+
+
 def estimate_transfer(
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            min=1,
+            help=(
+                "First sample the images of at most N crawled datasets, most downloaded first "
+                "(as `task2box image-features --limit N`). Without it, only stored features "
+                "are read."
+            ),
+        ),
+    ] = None,
+    estimator: Annotated[
+        EstimatorOption | None,
+        typer.Option(help="Whose estimates the map fits. Default: T2B_TRANSFER_ESTIMATOR."),
+    ] = None,
     train: Annotated[
         bool,
         typer.Option("--train/--no-train", help="Fit and publish a transfer map afterwards."),
@@ -29,16 +52,21 @@ def estimate_transfer(
 ) -> None:
     """Score every ordered pair of datasets with stored image features (LEEP, NCE and LogME),
     store the estimates beside (never over) measured scores, and fit the transfer map to
-    measured scores plus `T2B_TRANSFER_ESTIMATOR`'s estimates of the other pairs.
+    measured scores plus the chosen estimator's estimates of the other pairs.
 
-    Run `task2box image-features` first.
+    Needs image features: pass `--limit N`, or run `task2box image-features` first.
     """
     from backend.cli._database import open_database
-    from backend.cli.train import RelationOption
-    from backend.cli.train import train as train_maps
+    from backend.cli.image_features import image_features
+    from backend.cli.train import fit_and_publish
     from backend.jobs.estimate_transfer import estimate_from_stored_features
+    from backend.jobs.train import TrainRequest
 
     settings = get_settings()
+    if estimator is not None:  # the transfer fit reads which estimates it fits from here
+        settings = settings.model_copy(update={"transfer_estimator": estimator.value})
+    if limit is not None:
+        image_features(limit=limit, retry_skipped=False, as_json=as_json)
     factory = open_database(settings)
     report = estimate_from_stored_features(settings, factory, estimators=TRANSFER_ESTIMATORS)
     if as_json:
@@ -51,12 +79,13 @@ def estimate_transfer(
     else:
         table = Table(title="transfer estimates", show_header=False)
         table.add_row("datasets scored", f"{len(report.scored):,}")
-        for estimator, n in sorted(report.stored.items()):
-            table.add_row(f"stored: {estimator}", f"{n:,} pairs")
+        for name, n in sorted(report.stored.items()):
+            table.add_row(f"stored: {name}", f"{n:,} pairs")
         for dataset_id, why in sorted(report.skipped.items()):
             table.add_row(f"skipped: {escape(dataset_id)}", escape(why))
         table.add_row("a map fits", settings.transfer_estimator or "measured scores only")
         console.print(table)
     if train and report.stored:
         # The train command's own path: registered as a job, its progress, its errors.
-        train_maps(relation=RelationOption.transfer, epochs=epochs, json_out=as_json)
+        request = TrainRequest(relation="transfer", dims=tuple(settings.map_dims), epochs=epochs)
+        fit_and_publish(settings, request, json_out=as_json)

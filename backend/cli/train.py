@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from backend.config import get_settings
+from backend.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from backend.jobs.train import TrainRequest
 
 console = Console(stderr=True)
 
@@ -43,22 +46,33 @@ def train(
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Fit maps from the datasets in the database and publish them (one transaction each)."""
-    from backend.cli._database import open_database
-    from backend.db import repository
-    from backend.db.engine import session_scope
-    from backend.errors import ConflictError
-    from backend.jobs.factories import JobFactories
-    from backend.jobs.runner import JobRunner
     from backend.jobs.train import TrainRequest
 
     settings = get_settings()
-    factory = open_database(settings)
     request = TrainRequest(
         relation=relation.value,
         dims=tuple(dim) if dim else tuple(settings.map_dims),
         representation=representation.value,
         epochs=epochs,
     )
+    fit_and_publish(settings, request, json_out=json_out)
+
+
+def fit_and_publish(settings: Settings, request: TrainRequest, *, json_out: bool = False) -> None:
+    """Runs one train job in this process, as the server would (registered, so a concurrent
+    fit is refused), with a progress bar; prints what it published.
+
+    Raises:
+        typer.Exit: 1 when another fit is running or this one fails.
+    """
+    from backend.cli._database import open_database
+    from backend.db import repository
+    from backend.db.engine import session_scope
+    from backend.errors import ConflictError
+    from backend.jobs.factories import JobFactories
+    from backend.jobs.runner import JobRunner
+
+    factory = open_database(settings)
     runner = JobRunner.for_settings(factory, settings)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=console, transient=json_out) as bar:
