@@ -76,6 +76,16 @@ class Nets:
         w3, b3 = self.head
         return self.features(x) @ w3 + b3 + self.class_bias
 
+    def member_head_probs(self, member: int, features: torch.Tensor) -> torch.Tensor:
+        """One member's own classifier output (softmax over its real classes) on `(..., 64)`
+        frozen features, float64: the θ of the LEEP paper, where the source network's head
+        labels the target's images."""
+        with torch.no_grad():
+            w3, b3 = (p[member] for p in self.head)
+            real = int(torch.isfinite(self.class_bias[member, 0]).sum())
+            logits = features.to(w3.dtype) @ w3[:, :real] + b3[:, :real]
+            return torch.softmax(logits.to(torch.float64), dim=-1)
+
     def member_features(self, member: int, x: np.ndarray) -> np.ndarray:
         """One member's frozen features of `(n, in)` images, float64."""
         with torch.no_grad():

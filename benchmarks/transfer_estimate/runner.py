@@ -34,11 +34,14 @@ from benchmarks.transfer_estimate.tasks import (
     source_data,
     target_split,
 )
-from models.transferability import ESTIMATORS, ProbeConfig, Tasks, estimate_transfer
+from models.transferability import ESTIMATORS, ProbeConfig, Tasks, estimate_transfer, leep
 
-# The estimators as the Hub job runs them, plus LogME on the source network's own features
-# (the LogME paper's use: each source brings its backbone).
-ESTIMATOR_ROWS = (*ESTIMATORS, "logme-features")
+# The estimators as the Hub job runs them, plus two references that only a benchmark with
+# trained source networks can compute: LEEP with the source network's own head as θ (the
+# LEEP paper's use; the Hub job fits a probe in its place, as its backbone is shared), and
+# LogME on the source network's own features (the LogME paper's: each source brings its
+# backbone).
+ESTIMATOR_ROWS = (*ESTIMATORS, "leep-head", "logme-features")
 BASELINES = ("label-text", "label-overlap", "random")
 MIN_TASKS = 3
 ImageSet = Literal["digits", "mnist-fashion"]
@@ -293,6 +296,9 @@ def run(
         paper = estimate_transfer(source, targets, estimators=["logme"], logme_on="features")
         for name in ESTIMATORS:
             scores[name][:, i, :] = probe_scores[name][0].reshape(config.seeds, n)
+        head = nets.member_head_probs(i, targets.features)
+        by_head = leep(head, targets.labels, targets.mask, int(targets.classes.max()))
+        scores["leep-head"][:, i, :] = by_head.numpy().reshape(config.seeds, n)
         scores["logme-features"][:, i, :] = paper["logme"][0].reshape(config.seeds, n)
         report("estimates", i + 1, n)
     seconds["estimates"] = time.perf_counter() - start

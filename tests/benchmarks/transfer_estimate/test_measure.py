@@ -82,3 +82,17 @@ def test_the_body_rate_must_be_a_share_of_the_rate() -> None:
     for bad in (0.0, -0.1, 1.5):
         with pytest.raises(ValueError, match="body_lr_scale"):
             TrainSettings(body_lr_scale=bad)
+
+
+def test_a_member_s_head_probs_are_its_own_softmax_over_its_real_classes() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.uniform(size=(25, 64)).astype(np.float32)
+    y = (x[:, 0] * 3).astype(np.int64)  # 3 classes
+    nets = train_sources([(x, y), (x, (y > 0).astype(np.int64))], [3, 2], TrainSettings(30, 5))
+    features = torch.as_tensor(nets.member_features(1, x))
+    probs = nets.member_head_probs(1, features)
+    assert probs.shape == (25, 2) and probs.dtype == torch.float64  # the padded class dropped
+    torch.testing.assert_close(probs.sum(dim=-1), torch.ones(25, dtype=torch.float64))
+    with torch.no_grad():
+        logits = nets.logits(torch.as_tensor(x))[1, :, :2]
+    torch.testing.assert_close(probs, torch.softmax(logits, -1).double(), rtol=1e-4, atol=1e-5)
