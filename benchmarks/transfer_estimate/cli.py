@@ -90,6 +90,13 @@ def transfer_estimate(
             )
         ),
     ] = "digits",
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="T2B_BENCH_CACHE",
+            help="Where a fetched image set is kept (default: ~/.cache/task2box-bench).",
+        ),
+    ] = None,
     max_tasks: Annotated[
         int | None,
         typer.Option(min=3, help=f"Use the first N tasks (digits has {len(default_tasks())})."),
@@ -134,6 +141,7 @@ def transfer_estimate(
         seeds=seeds,
         shots=shots,
         images=images,
+        cache_dir=cache_dir,
         max_tasks=max_tasks,
         label_text=label_text,
         train=TrainSettings(

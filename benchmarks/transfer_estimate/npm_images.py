@@ -99,11 +99,8 @@ class ImageSetUnavailable(RuntimeError):
 
 
 def default_cache_dir() -> Path:
-    """Where fetched tarballs and the converted pixels live: `T2B_BENCH_CACHE`, else the
+    """Where fetched tarballs and the converted pixels live unless the caller says: the
     user's cache directory."""
-    configured = os.environ.get("T2B_BENCH_CACHE")
-    if configured:
-        return Path(configured)
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "task2box-bench"
 
 

