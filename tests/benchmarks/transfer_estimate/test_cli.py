@@ -27,7 +27,15 @@ def test_tiny_bench_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert data["benchmark"] == "transfer-estimate"
     assert data["tasks"] == ["digits", "odd-even", "low", "three-eight"]
     rows = {r["name"]: r for r in data["rows"]}
-    assert set(rows) == {"leep", "nce", "logme", "logme-features", "label-overlap", "random"}
+    assert set(rows) == {
+        "leep",
+        "nce",
+        "logme",
+        "leep-head",
+        "logme-features",
+        "label-overlap",
+        "random",
+    }
     for row in rows.values():
         assert set(row["spearman_per_target"]) == set(data["tasks"])
         assert -1 <= row["spearman_mean"] <= 1 and -1 <= row["kendall_overall"] <= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from benchmarks.transfer_estimate.measure import (
@@ -56,3 +57,42 @@ def test_fine_tuning_returns_one_accuracy_per_source_and_the_scratch_one() -> No
         sources, (x[:10], y[:10]), (x[10:], y[10:]), 2, TrainSettings(20, 5), seed=0
     )
     assert tuned.shape == (3,) and ((tuned >= 0) & (tuned <= 1)).all() and 0 <= scratch <= 1
+
+
+def test_a_lower_body_rate_keeps_the_pre_trained_layers_closer() -> None:
+    rng = np.random.default_rng(2)
+    x = torch.as_tensor(rng.uniform(size=(30, 64)).astype(np.float32))
+    y = torch.as_tensor((x[:, 0] > 0.5).numpy().astype(np.int64))[None, :]
+    mask = torch.ones(1, 30)
+    settings = TrainSettings(20, 20)
+    moved = {}
+    for scale in (1.0, 0.1):
+        nets = new_nets([2], seed=0)
+        before = [p.clone() for p in nets.body]
+        head_before = nets.head[0].clone()
+        fit(nets, x, y, mask, 20, settings, body_lr_scale=scale)
+        moved[scale] = sum(
+            float((p - q).abs().sum()) for p, q in zip(nets.body, before, strict=True)
+        )
+        assert not torch.allclose(nets.head[0], head_before)  # the head trains at full rate
+    assert moved[0.1] < 0.2 * moved[1.0]
+
+
+def test_the_body_rate_must_be_a_share_of_the_rate() -> None:
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match="body_lr_scale"):
+            TrainSettings(body_lr_scale=bad)
+
+
+def test_a_member_s_head_probs_are_its_own_softmax_over_its_real_classes() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.uniform(size=(25, 64)).astype(np.float32)
+    y = (x[:, 0] * 3).astype(np.int64)  # 3 classes
+    nets = train_sources([(x, y), (x, (y > 0).astype(np.int64))], [3, 2], TrainSettings(30, 5))
+    features = torch.as_tensor(nets.member_features(1, x))
+    probs = nets.member_head_probs(1, features)
+    assert probs.shape == (25, 2) and probs.dtype == torch.float64  # the padded class dropped
+    torch.testing.assert_close(probs.sum(dim=-1), torch.ones(25, dtype=torch.float64))
+    with torch.no_grad():
+        logits = nets.logits(torch.as_tensor(x))[1, :, :2]
+    torch.testing.assert_close(probs, torch.softmax(logits, -1).double(), rtol=1e-4, atol=1e-5)

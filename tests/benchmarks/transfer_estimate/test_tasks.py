@@ -18,12 +18,12 @@ def test_there_are_at_least_twenty_distinct_tasks_of_every_kind() -> None:
     assert len(tasks) >= 20
     assert len({t.name for t in tasks}) == len(tasks)
     assert len({t.label_of for t in tasks}) >= 19  # "-small" ones differ in size only
-    coarse = [t for t in tasks if len(t.classes) < len(t.digits)]
-    subsets = [t for t in tasks if len(t.digits) < 10]
+    coarse = [t for t in tasks if len(t.classes) < len(t.members)]
+    subsets = [t for t in tasks if len(t.members) < 10]
     smaller = [t for t in tasks if t.source_per_class is not None]
     assert len(coarse) >= 5 and len(subsets) >= 5 and len(smaller) >= 2
     for t in tasks:
-        assert sorted({t.label_of[d] for d in t.digits}) == list(range(len(t.classes)))
+        assert sorted({t.label_of[d] for d in t.members}) == list(range(len(t.classes)))
 
 
 def test_pools_are_disjoint_halves_of_the_bundled_digits() -> None:
@@ -33,7 +33,7 @@ def test_pools_are_disjoint_halves_of_the_bundled_digits() -> None:
     source_rows = {row.tobytes() for row in pools.source_x}
     shared = sum(row.tobytes() in source_rows for row in pools.target_x)
     assert shared < 5  # only images that happen to be pixel-identical
-    assert set(np.unique(pools.target_digit)) == set(range(10))
+    assert set(np.unique(pools.target_fine)) == set(range(10))
 
 
 def test_a_target_sample_has_its_shots_and_tests_on_the_rest() -> None:
