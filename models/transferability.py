@@ -26,11 +26,18 @@ the measured transfer scores train at (`models.transfer.normalize_per_target`).
 
 Tasks of different sizes are padded into one batch (`Tasks.stack`); padded rows are zero
 and masked, padded classes get zero probability, so they change no score.
+
+The pair computation is N² probe outputs of `n × C` each, so it is organized for that size:
+one matrix product gives a block of sources' logits for every target, LEEP's joint is one
+more per target, NCE counts its joint with one scatter, and LogME (`logme_of_gram`) needs
+only each pair's `C × C` Gram and `FᵀY`, with every (pair, class) fixed point leaving the
+batch once it converges. What depends on the targets alone is computed once per call.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -56,6 +63,8 @@ _LOGME_EPS = 1e-5
 # α and β stay above this: with features that are all zero (or a class no feature varies
 # with) the fixed point drives α to 0, and `log α` terms that cancel exactly would give NaN.
 LOGME_FLOOR = 1e-12
+# (class, eigenvalue) elements per chunk of LogME's fixed point: a few MiB of float64 arrays.
+_LOGME_CHUNK_ELEMENTS = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -227,6 +236,20 @@ def _one_hot(
     return torch.nn.functional.one_hot(labels, width).to(dtype) * mask[..., None].to(dtype)
 
 
+def _conditional(joint: torch.Tensor, dim: int) -> torch.Tensor:
+    """`P(y | z)` from a joint `P(z, y)`, summing over `dim` (the label axis); 0 for a `z`
+    that never occurs."""
+    marginal = joint.sum(dim=dim, keepdim=True)
+    return torch.where(marginal > 0, joint / marginal.clamp_min(1e-300), 0.0)
+
+
+def _nce_of_joint(joint: torch.Tensor) -> torch.Tensor:
+    """`Σ P(z, y) log P(y | z)` over the last two axes `(..., Cs, Ct)` of a joint."""
+    ratio = joint / joint.sum(dim=-1, keepdim=True).clamp_min(1e-300)
+    terms = torch.where(joint > 0, joint * torch.log(ratio.clamp_min(1e-300)), 0.0)
+    return terms.sum(dim=(-1, -2))
+
+
 def leep(
     probs: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, classes: int
 ) -> torch.Tensor:
@@ -245,12 +268,16 @@ def leep(
     probs = probs * mask[..., None].to(probs.dtype)
     n = mask.sum(dim=-1).to(probs.dtype)  # (...)
     joint = probs.transpose(-1, -2) @ y / n[..., None, None]  # (..., Cs, Ct)
-    marginal = joint.sum(dim=-1, keepdim=True)
-    conditional = torch.where(marginal > 0, joint / marginal.clamp_min(1e-300), 0.0)
-    eep = probs @ conditional  # (..., n, Ct)
-    picked = (eep * y).sum(dim=-1)  # (..., n); 0 on padded rows
+    # Each sample needs only its own label's column of P̂(y|z): gathered, not a full product.
+    at_label = _conditional(joint, -1).transpose(-1, -2)  # (..., Ct, Cs)
+    index = labels[..., None].expand(*labels.shape, probs.shape[-1])
+    picked = (probs * at_label.gather(-2, index)).sum(dim=-1)  # (..., n); 0 on padded rows
+    return _mean_log(picked, mask, n)
+
+
+def _mean_log(picked: torch.Tensor, mask: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
     # Softmax outputs are positive, so a real row's `picked` is too unless it underflowed.
-    tiny = torch.finfo(probs.dtype).tiny
+    tiny = torch.finfo(picked.dtype).tiny
     logs = torch.where(mask, torch.log(picked.clamp_min(tiny)), 0.0)
     return logs.sum(dim=-1) / n
 
@@ -268,21 +295,13 @@ def nce(
     y = _one_hot(labels, mask, classes, probs.dtype)
     z = _one_hot(probs.argmax(dim=-1), mask, probs.shape[-1], probs.dtype)
     n = mask.sum(dim=-1).to(probs.dtype)
-    joint = z.transpose(-1, -2) @ y / n[..., None, None]  # (..., Cs, Ct)
-    marginal = joint.sum(dim=-1, keepdim=True)
-    ratio = joint / marginal.clamp_min(1e-300)
-    terms = torch.where(joint > 0, joint * torch.log(ratio.clamp_min(1e-300)), 0.0)
-    return terms.sum(dim=(-1, -2))
+    return _nce_of_joint(z.transpose(-1, -2) @ y / n[..., None, None])
 
 
 def logme(
     features: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, classes: torch.Tensor
 ) -> torch.Tensor:
     """LogME: the maximum log evidence per sample of a linear model features → one-hot labels.
-
-    The evidence-maximization fixed point over (α, β) runs for every batch entry and every
-    class at once in the eigenbasis of `FᵀF`, so one iteration costs O(d) per class; an entry
-    stops updating once `α/β` changes by less than `LOGME_TOL` (relative).
 
     Args:
         features: `(..., n, d)`; padded rows must be zero.
@@ -294,45 +313,233 @@ def logme(
         `(...)` LogME, float64, averaged over each entry's classes.
     """
     f = features.to(torch.float64) * mask[..., None].to(torch.float64)
-    c_max = int(classes.max())
-    y = _one_hot(labels, mask, c_max, torch.float64)  # (..., n, C)
-    n = mask.sum(dim=-1).to(torch.float64)[..., None]  # (..., 1)
-    d = f.shape[-1]
-    s, v = torch.linalg.eigh(f.transpose(-1, -2) @ f)  # s (..., d), v (..., d, d)
-    s = s.clamp_min(0.0)[..., :, None]  # (..., d, 1)
-    tmp = v.transpose(-1, -2) @ (f.transpose(-1, -2) @ y)  # (..., d, C)
-    yy = y.sum(dim=-2)  # (..., C): ||y_k||² of a 0/1 vector is its count
-    alpha = torch.ones_like(yy)
-    beta = torch.ones_like(yy)
-    alpha_de = torch.zeros_like(yy)
-    beta_de = torch.zeros_like(yy)
-    active = torch.ones_like(yy, dtype=torch.bool)
-    for _ in range(LOGME_MAX_ITER):
-        lam = alpha / beta
-        gamma = (s / (s + lam[..., None, :])).sum(dim=-2)
-        w = tmp * beta[..., None, :] / (alpha[..., None, :] + beta[..., None, :] * s)
-        new_alpha_de = (w * w).sum(dim=-2)
-        new_alpha = (gamma / (new_alpha_de + _LOGME_EPS)).clamp_min(LOGME_FLOOR)
-        # ||y - F m||² in the eigenbasis: ||y||² - 2 wᵀ(Vᵀ Fᵀ y) + Σ s w².
-        new_beta_de = (yy - 2 * (w * tmp).sum(dim=-2) + (s * w * w).sum(dim=-2)).clamp_min(0.0)
-        new_beta = ((n - gamma) / (new_beta_de + _LOGME_EPS)).clamp_min(LOGME_FLOOR)
-        alpha = torch.where(active, new_alpha, alpha)
-        beta = torch.where(active, new_beta, beta)
-        alpha_de = torch.where(active, new_alpha_de, alpha_de)
-        beta_de = torch.where(active, new_beta_de, beta_de)
-        active = active & ((alpha / beta - lam).abs() / lam >= LOGME_TOL)
-        if not bool(active.any()):
-            break
+    y = _one_hot(labels, mask, int(classes.max()), torch.float64)  # (..., n, C)
+    n = mask.sum(dim=-1).to(torch.float64)
+    return logme_of_gram(
+        f.transpose(-1, -2) @ f, f.transpose(-1, -2) @ y, y.sum(dim=-2), n, classes
+    )
+
+
+def logme_of_gram(
+    gram: torch.Tensor,
+    fty: torch.Tensor,
+    counts: torch.Tensor,
+    n: torch.Tensor,
+    classes: torch.Tensor,
+) -> torch.Tensor:
+    """LogME from the sufficient statistics of features `F` and one-hot labels `Y`.
+
+    The evidence depends on `F` and `Y` only through `FᵀF`, `FᵀY`, the class counts and `n`,
+    so a caller with `d ≪ n` (a probe's `C`-dim outputs) passes those and the `(n, d)`
+    features are never revisited. The fixed point over (α, β) runs in the eigenbasis of
+    `FᵀF`, where it depends on the two only through `λ = α/β`: one iteration costs O(d) per
+    (entry, class). Each (entry, class) stops once `α/β` changes by less than `LOGME_TOL`
+    (relative), as a one-class-at-a-time loop would, and converged ones leave the batch, so
+    the slowest class does not set the work of all the others.
+
+    Args:
+        gram: `(..., d, d)` `FᵀF`.
+        fty: `(..., d, C)` `FᵀY`.
+        counts: `(..., C)` samples per class (0 on padded classes).
+        n: `(...)` samples.
+        classes: `(...)` int64 real classes (the first `classes` columns of `Y`).
+
+    Returns:
+        `(...)` LogME, float64, averaged over each entry's classes.
+    """
+    gram, fty = gram.to(torch.float64), fty.to(torch.float64)
+    batch, d, c_max = gram.shape[:-2], gram.shape[-1], fty.shape[-1]
+    s, v = torch.linalg.eigh(gram)
+    s = s.clamp_min(0.0).reshape(-1, d)  # (P, d)
+    tmp = (v.transpose(-1, -2) @ fty).reshape(-1, d, c_max)  # (P, d, C)
+    pairs = s.shape[0]
+    classes = classes.expand(batch).reshape(pairs)
+    real = _class_mask(classes, c_max)  # (P, C)
+    entry, cls = real.nonzero(as_tuple=True)  # one (entry, class) per row
+    s_e = s[entry]  # (E, d)
+    t2 = tmp[entry, :, cls] ** 2  # (E, d): squared Vᵀ Fᵀ y_k
+    yy = counts.to(torch.float64).expand(*batch, c_max).reshape(pairs, c_max)[entry, cls]
+    n_e = n.to(torch.float64).expand(batch).reshape(pairs)[entry]
+    # In chunks whose `(chunk, d)` arrays stay in cache: the iteration is many cheap passes.
+    chunk = max(1024, _LOGME_CHUNK_ELEMENTS // d)
+    parts = [
+        _logme_fixed_point(
+            s_e[i : i + chunk], t2[i : i + chunk], yy[i : i + chunk], n_e[i : i + chunk]
+        )
+        for i in range(0, len(entry), chunk)
+    ]
+    alpha, beta, alpha_de, beta_de = (torch.cat(column) for column in zip(*parts, strict=True))
     evidence = (
         d / 2.0 * torch.log(alpha)
-        + n / 2.0 * torch.log(beta)
-        - 0.5 * torch.log(alpha[..., None, :] + beta[..., None, :] * s).sum(dim=-2)
+        + n_e / 2.0 * torch.log(beta)
+        - 0.5 * torch.log(alpha[:, None] + beta[:, None] * s_e).sum(dim=-1)
         - beta / 2.0 * (beta_de + _LOGME_EPS)
         - alpha / 2.0 * (alpha_de + _LOGME_EPS)
-        - n / 2.0 * math.log(2 * math.pi)
-    ) / n
-    real = _class_mask(classes.reshape(-1), c_max).reshape(*classes.shape, c_max)
-    return torch.where(real, evidence, 0.0).sum(dim=-1) / classes.to(torch.float64)
+        - n_e / 2.0 * math.log(2 * math.pi)
+    ) / n_e
+    total = torch.zeros(pairs, dtype=torch.float64, device=s.device).index_add_(0, entry, evidence)
+    return (total / classes.to(torch.float64)).reshape(batch)
+
+
+def _logme_fixed_point(
+    s: torch.Tensor, t2: torch.Tensor, yy: torch.Tensor, n: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """MacKay's (α, β) updates for E independent problems, until each converges.
+
+    With `r = 1/(s + λ)`, the posterior mean is `m = V (t · r)`, so `‖m‖² = Σ t² r²` and
+    `‖y − F m‖² = ‖y‖² − 2 Σ t² r + Σ s t² r² = ‖y‖² − Σ t² r − λ Σ t² r²` (`s·r = 1 − λ r`).
+
+    Args:
+        s: `(E, d)` eigenvalues of `FᵀF`; t2: `(E, d)` `(Vᵀ Fᵀ y)²`; yy: `(E,)` `‖y‖²`;
+            n: `(E,)` samples.
+
+    Returns:
+        `(α, β, ‖m‖², ‖y − F m‖²)`, each `(E,)`, at each problem's last update.
+    """
+    out = [torch.ones_like(yy), torch.ones_like(yy), torch.zeros_like(yy), torch.zeros_like(yy)]
+    ids = torch.arange(len(yy), device=yy.device)
+    work = [t.clone() for t in out]  # α, β, α_de, β_de of the problems still in the batch
+    active = torch.ones_like(yy, dtype=torch.bool)
+    for _ in range(LOGME_MAX_ITER):
+        alpha, beta = work[0], work[1]
+        lam = alpha / beta
+        r = (s + lam[:, None]).reciprocal_()
+        gamma = (s * r).sum(dim=-1)
+        tr = t2 * r
+        alpha_de = (tr * r).sum(dim=-1)
+        beta_de = (yy - tr.sum(dim=-1) - lam * alpha_de).clamp_min(0.0)
+        new = [
+            (gamma / (alpha_de + _LOGME_EPS)).clamp_min(LOGME_FLOOR),
+            ((n - gamma) / (beta_de + _LOGME_EPS)).clamp_min(LOGME_FLOOR),
+            alpha_de,
+            beta_de,
+        ]
+        work = [torch.where(active, a, b) for a, b in zip(new, work, strict=True)]
+        active = active & ((work[0] / work[1] - lam).abs() / lam >= LOGME_TOL)
+        left = int(active.sum())
+        if left == 0:
+            break
+        if left <= 3 * len(ids) // 4:
+            # Hand the converged problems back and shrink the batch to the rest.
+            done = ~active
+            for o, w in zip(out, work, strict=True):
+                o[ids[done]] = w[done]
+            ids, s, t2, yy, n = ids[active], s[active], t2[active], yy[active], n[active]
+            work = [w[active] for w in work]
+            active = active[active]
+    for o, w in zip(out, work, strict=True):
+        o[ids] = w
+    return out[0], out[1], out[2], out[3]
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What every source block reuses of the targets: computed once per call."""
+
+    flat: torch.Tensor  # (T·n, d) features
+    onehot: torch.Tensor  # (T, Ct, n) masked one-hot labels, features' dtype
+    labels: torch.Tensor  # (T, n)
+    mask: torch.Tensor  # (T, n)
+    n: torch.Tensor  # (T,) samples, features' dtype
+    counts: torch.Tensor  # (T, Ct) float64 samples per class
+    classes: torch.Tensor  # (T,)
+    padded: bool  # some target has fewer rows than the batch
+
+    @classmethod
+    def of(cls, targets: Tasks) -> _Targets:
+        t, n, d = targets.features.shape
+        dtype = targets.features.dtype
+        onehot = _one_hot(targets.labels, targets.mask, int(targets.classes.max()), dtype)
+        return cls(
+            flat=targets.features.reshape(t * n, d),
+            onehot=onehot.transpose(1, 2).contiguous(),
+            labels=targets.labels,
+            mask=targets.mask,
+            n=targets.mask.sum(dim=1).to(dtype),
+            counts=onehot.sum(dim=1).to(torch.float64),
+            classes=targets.classes,
+            padded=not bool(targets.mask.all()),
+        )
+
+
+class _Clock:
+    """Adds up seconds per phase into a caller's dict (waiting for the GPU at each edge)."""
+
+    def __init__(self, into: dict[str, float] | None, device: torch.device) -> None:
+        self._into, self._device = into, device
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        if self._into is None:
+            return
+        if self._device.type == "cuda":
+            torch.cuda.synchronize(self._device)
+        now = time.perf_counter()
+        self._into[phase] = self._into.get(phase, 0.0) + now - self._last
+        self._last = now
+
+
+def _score_block(
+    probes: Probes, targets: _Targets, estimators: Sequence[str], clock: _Clock
+) -> dict[str, torch.Tensor]:
+    """`{estimator: (b, T)}` for a block of `b` sources against every target.
+
+    Probe outputs are laid out `(T, n, b·Cs)`: one matrix product gives every source's
+    logits, and each target's per-class sums over all `b` sources (`FᵀY`, LEEP's joint) are
+    one more. Nothing of size `(b, T, n, ·)` is built beyond the probabilities themselves.
+    """
+    b, d, cs = probes.weight.shape
+    t, n, ct = len(targets.classes), targets.labels.shape[1], targets.onehot.shape[1]
+    weight = probes.weight.permute(1, 0, 2).reshape(d, b * cs)
+    logits = (targets.flat @ weight).view(t, n, b, cs).add_(probes.bias)
+    probs = torch.softmax(logits, dim=-1)
+    del logits
+    if targets.padded:
+        probs.mul_(targets.mask[:, :, None, None].to(probs.dtype))
+    flat = probs.view(t, n, b * cs)
+    clock.lap("probe outputs")
+    out: dict[str, torch.Tensor] = {}
+    if "leep" in estimators:
+        joint = torch.bmm(targets.onehot, flat).view(t, ct, b, cs)  # (T, Ct, b, Cs)
+        joint /= targets.n[:, None, None, None]
+        at_label = _conditional(joint, 1).view(t, ct, b * cs)
+        index = targets.labels[:, :, None].expand(t, n, b * cs)
+        picked = (flat * at_label.gather(1, index)).view(t, n, b, cs).sum(dim=-1)
+        mask = targets.mask[:, :, None].expand(t, n, b)
+        out["leep"] = _mean_log(picked.transpose(1, 2), mask.transpose(1, 2), targets.n[:, None]).T
+        clock.lap("leep")
+    if "nce" in estimators:
+        z = probs.argmax(dim=-1)  # (T, n, b)
+        offset = torch.arange(b, device=z.device)[None, None, :] * (cs * ct)
+        index = (offset + z * ct + targets.labels[:, :, None]).reshape(t, n * b)
+        weights = targets.mask[:, :, None].expand(t, n, b).reshape(t, n * b).to(torch.float64)
+        counts = torch.zeros(t, b * cs * ct, dtype=torch.float64, device=z.device)
+        counts.scatter_add_(1, index, weights)
+        joint = counts.view(t, b, cs, ct) / targets.n.to(torch.float64)[:, None, None, None]
+        out["nce"] = _nce_of_joint(joint).T
+        clock.lap("nce")
+    if "logme" in estimators:
+        # In float64: the evidence reads the small eigenvalues of `FᵀF`, and `FᵀY` in its
+        # eigenbasis, which float32 sums of n products move enough to change LogME in its
+        # third digit.
+        by_pair = torch.empty(t, b, n, cs, dtype=torch.float64, device=probs.device)
+        by_pair.copy_(probs.transpose(1, 2))
+        gram = torch.einsum("tbnc,tbne->tbce", by_pair, by_pair)
+        # FᵀY: each sample's probabilities added into its label's row.
+        index = targets.labels[:, None, :, None].expand(t, b, n, cs)
+        fty64 = torch.zeros(t, b, ct, cs, dtype=torch.float64, device=probs.device)
+        fty64.scatter_add_(2, index, by_pair)
+        del by_pair
+        scores = logme_of_gram(
+            gram,
+            fty64.transpose(2, 3),
+            targets.counts[:, None, :],
+            targets.n[:, None],
+            targets.classes[:, None],
+        )
+        out["logme"] = scores.T
+        clock.lap("logme")
+    return out
 
 
 def estimate_transfer(
@@ -343,11 +550,16 @@ def estimate_transfer(
     probe: ProbeConfig | None = None,
     logme_on: LogMEInput = "probe",
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+    seconds: dict[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every estimator's score of every ordered pair (source i → target j).
 
     Sources and targets must share one feature space (one backbone); the computation runs
     on their tensors' device, in blocks of sources bounded by `block_elements`.
+
+    Args:
+        seconds: when given, the seconds spent per phase ("probe fit", "probe outputs" and
+            each estimator) are added to it, for the speed benchmark.
 
     Returns:
         `{estimator: (S, T) float64}`; higher means a better expected transfer.
@@ -371,32 +583,27 @@ def estimate_transfer(
         )
     if block_elements < 1:
         raise ValueError(f"block_elements must be >= 1, got {block_elements}")
+    clock = _Clock(seconds, sources.features.device)
     out = {e: np.zeros((len(sources), len(targets))) for e in estimators}
     if "logme" in estimators and logme_on == "features":
         # Source-independent: the target's own features, one score per target.
         scores = logme(targets.features, targets.labels, targets.mask, targets.classes)
         out["logme"][:] = scores.cpu().numpy()[None, :]
-    needs_probe = [e for e in estimators if e != "logme" or logme_on == "probe"]
-    if not needs_probe:
+        clock.lap("logme")
+    pair_estimators = [e for e in estimators if e != "logme" or logme_on == "probe"]
+    if not pair_estimators:
         return out
     probes = fit_probes(sources, probe)
-    c_t = int(targets.classes.max())
+    clock.lap("probe fit")
     per_source = len(targets) * targets.features.shape[1] * probes.weight.shape[2]
     block = max(1, block_elements // max(1, per_source))
+    prepared = _Targets.of(targets)
     with torch.no_grad():
         for start in range(0, len(sources), block):
             part = Probes(probes.weight[start : start + block], probes.bias[start : start + block])
-            probs = part.log_probs(targets.features).exp()  # (b, T, n, Cs)
-            labels = targets.labels.expand(probs.shape[0], -1, -1)
-            mask = targets.mask.expand(probs.shape[0], -1, -1)
-            rows = slice(start, start + probs.shape[0])
-            if "leep" in estimators:
-                out["leep"][rows] = leep(probs, labels, mask, c_t).cpu().numpy()
-            if "nce" in estimators:
-                out["nce"][rows] = nce(probs, labels, mask, c_t).cpu().numpy()
-            if "logme" in estimators and logme_on == "probe":
-                classes = targets.classes.expand(probs.shape[0], -1)
-                out["logme"][rows] = logme(probs, labels, mask, classes).cpu().numpy()
+            rows = slice(start, start + part.weight.shape[0])
+            for name, scores in _score_block(part, prepared, pair_estimators, clock).items():
+                out[name][rows] = scores.cpu().numpy()
     return out
 
 
