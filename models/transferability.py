@@ -360,8 +360,9 @@ def logme_of_gram(
     t2 = tmp[entry, :, cls] ** 2  # (E, d): squared Vᵀ Fᵀ y_k
     yy = counts.to(torch.float64).expand(*batch, c_max).reshape(pairs, c_max)[entry, cls]
     n_e = n.to(torch.float64).expand(batch).reshape(pairs)[entry]
-    # In chunks whose `(chunk, d)` arrays stay in cache: the iteration is many cheap passes.
-    chunk = max(1024, _LOGME_CHUNK_ELEMENTS // d)
+    # On a CPU, in chunks whose `(chunk, d)` arrays stay in cache: the iteration is many
+    # cheap passes. A GPU takes all at once (each pass there is a kernel launch, not a sweep).
+    chunk = max(1, _LOGME_CHUNK_ELEMENTS // d) if s.device.type == "cpu" else len(entry)
     parts = [
         _logme_fixed_point(
             s_e[i : i + chunk], t2[i : i + chunk], yy[i : i + chunk], n_e[i : i + chunk]
