@@ -91,10 +91,10 @@ def test_seconds_are_added_up_per_phase() -> None:
 def test_logme_chunks_change_no_score(monkeypatch: pytest.MonkeyPatch) -> None:
     # Every (pair, class) fixed point is independent, so solving them one at a time (a
     # chunk of one) gives the scores of solving them all at once.
-    import models.transferability as module
+    import models.logme as module
 
     tasks = Tasks.stack(_random_tasks(6, count=4), dtype=torch.float64)
     whole = estimate_transfer(tasks, tasks, estimators=["logme"])["logme"]
-    monkeypatch.setattr(module, "_LOGME_CHUNK_ELEMENTS", 1)
+    monkeypatch.setattr(module, "_CHUNK_ELEMENTS", 1)
     alone = estimate_transfer(tasks, tasks, estimators=["logme"])["logme"]
     np.testing.assert_array_equal(alone, whole)
