@@ -320,6 +320,7 @@ class _Targets:
     flat: torch.Tensor  # (T·n, d) features
     onehot: torch.Tensor  # (T, Ct, n) masked one-hot labels, features' dtype
     labels: torch.Tensor  # (T, n)
+    label_rows: torch.Tensor  # (T·n,) each sample's row in a `(T·Ct, ·)` per-label table
     mask: torch.Tensor  # (T, n)
     n: torch.Tensor  # (T,) samples, features' dtype
     counts: torch.Tensor  # (T, Ct) float64 samples per class
@@ -335,6 +336,10 @@ class _Targets:
             flat=targets.features.reshape(t * n, d),
             onehot=onehot.transpose(1, 2).contiguous(),
             labels=targets.labels,
+            label_rows=(
+                torch.arange(t, device=targets.labels.device)[:, None] * onehot.shape[2]
+                + targets.labels
+            ).reshape(-1),
             mask=targets.mask,
             n=targets.mask.sum(dim=1).to(dtype),
             counts=onehot.sum(dim=1).to(torch.float64),
@@ -383,9 +388,9 @@ def _score_block(
     if "leep" in estimators:
         joint = torch.bmm(targets.onehot, flat).view(t, ct, b, cs)  # (T, Ct, b, Cs)
         joint /= targets.n[:, None, None, None]
-        at_label = _conditional(joint, 1).view(t, ct, b * cs)
-        index = targets.labels[:, :, None].expand(t, n, b * cs)
-        picked = (flat * at_label.gather(1, index)).view(t, n, b, cs).sum(dim=-1)
+        # Each sample's label row of P̂(y|z), for every source at once: whole rows copied.
+        rows = _conditional(joint, 1).view(t * ct, b * cs).index_select(0, targets.label_rows)
+        picked = (flat * rows.view(t, n, b * cs)).view(t, n, b, cs).sum(dim=-1)
         mask = targets.mask[:, :, None].expand(t, n, b)
         out["leep"] = _mean_log(picked.transpose(1, 2), mask.transpose(1, 2), targets.n[:, None]).T
         clock.lap("leep")
