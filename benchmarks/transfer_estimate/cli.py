@@ -65,7 +65,7 @@ def _speed(
 
     settings = get_settings()
     try:
-        result = run_speed(datasets, samples, dim, classes, device)
+        # The CLIP timing first: a model that cannot load fails before the long estimate.
         clip = (
             run_clip_speed(
                 images,
@@ -77,6 +77,7 @@ def _speed(
             if images > 0
             else None
         )
+        result = run_speed(datasets, samples, dim, classes, device)
     except (ValueError, RuntimeError, RepresentationUnavailable) as e:
         raise typer.BadParameter(str(e)) from e
     table = Table(
