@@ -371,8 +371,9 @@ def _score_block(
     """`{estimator: (b, T)}` for a block of `b` sources against every target.
 
     Probe outputs are laid out `(T, n, b·Cs)`: one matrix product gives every source's
-    logits, and each target's per-class sums over all `b` sources (`FᵀY`, LEEP's joint) are
-    one more. Nothing of size `(b, T, n, ·)` is built beyond the probabilities themselves.
+    logits, and one more per target gives LEEP's joint for all `b` sources. The
+    probabilities are the largest tensor; LEEP and LogME each build one more of their size
+    (LogME's in float64), which `block_elements` bounds.
     """
     b, d, cs = probes.weight.shape
     t, n, ct = len(targets.classes), targets.labels.shape[1], targets.onehot.shape[1]
@@ -406,8 +407,8 @@ def _score_block(
         clock.lap("nce")
     if "logme" in estimators:
         # In float64: the evidence reads the small eigenvalues of `FᵀF`, and `FᵀY` in its
-        # eigenbasis, which float32 sums of n products move enough to change LogME in its
-        # third digit.
+        # eigenbasis, and float32 sums of n products move both enough to change LogME
+        # beyond float32 tolerance (the float32 test in test_transferability_pairs).
         by_pair = torch.empty(t, b, n, cs, dtype=torch.float64, device=probs.device)
         by_pair.copy_(probs.transpose(1, 2))
         gram = torch.einsum("tbnc,tbne->tbce", by_pair, by_pair)
