@@ -482,16 +482,40 @@ def estimate_transfer(
         return out
     probes = fit_probes(sources, probe)
     clock.lap("probe fit")
-    per_source = len(targets) * targets.features.shape[1] * probes.weight.shape[2]
-    block = max(1, block_elements // max(1, per_source))
     prepared = _Targets.of(targets)
     with torch.no_grad():
-        for start in range(0, len(sources), block):
-            part = Probes(probes.weight[start : start + block], probes.bias[start : start + block])
-            rows = slice(start, start + part.weight.shape[0])
+        for rows, width in _source_blocks(sources.classes, targets, block_elements):
+            index = torch.as_tensor(rows, device=probes.weight.device)
+            # A block's probes keep only its widest source's classes: the rest are padding
+            # (probability 0), which no estimator reads.
+            part = Probes(probes.weight[index, :, :width], probes.bias[index, :width])
             for name, scores in _score_block(part, prepared, pair_estimators, clock).items():
                 out[name][rows] = scores.cpu().numpy()
     return out
+
+
+def _source_blocks(
+    classes: torch.Tensor, targets: Tasks, block_elements: int
+) -> list[tuple[np.ndarray, int]]:
+    """Blocks of source indices and their class width, `(sources, Cs) ≤ block_elements`.
+
+    Sources are taken in order of their number of classes, so a block of 2-class sources is
+    not padded to the width of a 300-class one.
+    """
+    counts = classes.cpu().numpy()
+    order = np.argsort(counts, kind="stable")
+    per_class = len(targets) * targets.features.shape[1]  # elements per source class
+    blocks: list[tuple[np.ndarray, int]] = []
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while stop < len(order) and (stop + 1 - start) * int(counts[order[stop]]) * per_class <= (
+            block_elements
+        ):
+            stop += 1
+        blocks.append((order[start:stop], int(counts[order[stop - 1]])))
+        start = stop
+    return blocks
 
 
 def normalize_estimates(

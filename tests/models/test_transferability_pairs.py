@@ -98,3 +98,14 @@ def test_logme_chunks_change_no_score(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(module, "_CHUNK_ELEMENTS", 1)
     alone = estimate_transfer(tasks, tasks, estimators=["logme"])["logme"]
     np.testing.assert_array_equal(alone, whole)
+
+
+def test_sources_are_blocked_by_their_number_of_classes() -> None:
+    from models.transferability import _source_blocks
+
+    target = Tasks.stack([(np.zeros((10, 2)), np.arange(10) % 2)])  # 10 elements per class
+    classes = torch.tensor([5, 2, 2, 9, 2])
+    blocks = _source_blocks(classes, target, block_elements=60)
+    assert [(list(rows), width) for rows, width in blocks] == [([1, 2, 4], 2), ([0], 5), ([3], 9)]
+    # A source wider than a block still gets a block of its own.
+    assert [len(rows) for rows, _ in _source_blocks(classes, target, block_elements=1)] == [1] * 5
