@@ -28,10 +28,11 @@ Tasks of different sizes are padded into one batch (`Tasks.stack`); padded rows 
 and masked, padded classes get zero probability, so they change no score.
 
 The pair computation is N² probe outputs of `n × C` each, so it is organized for that size:
-one matrix product gives a block of sources' logits for every target, LEEP's joint is one
-more per target, NCE counts its joint with one scatter, and LogME (`logme_of_gram`) needs
-only each pair's `C × C` Gram and `FᵀY`, with every (pair, class) fixed point leaving the
-batch once it converges. What depends on the targets alone is computed once per call.
+sources are blocked by their number of classes (a block is only as wide as its widest
+source); one matrix product gives a block's logits for every target; LEEP's joint is one
+more per target; NCE counts its joint with one scatter; LogME (`models.logme`) needs only
+each pair's `C × C` Gram and `FᵀY`, and every (pair, class) fixed point leaves the batch
+once it converges. What depends on the targets alone is computed once per call.
 """
 
 from __future__ import annotations
