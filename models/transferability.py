@@ -26,11 +26,19 @@ the measured transfer scores train at (`models.transfer.normalize_per_target`).
 
 Tasks of different sizes are padded into one batch (`Tasks.stack`); padded rows are zero
 and masked, padded classes get zero probability, so they change no score.
+
+The pair computation is N² probe outputs of `n × C` each, so it is organized for that size:
+sources are blocked by their number of classes (a block is only as wide as its widest
+source); one matrix product gives a block's logits for every target; LEEP's joint is one
+more per target; NCE counts its joint with one scatter; LogME (`models.logme`) needs only
+each pair's `C × C` Gram and `FᵀY`, and every (pair, class) fixed point leaves the batch
+once it converges. What depends on the targets alone is computed once per call.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -38,6 +46,7 @@ from typing import Literal
 import numpy as np
 import torch
 
+from models.logme import LOGME_FLOOR, LOGME_MAX_ITER, LOGME_TOL, logme_of_gram
 from models.transfer import REFERENCE_MEAN, normalize_per_target
 
 ESTIMATORS = ("leep", "nce", "logme")
@@ -48,14 +57,6 @@ LogMEInput = Literal["probe", "features"]
 # Elements of one `(sources, targets, samples, classes)` block of probe outputs; bounds the
 # memory of the pair computation (float32: 256 MiB per block).
 DEFAULT_BLOCK_ELEMENTS = 1 << 26
-# LogME's fixed point: the paper stops at a 1% change of α/β; a tighter bound makes the
-# batched iteration agree with a one-class-at-a-time loop regardless of evaluation order.
-LOGME_TOL = 1e-5
-LOGME_MAX_ITER = 200
-_LOGME_EPS = 1e-5
-# α and β stay above this: with features that are all zero (or a class no feature varies
-# with) the fixed point drives α to 0, and `log α` terms that cancel exactly would give NaN.
-LOGME_FLOOR = 1e-12
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,20 @@ def _one_hot(
     return torch.nn.functional.one_hot(labels, width).to(dtype) * mask[..., None].to(dtype)
 
 
+def _conditional(joint: torch.Tensor, dim: int) -> torch.Tensor:
+    """`P(y | z)` from a joint `P(z, y)`, summing over `dim` (the label axis); 0 for a `z`
+    that never occurs."""
+    marginal = joint.sum(dim=dim, keepdim=True)
+    return torch.where(marginal > 0, joint / marginal.clamp_min(1e-300), 0.0)
+
+
+def _nce_of_joint(joint: torch.Tensor) -> torch.Tensor:
+    """`Σ P(z, y) log P(y | z)` over the last two axes `(..., Cs, Ct)` of a joint."""
+    ratio = joint / joint.sum(dim=-1, keepdim=True).clamp_min(1e-300)
+    terms = torch.where(joint > 0, joint * torch.log(ratio.clamp_min(1e-300)), 0.0)
+    return terms.sum(dim=(-1, -2))
+
+
 def leep(
     probs: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, classes: int
 ) -> torch.Tensor:
@@ -245,12 +260,16 @@ def leep(
     probs = probs * mask[..., None].to(probs.dtype)
     n = mask.sum(dim=-1).to(probs.dtype)  # (...)
     joint = probs.transpose(-1, -2) @ y / n[..., None, None]  # (..., Cs, Ct)
-    marginal = joint.sum(dim=-1, keepdim=True)
-    conditional = torch.where(marginal > 0, joint / marginal.clamp_min(1e-300), 0.0)
-    eep = probs @ conditional  # (..., n, Ct)
-    picked = (eep * y).sum(dim=-1)  # (..., n); 0 on padded rows
+    # Each sample needs only its own label's column of P̂(y|z): gathered, not a full product.
+    at_label = _conditional(joint, -1).transpose(-1, -2)  # (..., Ct, Cs)
+    index = labels[..., None].expand(*labels.shape, probs.shape[-1])
+    picked = (probs * at_label.gather(-2, index)).sum(dim=-1)  # (..., n); 0 on padded rows
+    return _mean_log(picked, mask, n)
+
+
+def _mean_log(picked: torch.Tensor, mask: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
     # Softmax outputs are positive, so a real row's `picked` is too unless it underflowed.
-    tiny = torch.finfo(probs.dtype).tiny
+    tiny = torch.finfo(picked.dtype).tiny
     logs = torch.where(mask, torch.log(picked.clamp_min(tiny)), 0.0)
     return logs.sum(dim=-1) / n
 
@@ -268,11 +287,7 @@ def nce(
     y = _one_hot(labels, mask, classes, probs.dtype)
     z = _one_hot(probs.argmax(dim=-1), mask, probs.shape[-1], probs.dtype)
     n = mask.sum(dim=-1).to(probs.dtype)
-    joint = z.transpose(-1, -2) @ y / n[..., None, None]  # (..., Cs, Ct)
-    marginal = joint.sum(dim=-1, keepdim=True)
-    ratio = joint / marginal.clamp_min(1e-300)
-    terms = torch.where(joint > 0, joint * torch.log(ratio.clamp_min(1e-300)), 0.0)
-    return terms.sum(dim=(-1, -2))
+    return _nce_of_joint(z.transpose(-1, -2) @ y / n[..., None, None])
 
 
 def logme(
@@ -280,9 +295,7 @@ def logme(
 ) -> torch.Tensor:
     """LogME: the maximum log evidence per sample of a linear model features → one-hot labels.
 
-    The evidence-maximization fixed point over (α, β) runs for every batch entry and every
-    class at once in the eigenbasis of `FᵀF`, so one iteration costs O(d) per class; an entry
-    stops updating once `α/β` changes by less than `LOGME_TOL` (relative).
+    Computed from `FᵀF` and `FᵀY` in float64 by `models.logme.logme_of_gram`.
 
     Args:
         features: `(..., n, d)`; padded rows must be zero.
@@ -294,45 +307,127 @@ def logme(
         `(...)` LogME, float64, averaged over each entry's classes.
     """
     f = features.to(torch.float64) * mask[..., None].to(torch.float64)
-    c_max = int(classes.max())
-    y = _one_hot(labels, mask, c_max, torch.float64)  # (..., n, C)
-    n = mask.sum(dim=-1).to(torch.float64)[..., None]  # (..., 1)
-    d = f.shape[-1]
-    s, v = torch.linalg.eigh(f.transpose(-1, -2) @ f)  # s (..., d), v (..., d, d)
-    s = s.clamp_min(0.0)[..., :, None]  # (..., d, 1)
-    tmp = v.transpose(-1, -2) @ (f.transpose(-1, -2) @ y)  # (..., d, C)
-    yy = y.sum(dim=-2)  # (..., C): ||y_k||² of a 0/1 vector is its count
-    alpha = torch.ones_like(yy)
-    beta = torch.ones_like(yy)
-    alpha_de = torch.zeros_like(yy)
-    beta_de = torch.zeros_like(yy)
-    active = torch.ones_like(yy, dtype=torch.bool)
-    for _ in range(LOGME_MAX_ITER):
-        lam = alpha / beta
-        gamma = (s / (s + lam[..., None, :])).sum(dim=-2)
-        w = tmp * beta[..., None, :] / (alpha[..., None, :] + beta[..., None, :] * s)
-        new_alpha_de = (w * w).sum(dim=-2)
-        new_alpha = (gamma / (new_alpha_de + _LOGME_EPS)).clamp_min(LOGME_FLOOR)
-        # ||y - F m||² in the eigenbasis: ||y||² - 2 wᵀ(Vᵀ Fᵀ y) + Σ s w².
-        new_beta_de = (yy - 2 * (w * tmp).sum(dim=-2) + (s * w * w).sum(dim=-2)).clamp_min(0.0)
-        new_beta = ((n - gamma) / (new_beta_de + _LOGME_EPS)).clamp_min(LOGME_FLOOR)
-        alpha = torch.where(active, new_alpha, alpha)
-        beta = torch.where(active, new_beta, beta)
-        alpha_de = torch.where(active, new_alpha_de, alpha_de)
-        beta_de = torch.where(active, new_beta_de, beta_de)
-        active = active & ((alpha / beta - lam).abs() / lam >= LOGME_TOL)
-        if not bool(active.any()):
-            break
-    evidence = (
-        d / 2.0 * torch.log(alpha)
-        + n / 2.0 * torch.log(beta)
-        - 0.5 * torch.log(alpha[..., None, :] + beta[..., None, :] * s).sum(dim=-2)
-        - beta / 2.0 * (beta_de + _LOGME_EPS)
-        - alpha / 2.0 * (alpha_de + _LOGME_EPS)
-        - n / 2.0 * math.log(2 * math.pi)
-    ) / n
-    real = _class_mask(classes.reshape(-1), c_max).reshape(*classes.shape, c_max)
-    return torch.where(real, evidence, 0.0).sum(dim=-1) / classes.to(torch.float64)
+    y = _one_hot(labels, mask, int(classes.max()), torch.float64)  # (..., n, C)
+    n = mask.sum(dim=-1).to(torch.float64)
+    return logme_of_gram(
+        f.transpose(-1, -2) @ f, f.transpose(-1, -2) @ y, y.sum(dim=-2), n, classes
+    )
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What every source block reuses of the targets: computed once per call."""
+
+    flat: torch.Tensor  # (T·n, d) features
+    onehot: torch.Tensor  # (T, Ct, n) masked one-hot labels, features' dtype
+    labels: torch.Tensor  # (T, n)
+    label_rows: torch.Tensor  # (T·n,) each sample's row in a `(T·Ct, ·)` per-label table
+    mask: torch.Tensor  # (T, n)
+    n: torch.Tensor  # (T,) samples, features' dtype
+    counts: torch.Tensor  # (T, Ct) float64 samples per class
+    classes: torch.Tensor  # (T,)
+    padded: bool  # some target has fewer rows than the batch
+
+    @classmethod
+    def of(cls, targets: Tasks) -> _Targets:
+        t, n, d = targets.features.shape
+        dtype = targets.features.dtype
+        onehot = _one_hot(targets.labels, targets.mask, int(targets.classes.max()), dtype)
+        return cls(
+            flat=targets.features.reshape(t * n, d),
+            onehot=onehot.transpose(1, 2).contiguous(),
+            labels=targets.labels,
+            label_rows=(
+                torch.arange(t, device=targets.labels.device)[:, None] * onehot.shape[2]
+                + targets.labels
+            ).reshape(-1),
+            mask=targets.mask,
+            n=targets.mask.sum(dim=1).to(dtype),
+            counts=onehot.sum(dim=1).to(torch.float64),
+            classes=targets.classes,
+            padded=not bool(targets.mask.all()),
+        )
+
+
+class _Clock:
+    """Adds up seconds per phase into a caller's dict (waiting for the GPU at each edge)."""
+
+    def __init__(self, into: dict[str, float] | None, device: torch.device) -> None:
+        self._into, self._device = into, device
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        if self._into is None:
+            return
+        if self._device.type == "cuda":
+            torch.cuda.synchronize(self._device)
+        now = time.perf_counter()
+        self._into[phase] = self._into.get(phase, 0.0) + now - self._last
+        self._last = now
+
+
+def _score_block(
+    probes: Probes, targets: _Targets, estimators: Sequence[str], clock: _Clock
+) -> dict[str, torch.Tensor]:
+    """`{estimator: (b, T)}` for a block of `b` sources against every target.
+
+    Probe outputs are laid out `(T, n, b·Cs)`: one matrix product gives every source's
+    logits, and one more per target gives LEEP's joint for all `b` sources. The
+    probabilities are the largest tensor; LEEP and LogME each build one more of their size
+    (LogME's in float64), which `block_elements` bounds.
+    """
+    b, d, cs = probes.weight.shape
+    t, n, ct = len(targets.classes), targets.labels.shape[1], targets.onehot.shape[1]
+    weight = probes.weight.permute(1, 0, 2).reshape(d, b * cs)
+    logits = (targets.flat @ weight).view(t, n, b, cs).add_(probes.bias)
+    probs = torch.softmax(logits, dim=-1)
+    del logits
+    if targets.padded:
+        probs.mul_(targets.mask[:, :, None, None].to(probs.dtype))
+    flat = probs.view(t, n, b * cs)
+    clock.lap("probe outputs")
+    out: dict[str, torch.Tensor] = {}
+    if "leep" in estimators:
+        joint = torch.bmm(targets.onehot, flat).view(t, ct, b, cs)  # (T, Ct, b, Cs)
+        joint /= targets.n[:, None, None, None]
+        # Each sample's label row of P̂(y|z), for every source at once: whole rows copied.
+        rows = _conditional(joint, 1).view(t * ct, b * cs).index_select(0, targets.label_rows)
+        picked = (flat * rows.view(t, n, b * cs)).view(t, n, b, cs).sum(dim=-1)
+        mask = targets.mask[:, :, None].expand(t, n, b)
+        out["leep"] = _mean_log(picked.transpose(1, 2), mask.transpose(1, 2), targets.n[:, None]).T
+        clock.lap("leep")
+    if "nce" in estimators:
+        z = probs.argmax(dim=-1)  # (T, n, b)
+        offset = torch.arange(b, device=z.device)[None, None, :] * (cs * ct)
+        index = (offset + z * ct + targets.labels[:, :, None]).reshape(t, n * b)
+        weights = targets.mask[:, :, None].expand(t, n, b).reshape(t, n * b).to(torch.float64)
+        counts = torch.zeros(t, b * cs * ct, dtype=torch.float64, device=z.device)
+        counts.scatter_add_(1, index, weights)
+        joint = counts.view(t, b, cs, ct) / targets.n.to(torch.float64)[:, None, None, None]
+        out["nce"] = _nce_of_joint(joint).T
+        clock.lap("nce")
+    if "logme" in estimators:
+        # In float64: the evidence reads the small eigenvalues of `FᵀF`, and `FᵀY` in its
+        # eigenbasis, and float32 sums of n products move both enough to change LogME
+        # beyond float32 tolerance (the float32 test in test_transferability_pairs).
+        by_pair = torch.empty(t, b, n, cs, dtype=torch.float64, device=probs.device)
+        by_pair.copy_(probs.transpose(1, 2))
+        gram = torch.einsum("tbnc,tbne->tbce", by_pair, by_pair)
+        # FᵀY: each sample's probabilities added into its label's row.
+        index = targets.labels[:, None, :, None].expand(t, b, n, cs)
+        fty64 = torch.zeros(t, b, ct, cs, dtype=torch.float64, device=probs.device)
+        fty64.scatter_add_(2, index, by_pair)
+        del by_pair
+        scores = logme_of_gram(
+            gram,
+            fty64.transpose(2, 3),
+            targets.counts[:, None, :],
+            targets.n[:, None],
+            targets.classes[:, None],
+        )
+        out["logme"] = scores.T
+        clock.lap("logme")
+    return out
 
 
 def estimate_transfer(
@@ -343,11 +438,16 @@ def estimate_transfer(
     probe: ProbeConfig | None = None,
     logme_on: LogMEInput = "probe",
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+    seconds: dict[str, float] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every estimator's score of every ordered pair (source i → target j).
 
     Sources and targets must share one feature space (one backbone); the computation runs
     on their tensors' device, in blocks of sources bounded by `block_elements`.
+
+    Args:
+        seconds: when given, the seconds spent per phase ("probe fit", "probe outputs" and
+            each estimator) are added to it, for the speed benchmark.
 
     Returns:
         `{estimator: (S, T) float64}`; higher means a better expected transfer.
@@ -371,33 +471,52 @@ def estimate_transfer(
         )
     if block_elements < 1:
         raise ValueError(f"block_elements must be >= 1, got {block_elements}")
+    clock = _Clock(seconds, sources.features.device)
     out = {e: np.zeros((len(sources), len(targets))) for e in estimators}
     if "logme" in estimators and logme_on == "features":
         # Source-independent: the target's own features, one score per target.
         scores = logme(targets.features, targets.labels, targets.mask, targets.classes)
         out["logme"][:] = scores.cpu().numpy()[None, :]
-    needs_probe = [e for e in estimators if e != "logme" or logme_on == "probe"]
-    if not needs_probe:
+        clock.lap("logme")
+    pair_estimators = [e for e in estimators if e != "logme" or logme_on == "probe"]
+    if not pair_estimators:
         return out
     probes = fit_probes(sources, probe)
-    c_t = int(targets.classes.max())
-    per_source = len(targets) * targets.features.shape[1] * probes.weight.shape[2]
-    block = max(1, block_elements // max(1, per_source))
+    clock.lap("probe fit")
+    prepared = _Targets.of(targets)
     with torch.no_grad():
-        for start in range(0, len(sources), block):
-            part = Probes(probes.weight[start : start + block], probes.bias[start : start + block])
-            probs = part.log_probs(targets.features).exp()  # (b, T, n, Cs)
-            labels = targets.labels.expand(probs.shape[0], -1, -1)
-            mask = targets.mask.expand(probs.shape[0], -1, -1)
-            rows = slice(start, start + probs.shape[0])
-            if "leep" in estimators:
-                out["leep"][rows] = leep(probs, labels, mask, c_t).cpu().numpy()
-            if "nce" in estimators:
-                out["nce"][rows] = nce(probs, labels, mask, c_t).cpu().numpy()
-            if "logme" in estimators and logme_on == "probe":
-                classes = targets.classes.expand(probs.shape[0], -1)
-                out["logme"][rows] = logme(probs, labels, mask, classes).cpu().numpy()
+        for rows, width in _source_blocks(sources.classes, targets, block_elements):
+            index = torch.as_tensor(rows, device=probes.weight.device)
+            # A block's probes keep only its widest source's classes: the rest are padding
+            # (probability 0), which no estimator reads.
+            part = Probes(probes.weight[index, :, :width], probes.bias[index, :width])
+            for name, scores in _score_block(part, prepared, pair_estimators, clock).items():
+                out[name][rows] = scores.cpu().numpy()
     return out
+
+
+def _source_blocks(
+    classes: torch.Tensor, targets: Tasks, block_elements: int
+) -> list[tuple[np.ndarray, int]]:
+    """Blocks of source indices and their class width, `(sources, Cs) ≤ block_elements`.
+
+    Sources are taken in order of their number of classes, so a block of 2-class sources is
+    not padded to the width of a 300-class one.
+    """
+    counts = classes.cpu().numpy()
+    order = np.argsort(counts, kind="stable")
+    per_class = len(targets) * targets.features.shape[1]  # elements per source class
+    blocks: list[tuple[np.ndarray, int]] = []
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while stop < len(order) and (stop + 1 - start) * int(counts[order[stop]]) * per_class <= (
+            block_elements
+        ):
+            stop += 1
+        blocks.append((order[start:stop], int(counts[order[stop - 1]])))
+        start = stop
+    return blocks
 
 
 def normalize_estimates(
@@ -439,6 +558,9 @@ def normalize_estimates(
 __all__ = [
     "DEFAULT_ESTIMATOR",
     "ESTIMATORS",
+    "LOGME_FLOOR",
+    "LOGME_MAX_ITER",
+    "LOGME_TOL",
     "Estimator",
     "ProbeConfig",
     "Probes",
@@ -447,6 +569,7 @@ __all__ = [
     "fit_probes",
     "leep",
     "logme",
+    "logme_of_gram",
     "nce",
     "normalize_estimates",
 ]

@@ -51,29 +51,75 @@ def _table(result: BenchResult) -> Table:
 
 
 def _speed(
-    datasets: int, samples: int, dim: int, classes: int, device: str, json_path: Path | None
+    datasets: int,
+    samples: int,
+    dim: int,
+    classes: int,
+    images: int,
+    clip_model: str | None,
+    device: str,
+    json_path: Path | None,
 ) -> None:
+    from backend.config import get_settings
+    from backend.errors import RepresentationUnavailable
+    from benchmarks.transfer_estimate.clip_speed import run_clip_speed
     from benchmarks.transfer_estimate.speed import run_speed
 
+    settings = get_settings()
     try:
+        # The CLIP timing first: a model that cannot load fails before the long estimate.
+        clip = (
+            run_clip_speed(
+                images,
+                clip_model=settings.clip_model,
+                device=device,
+                batch_size=settings.image_features_batch_size,
+                model=clip_model,
+            )
+            if images > 0
+            else None
+        )
         result = run_speed(datasets, samples, dim, classes, device)
-    except (ValueError, RuntimeError) as e:
+    except (ValueError, RuntimeError, RepresentationUnavailable) as e:
         raise typer.BadParameter(str(e)) from e
-    table = Table(title=f"transfer estimate step on {result.device}")
-    for name in ("datasets", "vectors", "dim", "classes", "pairs", "probe fit s", "all pairs s"):
-        table.add_column(name, justify="right")
+    table = Table(
+        title=f"transfer estimate step on {result.device} ({result.threads} CPU threads)",
+        caption="estimate s: the whole estimate_transfer call (probe fit and every pair)",
+    )
+    phases = ["probe fit", "probe outputs", "leep", "nce", "logme"]
+    columns = ("datasets", "vectors", "dim", "classes", "pairs", *phases, "estimate")
+    for i, name in enumerate(columns):
+        table.add_column(name if i < 5 else f"{name} s", justify="right")
     table.add_row(
         f"{result.datasets:,}",
         str(result.samples),
         str(result.dim),
         str(result.classes),
         f"{result.pairs:,}",
-        f"{result.probe_fit_s:.2f}",
+        *(f"{result.phases_s.get(name, 0.0):.2f}" for name in phases),
         f"{result.estimate_s:.2f}",
     )
     console.print(table)
+    data = result.as_dict()
+    data["clip"] = None if clip is None else clip.as_dict()
+    if clip is not None:
+        clip_table = Table(
+            title=f"CLIP image features on {clip.device}: decode, preprocess, embed",
+            caption=f"weights: {clip.weights}",
+        )
+        for name in ("images", "batch", "dim", "seconds", "images/s", "s per 1,000 images"):
+            clip_table.add_column(name, justify="right")
+        clip_table.add_row(
+            f"{clip.images:,}",
+            str(clip.batch_size),
+            str(clip.dim),
+            f"{clip.seconds:.2f}",
+            f"{clip.images_per_s:.1f}",
+            f"{clip.s_per_1000:.1f}",
+        )
+        console.print(clip_table)
     if json_path is not None:
-        json_path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+        json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def transfer_estimate(
@@ -118,13 +164,26 @@ def transfer_estimate(
     speed: Annotated[
         bool,
         typer.Option(
-            "--speed", help="Instead, time the Hub job's estimate step on synthetic datasets."
+            "--speed",
+            help="Instead, time the Hub job's estimate step on synthetic datasets, and its "
+            "CLIP image features on synthetic images.",
         ),
     ] = False,
     speed_datasets: Annotated[int, typer.Option(min=2, help="--speed: datasets.")] = 1000,
     speed_samples: Annotated[int, typer.Option(min=2, help="--speed: vectors each.")] = 300,
     speed_dim: Annotated[int, typer.Option(min=1, help="--speed: feature width.")] = 512,
     speed_classes: Annotated[int, typer.Option(min=2, help="--speed: classes each.")] = 30,
+    speed_images: Annotated[
+        int,
+        typer.Option(min=0, help="--speed: images to decode and embed with CLIP (0: skip)."),
+    ] = 1000,
+    speed_clip_model: Annotated[
+        str | None,
+        typer.Option(
+            help="--speed: a local CLIP folder to time; default: T2B_CLIP_MODEL if cached, "
+            "else a random-weight ViT-B/32."
+        ),
+    ] = None,
     device: Annotated[str, typer.Option(help="--speed: auto, cpu, cuda or mps.")] = "auto",
     json_path: Annotated[Path | None, typer.Option("--json", help="Also write JSON here.")] = None,
 ) -> None:
@@ -133,7 +192,16 @@ def transfer_estimate(
 
     use_threads(threads)
     if speed:
-        _speed(speed_datasets, speed_samples, speed_dim, speed_classes, device, json_path)
+        _speed(
+            speed_datasets,
+            speed_samples,
+            speed_dim,
+            speed_classes,
+            speed_images,
+            speed_clip_model,
+            device,
+            json_path,
+        )
         return
     if images not in IMAGE_SETS:
         raise typer.BadParameter(f"must be one of {', '.join(IMAGE_SETS)}", param_hint="--images")
