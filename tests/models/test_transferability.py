@@ -315,7 +315,10 @@ def test_estimate_refuses_an_unknown_estimator() -> None:
 
 
 @given(
-    arrays(np.float64, (4, 3), elements=st.floats(-50, 0)),
+    # Scores on a grid of 1/8: two values closer than float resolution at the shift's
+    # magnitude become equal once shifted (absorption), which turns an order into a tie;
+    # that is rounding, not a scale the normalization could keep.
+    arrays(np.float64, (4, 3), elements=st.integers(-400, 0).map(lambda v: v / 8)),
     st.floats(0.01, 100),
     st.floats(-10, 10),
 )
