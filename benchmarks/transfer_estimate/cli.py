@@ -241,6 +241,7 @@ def transfer_estimate(
     console.print(
         f"measured gain over scratch: mean {np.mean(result.gain[off]):+.3f}, "
         f"positive for {np.mean(result.gain[off] > 0):.0%} of {int(off.sum())} pairs; "
+        f"a task's own source: {np.mean(result.self_gain):+.3f}; "
         + ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items())
     )
     if result.reliability is not None:

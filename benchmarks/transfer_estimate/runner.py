@@ -168,6 +168,9 @@ class BenchResult:
     tasks: list[str]
     gain: np.ndarray  # (S, T) mean accuracy gain, NaN on the diagonal
     scratch: np.ndarray  # (T,) mean scratch accuracy
+    # (T,) mean gain of each task's own source network fine-tuned on its new images: the
+    # check that fine-tuning keeps what pre-training learned (it should be the largest).
+    self_gain: np.ndarray
     scores: dict[str, np.ndarray]  # (S, T) each, mean over seeds
     rows: list[Correlation]
     seconds: dict[str, float]
@@ -189,6 +192,7 @@ class BenchResult:
             "rows": [r.as_dict() for r in self.rows],
             "gain": matrix(self.gain),
             "scratch_accuracy": [float(v) for v in self.scratch],
+            "self_gain": [float(v) for v in self.self_gain],
             "scores": {k: matrix(v) for k, v in self.scores.items()},
             "seconds": self.seconds,
             "reliability": None if self.reliability is None else vars(self.reliability),
@@ -306,6 +310,7 @@ def run(
     seconds["estimates"] = time.perf_counter() - start
 
     mean_gain = gain.mean(axis=0)
+    self_gain = np.diag(mean_gain).copy()
     np.fill_diagonal(mean_gain, np.nan)
     mean_scores = {k: v.mean(axis=0) for k, v in scores.items()}
     baselines = {
@@ -321,6 +326,7 @@ def run(
         tasks=names,
         gain=mean_gain,
         scratch=scratch.mean(axis=0),
+        self_gain=self_gain,
         scores=mean_scores,
         rows=rows,
         seconds=seconds,

@@ -43,6 +43,8 @@ def test_tiny_bench_prints_the_table_and_writes_json(tmp_path: Path) -> None:
         assert -1 <= row["spearman_mean"] <= 1 and -1 <= row["kendall_overall"] <= 1
     gain = data["gain"]
     assert [gain[i][i] for i in range(4)] == [None] * 4
+    assert len(data["self_gain"]) == 4 and all(-1 <= g <= 1 for g in data["self_gain"])
+    assert "a task's own source" in result.output
     assert all(-1 <= g <= 1 for i, r in enumerate(gain) for j, g in enumerate(r) if i != j)
     leep = data["scores"]["leep"]
     assert all(v <= 1e-9 for i, r in enumerate(leep) for j, v in enumerate(r) if i != j)
