@@ -13,34 +13,17 @@ import pytest
 
 def tiny_clip(path: Path, *, seed: int = 0) -> Path:
     """Writes a tiny random-weight CLIP (model and image processor) to `path`; returns it."""
-    import torch
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
+    from benchmarks.transfer_estimate.clip_speed import save_random_clip
 
-    torch.manual_seed(seed)
-    config = CLIPConfig(
-        text_config={
-            "vocab_size": 64,
-            "hidden_size": 16,
-            "intermediate_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "max_position_embeddings": 16,
-        },
-        vision_config={
-            "hidden_size": 16,
-            "intermediate_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "image_size": 32,
-            "patch_size": 8,
-        },
+    tiny = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1}
+    return save_random_clip(
+        path,
+        text={**tiny, "vocab_size": 64, "num_attention_heads": 2, "max_position_embeddings": 16},
+        vision={**tiny, "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
         projection_dim=8,
+        image_side=32,
+        seed=seed,
     )
-    CLIPModel(config).save_pretrained(path)
-    CLIPImageProcessor(
-        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
-    ).save_pretrained(path)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -74,30 +74,47 @@ def synthetic_pngs(count: int, seed: int = 0) -> list[bytes]:
     return out
 
 
-def save_random_vit_b32(path: Path, *, seed: int = 0) -> Path:
-    """Writes a random-weight CLIP with ViT-B/32's image tower (and a tiny text tower, which
-    image features never run) and its image processor to `path`; returns it."""
+# A text tower as small as CLIP allows: image features never run it.
+TINY_TEXT = {
+    "vocab_size": 64,
+    "hidden_size": 16,
+    "intermediate_size": 32,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "bos_token_id": 0,
+    "eos_token_id": 1,
+    "pad_token_id": 1,
+}
+
+
+def save_random_clip(
+    path: Path,
+    *,
+    text: dict[str, Any],
+    vision: dict[str, Any],
+    projection_dim: int,
+    image_side: int = 224,
+    seed: int = 0,
+) -> Path:
+    """Writes a random-weight CLIP of the given tower sizes, and an image processor that
+    resizes and centre-crops to `image_side`, to `path`; returns it. Its compute cost is a
+    real model's of the same sizes: weight values do not change it."""
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
 
     torch.manual_seed(seed)
-    config = CLIPConfig(
-        text_config={
-            "vocab_size": 64,
-            "hidden_size": 16,
-            "intermediate_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "bos_token_id": 0,
-            "eos_token_id": 1,
-            "pad_token_id": 1,
-        },
-        vision_config={},  # CLIPVisionConfig's defaults are ViT-B/32's sizes
-        projection_dim=512,
-    )
+    config = CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection_dim)
     CLIPModel(config).save_pretrained(path)
-    CLIPImageProcessor().save_pretrained(path)  # defaults: resize to 224, centre crop 224
+    CLIPImageProcessor(
+        size={"shortest_edge": image_side},
+        crop_size={"height": image_side, "width": image_side},
+    ).save_pretrained(path)
     return path
+
+
+def save_random_vit_b32(path: Path, *, seed: int = 0) -> Path:
+    """A random-weight CLIP with ViT-B/32's image tower (`CLIPVisionConfig`'s defaults)."""
+    return save_random_clip(path, text=TINY_TEXT, vision={}, projection_dim=512, seed=seed)
 
 
 @contextmanager
