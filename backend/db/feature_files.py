@@ -106,6 +106,24 @@ def remove_partial_files(data_dir: Path) -> int:
     return removed
 
 
+def remove_features_file(data_dir: Path, relative: str) -> bool:
+    """Deletes a features file no index row reads any more; returns whether one was there.
+
+    Call it after the commit that superseded the file: a crash in between leaves an unread
+    file, never a row without its file.
+
+    Raises:
+        FeatureFileError: the path leaves `data_dir`.
+    """
+    root = data_dir.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise FeatureFileError(f"features path {relative!r} is outside {root}")
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    return existed
+
+
 def read_features(data_dir: Path, relative: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """`(features float32 (n, d), labels int64 (n,), class names)` of one file.
 

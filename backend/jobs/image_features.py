@@ -31,7 +31,12 @@ from backend.crawler._retry import RetryPolicy
 from backend.crawler.sampler import DatasetSample, RowsSampler, SamplerConfig
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_factory_for, session_scope
-from backend.db.feature_files import remove_partial_files, write_features
+from backend.db.feature_files import (
+    FeatureFileError,
+    remove_features_file,
+    remove_partial_files,
+    write_features,
+)
 from backend.errors import RepresentationUnavailable
 from backend.representations.clip_images import ClipImageEmbedder, feature_model
 from backend.representations.embedding_cache import EmbeddingCache
@@ -235,5 +240,12 @@ def _one(
             dataset_sha=candidate.sha,
         )
     with session_scope(factory) as session:
-        repository.save_image_features(session, feature_model=embedder.version, item=item)
+        superseded = repository.save_image_features(
+            session, feature_model=embedder.version, item=item
+        )
+    if superseded is not None:
+        try:
+            remove_features_file(settings.data_dir, superseded)
+        except (OSError, FeatureFileError) as e:  # an unread file costs disk, never a result
+            log.warning("could not remove superseded features file %s: %s", superseded, e)
     return sample

@@ -63,8 +63,11 @@ def get_image_feature_states(
     }
 
 
-def save_image_features(session: Session, *, feature_model: str, item: ImageFeaturesIn) -> None:
-    """Inserts or replaces one dataset's index row in one commit.
+def save_image_features(
+    session: Session, *, feature_model: str, item: ImageFeaturesIn
+) -> str | None:
+    """Inserts or replaces one dataset's index row in one commit; returns the path of the
+    ready features file this commit superseded (no row reads it any more), or None.
 
     Call it only once the features file (for `ready`) is completely written: this commit is
     what makes the features visible. When it replaces ready features by other ones (another
@@ -84,10 +87,13 @@ def save_image_features(session: Session, *, feature_model: str, item: ImageFeat
     if item.status == "skipped" and not item.skip_reason:
         raise ValueError(f"a skipped row of {item.dataset_id!r} needs a skip reason")
     row = session.get(ImageFeatureSet, (item.dataset_id, feature_model))
-    if row is None:
-        row = ImageFeatureSet(dataset_id=item.dataset_id, feature_model=feature_model)
-        session.add(row)
-    elif row.status == "ready" and (item.status != "ready" or item.path != row.path):
+    superseded = None
+    if (
+        row is not None
+        and row.status == "ready"
+        and (item.status != "ready" or item.path != row.path)
+    ):
+        superseded = row.path
         session.execute(
             delete(TransferEstimate).where(
                 TransferEstimate.feature_model == feature_model,
@@ -97,6 +103,9 @@ def save_image_features(session: Session, *, feature_model: str, item: ImageFeat
                 ),
             )
         )
+    if row is None:
+        row = ImageFeatureSet(dataset_id=item.dataset_id, feature_model=feature_model)
+        session.add(row)
     row.status = item.status
     row.skip_reason = item.skip_reason
     row.n_images = item.n_images
@@ -108,6 +117,7 @@ def save_image_features(session: Session, *, feature_model: str, item: ImageFeat
     row.dataset_sha = item.dataset_sha
     row.updated_at = utcnow()
     session.commit()
+    return superseded
 
 
 def load_image_features(

@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from backend.db import repository as repo
-from backend.db.feature_files import FEATURES_DIR, FeatureFileError, read_features, write_features
+from backend.db.feature_files import (
+    FEATURES_DIR,
+    FeatureFileError,
+    read_features,
+    remove_features_file,
+    write_features,
+)
 from tests.factories import T0, dataset_record
 
 MODEL = "clip-image:tiny"
@@ -195,14 +201,29 @@ def test_replacing_ready_features_drops_the_estimates_made_from_them(
     assert _estimates(session) == everything
 
     same = repo.ImageFeaturesIn("a/big", "ready", n_images=4, path=paths["a/big"])
-    repo.save_image_features(session, feature_model=MODEL, item=same)
+    assert repo.save_image_features(session, feature_model=MODEL, item=same) is None
     assert _estimates(session) == everything  # the same file: the estimates still hold
 
     other = repo.ImageFeaturesIn("a/big", "ready", n_images=6, path=_write(tmp_path, "a/big", 6))
-    repo.save_image_features(session, feature_model=MODEL, item=other)
+    superseded = repo.save_image_features(session, feature_model=MODEL, item=other)
+    assert superseded == paths["a/big"]  # the caller deletes the file no row reads now
     gone = {(s, t, MODEL) for s, t in pairs if "a/big" in (s, t)}
     assert _estimates(session) == everything - gone  # another model's estimates stay
 
     skipped = repo.ImageFeaturesIn("e/low", "skipped", skip_reason="gated")
-    repo.save_image_features(session, feature_model=MODEL, item=skipped)
+    assert repo.save_image_features(session, feature_model=MODEL, item=skipped) == paths["e/low"]
     assert _estimates(session) == everything - gone - {("b/mid", "e/low", MODEL)}
+    again = repo.ImageFeaturesIn("e/low", "skipped", skip_reason="gated")
+    assert repo.save_image_features(session, feature_model=MODEL, item=again) is None
+
+
+def test_a_superseded_features_file_is_removed_only_inside_the_data_dir(tmp_path: Path) -> None:
+    path = _write(tmp_path, "a/big")
+    assert remove_features_file(tmp_path, path) is True
+    assert not (tmp_path / path).exists()
+    assert remove_features_file(tmp_path, path) is False  # already gone: nothing to do
+    outside = tmp_path.parent / "keep.npz"
+    outside.write_bytes(b"x")
+    with pytest.raises(FeatureFileError, match="outside"):
+        remove_features_file(tmp_path, "../keep.npz")
+    assert outside.exists()

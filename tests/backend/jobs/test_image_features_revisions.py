@@ -116,6 +116,10 @@ def test_a_new_revision_is_sampled_again_and_its_old_estimates_are_replaced(
     assert after[LOCKED].status == "ready" and after[LOCKED].dataset_sha == sha_of(LOCKED, "v2")
     for kept in KEPT:
         assert after[kept] == before[kept]  # same file, same row, not touched
+        assert (settings.data_dir / str(after[kept].path)).is_file()
+    # The superseded file is deleted once no row reads it; the new one is there.
+    assert not (settings.data_dir / str(before[CHANGED].path)).exists()
+    assert (settings.data_dir / str(after[CHANGED].path)).is_file()
     # The estimates made from CHANGED's old features went with them; the others stay.
     assert set(_raw_leep(sessions)) == {KEPT, KEPT[::-1]}
 
