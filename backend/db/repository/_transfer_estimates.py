@@ -21,11 +21,13 @@ from backend.records import MAX_ID_CHARS
 from backend.vocab import TRANSFER_ESTIMATORS
 
 MAX_FEATURE_MODEL_CHARS = 200
+INSERT_CHUNK = 20_000
 
 
 def _check(
     estimator: str, feature_model: str, estimates: Sequence[tuple[str, str, float, float]]
-) -> list[dict[str, object]]:
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """`{(source, target): (score, raw)}`, a later duplicate winning; raises on bad input."""
     if estimator not in TRANSFER_ESTIMATORS:
         raise ValueError(
             f"estimator must be one of {', '.join(TRANSFER_ESTIMATORS)}, got {estimator!r:.40}"
@@ -34,7 +36,7 @@ def _check(
         raise ValueError(
             f"feature_model must be 1..{MAX_FEATURE_MODEL_CHARS} chars, got {feature_model!r:.80}"
         )
-    rows: dict[tuple[str, str], dict[str, object]] = {}
+    rows: dict[tuple[str, str], tuple[float, float]] = {}
     for source, target, score, raw in estimates:
         if source == target:
             raise ValueError(f"a transfer estimate needs two datasets, got {source!r:.80} twice")
@@ -45,13 +47,8 @@ def _check(
                 f"estimate of {source!r:.80}→{target!r:.80} needs a finite score >= 0 and a "
                 f"finite raw value, got {score} and {raw}"
             )
-        rows[(source, target)] = {
-            "source_id": source,
-            "target_id": target,
-            "score": float(score),
-            "raw": float(raw),
-        }
-    return list(rows.values())
+        rows[(source, target)] = (float(score), float(raw))
+    return rows
 
 
 def replace_transfer_estimates(
@@ -85,11 +82,24 @@ def replace_transfer_estimates(
                 & (TransferEstimate.feature_model == feature_model)
             )
         )
-        extra = {"estimator": estimator, "feature_model": feature_model}
-        if rows:
+        pairs = list(rows.items())
+        # In chunks, inside the one transaction: a Hub job stores N² estimates, and one
+        # executemany of them all holds every row's parameters at once.
+        for start in range(0, len(pairs), INSERT_CHUNK):
             session.execute(
                 insert(TransferEstimate),
-                [{**row, **extra, "estimated_at": estimated_at} for row in rows],
+                [
+                    {
+                        "source_id": source,
+                        "target_id": target,
+                        "score": score,
+                        "raw": raw,
+                        "estimator": estimator,
+                        "feature_model": feature_model,
+                        "estimated_at": estimated_at,
+                    }
+                    for (source, target), (score, raw) in pairs[start : start + INSERT_CHUNK]
+                ],
             )
         session.commit()
     except Exception:

@@ -134,3 +134,41 @@ def test_an_unknown_dataset_rolls_the_whole_set_back(session: Session) -> None:
         ("c", "a", "measured"),
         ("a", "c", "estimated"),
     ]
+
+
+def test_a_set_larger_than_one_insert_chunk_is_stored_whole_or_not_at_all(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backend.db.repository import _transfer_estimates
+
+    _tasks(session)
+    monkeypatch.setattr(_transfer_estimates, "INSERT_CHUNK", 2)
+    pairs = [("a", "b"), ("b", "a"), ("a", "c"), ("c", "a"), ("b", "c")]
+    estimates = [(s, t, float(i), -float(i)) for i, (s, t) in enumerate(pairs)]
+    estimates.append(("a", "b", 9.0, -9.0))  # a later duplicate wins, across chunks
+    stored = repo.replace_transfer_estimates(
+        session, estimator="nce", feature_model=MODEL, estimates=estimates, estimated_at=T0
+    )
+    assert stored == 5
+    got = {
+        (e.source_id, e.target_id): e.score
+        for e in repo.get_transfer_estimates(session, estimator="nce")
+    }
+    assert got == {
+        ("a", "b"): 9.0,
+        ("b", "a"): 1.0,
+        ("a", "c"): 2.0,
+        ("c", "a"): 3.0,
+        ("b", "c"): 4.0,
+    }
+    # A bad id in the last chunk rolls back the chunks before it too.
+    with pytest.raises(IntegrityError):
+        repo.replace_transfer_estimates(
+            session,
+            estimator="nce",
+            feature_model=MODEL,
+            estimates=[*estimates[:4], ("a", "nobody/here", 0.2, 0.0)],
+            estimated_at=T0,
+        )
+    after = repo.get_transfer_estimates(session, estimator="nce")
+    assert {(e.source_id, e.target_id): e.score for e in after} == got
