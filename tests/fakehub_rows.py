@@ -206,3 +206,12 @@ def colour_datasets(n: int, rows: int = 30) -> list[FakeDataset]:
         rows_dataset(f"colours/set-{i}", 10_000 - i, FakeRows(rows, COLORS), COLORS)
         for i in range(n)
     ]
+
+
+def mixed_colour_datasets(n: int, rows: int = 30) -> list[FakeDataset]:
+    """`n` healthy datasets of 2 or 3 colour classes (alternating, so that transfer between
+    them is asymmetric), `colours/set-0` the most downloaded."""
+    return [
+        rows_dataset(f"colours/set-{i}", 1000 - i, FakeRows(rows, COLORS[: 2 + i % 2]), COLORS)
+        for i in range(n)
+    ]

@@ -22,7 +22,8 @@ from tests.backend.api.helpers import assert_error
 from tests.clip_fixtures import clip_dir
 from tests.fakehub import FakeHub, Fault
 from tests.fakehub_fixtures import fake_hub, hub_settings
-from tests.fakehub_rows import COLORS, FakeRows, rows_dataset
+from tests.fakehub_rows import mixed_colour_datasets
+from tests.transfer_settings import OFFLINE_TRANSFER
 
 __all__ = ["clip_dir", "fake_hub", "hub_settings"]
 
@@ -38,23 +39,14 @@ def settings(
     fake_hub: FakeHub, hub_settings: SettingsFactory, db_url: str, clip_dir: Path
 ) -> Settings:
     fake_hub.datasets.clear()
-    fake_hub.add(
-        *(
-            rows_dataset(f"colours/set-{i}", 1000 - i, FakeRows(30, COLORS[: 2 + i % 2]), COLORS)
-            for i in range(DATASETS + 1)  # the least downloaded is left out by `limit`
-        )
-    )
+    # The least downloaded is left out by `limit`.
+    fake_hub.add(*mixed_colour_datasets(DATASETS + 1))
     made = hub_settings(
         database_url=db_url,
         admin_token=TOKEN,
-        crawl_builder_fallback=False,
         clip_model=str(clip_dir),
-        device="cpu",
-        transfer_images_per_class=4,
-        transfer_streaming_fallback=False,
-        transfer_epochs=20,
         transfer_estimator="leep",
-        map_dims=[2],
+        **OFFLINE_TRANSFER,
     )
     assert run_crawl(made).fetched == DATASETS + 1
     return made

@@ -16,7 +16,8 @@ from backend.db.engine import session_factory_for, session_scope
 from tests.clip_fixtures import clip_dir
 from tests.fakehub import FakeHub
 from tests.fakehub_fixtures import fake_hub
-from tests.fakehub_rows import COLORS, FakeRows, rows_dataset
+from tests.fakehub_rows import mixed_colour_datasets
+from tests.transfer_settings import OFFLINE_TRANSFER, as_env
 
 app = build_cli()
 runner = CliRunner()
@@ -29,25 +30,15 @@ def env(
     fake_hub: FakeHub, tmp_path: Path, clip_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Generator[str, None, None]:
     fake_hub.datasets.clear()
-    fake_hub.add(
-        *(
-            rows_dataset(f"colours/set-{i}", 1000 - i, FakeRows(30, COLORS[: 2 + i % 2]), COLORS)
-            for i in range(DATASETS)
-        )
-    )
+    fake_hub.add(*mixed_colour_datasets(DATASETS))
     url = f"sqlite:///{tmp_path / 'atlas.db'}"
     for name, value in {
         "T2B_DATABASE_URL": url,
         "T2B_DATA_DIR": str(tmp_path / "data"),
         "T2B_HUB_ENDPOINT": fake_hub.url,
         "T2B_VIEWER_ENDPOINT": fake_hub.viewer_url,
-        "T2B_CRAWL_BUILDER_FALLBACK": "false",
         "T2B_CLIP_MODEL": str(clip_dir),
-        "T2B_DEVICE": "cpu",
-        "T2B_TRANSFER_IMAGES_PER_CLASS": "4",
-        "T2B_TRANSFER_STREAMING_FALLBACK": "false",
-        "T2B_TRANSFER_EPOCHS": "20",
-        "T2B_MAP_DIMS": "[2]",
+        **as_env(OFFLINE_TRANSFER),
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("HF_TOKEN", raising=False)

@@ -21,7 +21,8 @@ from backend.jobs.image_features import run_image_features
 from backend.jobs.train import TrainRequest, run_train
 from backend.main import create_app
 from tests.fakehub import FakeHub
-from tests.fakehub_rows import COLORS, FakeRows, rows_dataset
+from tests.fakehub_rows import mixed_colour_datasets
+from tests.transfer_settings import OFFLINE_TRANSFER
 
 SettingsFactory = Callable[..., Settings]
 DATASETS = 4
@@ -32,22 +33,8 @@ def settings(
     fake_hub: FakeHub, hub_settings: SettingsFactory, db_url: str, clip_dir: Path
 ) -> Settings:
     fake_hub.datasets.clear()
-    fake_hub.add(
-        *(
-            rows_dataset(f"colours/set-{i}", 1000 - i, FakeRows(30, COLORS[: 2 + i % 2]), COLORS)
-            for i in range(DATASETS)
-        )
-    )
-    made = hub_settings(
-        database_url=db_url,
-        crawl_builder_fallback=False,
-        clip_model=str(clip_dir),
-        device="cpu",
-        transfer_images_per_class=4,
-        transfer_streaming_fallback=False,
-        transfer_epochs=20,
-        map_dims=[2],
-    )
+    fake_hub.add(*mixed_colour_datasets(DATASETS))
+    made = hub_settings(database_url=db_url, clip_model=str(clip_dir), **OFFLINE_TRANSFER)
     assert run_crawl(made).fetched == DATASETS
     return made
 
