@@ -27,9 +27,10 @@ def crawl(
 ) -> None:
     """Crawl image-classification datasets (most downloaded first); incremental and resumable."""
     from backend.cli._database import open_database
+    from backend.cli._jobs import submit_and_wait
     from backend.db import repository
     from backend.db.engine import session_scope
-    from backend.errors import ConflictError, CrawlError
+    from backend.errors import CrawlError
     from backend.jobs.crawl_job import CrawlSummary, describe, run_crawl, stopped_early
     from backend.jobs.runner import JobContext, JobRunner
 
@@ -56,20 +57,18 @@ def crawl(
                 raise CrawlError(stopped_early(summary))
             return describe(summary)
 
-        try:
-            job = runner.submit("crawl", work, params={"limit": limit, "full": full}, total=limit)
-        except ConflictError as e:
-            console.print(f"[red]{e}[/]")
-            raise typer.Exit(code=1) from e
-        try:
-            while not runner.wait(job.id, timeout=0.5):
-                pass
-        except KeyboardInterrupt:
-            console.print("stopping after the batch in hand…")
-            runner.shutdown(timeout=60)
+        job_id = submit_and_wait(
+            runner,
+            "crawl",
+            work,
+            params={"limit": limit, "full": full},
+            total=limit,
+            console=console,
+            stopping="stopping after the batch in hand…",
+        )
     if not done:
         with session_scope(factory) as session:
-            final = repository.get_job(session, job_id=job.id)
+            final = repository.get_job(session, job_id=job_id)
         cause = final.error if final and final.error else None
         cause = cause or "its failure could not be recorded in the database; see the log above"
         console.print(f"[red]crawl failed:[/] {escape(cause)}", soft_wrap=True)

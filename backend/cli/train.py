@@ -66,9 +66,9 @@ def fit_and_publish(settings: Settings, request: TrainRequest, *, json_out: bool
         typer.Exit: 1 when another fit is running or this one fails.
     """
     from backend.cli._database import open_database
+    from backend.cli._jobs import submit_and_wait
     from backend.db import repository
     from backend.db.engine import session_scope
-    from backend.errors import ConflictError
     from backend.jobs.factories import JobFactories
     from backend.jobs.runner import JobRunner
 
@@ -82,20 +82,16 @@ def fit_and_publish(settings: Settings, request: TrainRequest, *, json_out: bool
             bar.update(task, completed=done, total=total, description=message or "training")
 
         params, fn = JobFactories(settings, factory).train(request, progress=show)
-        try:
-            # Registered as a job, so the server shows it and refuses a concurrent fit.
-            job = runner.submit("train", fn, params=params)
-        except ConflictError as e:
-            console.print(f"[red]{e}[/]")
-            raise typer.Exit(code=1) from e
-        try:
-            while not runner.wait(job.id, timeout=0.5):
-                pass
-        except KeyboardInterrupt:
-            console.print("stopping at the next epoch…")
-            runner.shutdown(timeout=60)
+        job_id = submit_and_wait(
+            runner,
+            "train",
+            fn,
+            params=params,
+            console=console,
+            stopping="stopping at the next epoch…",
+        )
     with session_scope(factory) as session:
-        final = repository.get_job(session, job_id=job.id)
+        final = repository.get_job(session, job_id=job_id)
     assert final is not None
     if final.status != "succeeded":
         # No error stored: the database refused to record the failure too (the log says why).
