@@ -63,8 +63,7 @@ def estimate_transfer(
     from backend.jobs.train import TrainRequest
 
     settings = get_settings()
-    if estimator is not None:  # the transfer fit reads which estimates it fits from here
-        settings = settings.model_copy(update={"transfer_estimator": estimator.value})
+    fitted = estimator.value if estimator is not None else settings.transfer_estimator
     if limit is not None:
         image_features(limit=limit, retry_skipped=False, as_json=as_json)
     factory = open_database(settings)
@@ -83,9 +82,11 @@ def estimate_transfer(
             table.add_row(f"stored: {name}", f"{n:,} pairs")
         for dataset_id, why in sorted(report.skipped.items()):
             table.add_row(f"skipped: {escape(dataset_id)}", escape(why))
-        table.add_row("a map fits", settings.transfer_estimator or "measured scores only")
+        table.add_row("a map fits", fitted or "measured scores only")
         console.print(table)
     if train and report.stored:
         # The train command's own path: registered as a job, its progress, its errors.
-        request = TrainRequest(relation="transfer", dims=tuple(settings.map_dims), epochs=epochs)
+        request = TrainRequest(
+            relation="transfer", dims=tuple(settings.map_dims), epochs=epochs, estimator=fitted
+        )
         fit_and_publish(settings, request, json_out=as_json)

@@ -99,15 +99,15 @@ class JobFactories:
         from backend.jobs.image_features import run_image_features
 
         settings = self.settings
-        if estimator is not None:  # `train_transfer` reads which estimates to fit from here
-            settings = settings.model_copy(update={"transfer_estimator": estimator})
+        request = TrainRequest(
+            relation="transfer", dims=tuple(settings.map_dims), estimator=estimator
+        )
         params: dict[str, Any] = {
             "relation": "transfer",
             "images_of": limit,
             "estimates": True,
-            "estimator": settings.transfer_estimator,
+            "estimator": estimator or settings.transfer_estimator,
         }
-        request = TrainRequest(relation="transfer", dims=tuple(settings.map_dims))
 
         def run(ctx: JobContext) -> Mapping[str, Any]:
             def sampled(done: int, total: int) -> None:

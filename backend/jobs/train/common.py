@@ -48,6 +48,9 @@ class TrainRequest:
     dims: tuple[int, ...] = (2,)
     representation: str = LABEL_TEXT
     epochs: int | None = None
+    # Transfer maps: whose estimates fill the pairs no score measures; None reads
+    # `T2B_TRANSFER_ESTIMATOR` (which may be empty: measured scores only).
+    estimator: str | None = None
 
 
 @dataclass

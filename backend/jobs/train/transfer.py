@@ -81,7 +81,7 @@ def train_transfer(
         epochs=epochs,
     )
     run = TrainRun(settings, sessions, callbacks, reporter)
-    estimator = settings.transfer_estimator
+    estimator = request.estimator or settings.transfer_estimator
     with session_scope(sessions) as session:  # fail fast, before embedding anything
         stored = repository.count_transfer_scores(session)
         if estimator:  # any estimator's: `load_transfer_data` checks this one's
