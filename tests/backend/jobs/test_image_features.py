@@ -17,6 +17,7 @@ from backend.jobs import image_features as job
 from backend.jobs.crawl_job import run_crawl
 from backend.jobs.image_features import run_image_features
 from backend.representations.clip_images import ClipImageEmbedder
+from tests.backend.jobs.feature_helpers import feature_states, local_embedder
 from tests.fakehub import FakeHub
 from tests.fakehub_rows import rows_catalog
 
@@ -54,26 +55,17 @@ def settings(
     return made
 
 
-def _embedder(settings: Settings) -> ClipImageEmbedder:
-    return job.embedder_for(settings, local_files_only=True)
-
-
-def _states(sessions: SessionFactory, model: str) -> dict[str, repository.ImageFeatureState]:
-    with session_scope(sessions) as s:
-        return repository.get_image_feature_states(s, feature_model=model)
-
-
 def test_ready_datasets_have_features_and_skipped_ones_their_reasons(
     settings: Settings, sessions: SessionFactory, fake_hub: FakeHub
 ) -> None:
-    summary = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    summary = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     assert summary.feature_model == job.feature_model_for(settings)
     assert (summary.ready, summary.failed, summary.unchanged) == (2, 0, 0)
     assert summary.skipped == REASONS
     # Class 0 of rows/colors: truncated, not an image, huge; class 1: a 404.
     assert summary.failed_images == 4
     assert summary.images == 3 * PER_CLASS + 4 * PER_CLASS == summary.embedded
-    states = _states(sessions, summary.feature_model)
+    states = feature_states(sessions, summary.feature_model)
     assert states["rows/colors"].failed_images == 4
     assert states["rows/down"].skip_reason == "rows_unavailable"
     assert fake_hub.requests("^/viewer/rows$")  # read through the viewer's rows API
@@ -101,7 +93,8 @@ def test_caps_hold_and_pages_stay_bounded(
     settings: Settings, sessions: SessionFactory, fake_hub: FakeHub
 ) -> None:
     capped = settings.model_copy(update={"transfer_images_per_dataset": 6})
-    summary = run_image_features(capped, limit=2, embedder=_embedder(capped), sessions=sessions)
+    embedder = local_embedder(capped)
+    summary = run_image_features(capped, limit=2, embedder=embedder, sessions=sessions)
     # 6 images over 3 or 4 classes: 2 per class, the classes read first.
     assert summary.ready == 2 and summary.images == 12
     with session_scope(sessions) as s:
@@ -117,9 +110,9 @@ def test_caps_hold_and_pages_stay_bounded(
 def test_a_rerun_embeds_nothing_and_a_new_index_reuses_the_cache(
     settings: Settings, sessions: SessionFactory, fake_hub: FakeHub, tmp_path: Path
 ) -> None:
-    first = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    first = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     requests = len(fake_hub.log)
-    again = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    again = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     assert (again.ready, again.unchanged, again.embedded) == (0, 8, 0)
     assert len(fake_hub.log) == requests  # nothing already indexed is fetched again
     # A fresh database (same cache): everything is sampled again but nothing re-embedded.
@@ -133,7 +126,7 @@ def test_a_rerun_embeds_nothing_and_a_new_index_reuses_the_cache(
     engine = make_engine(fresh_db)
     try:
         other = run_image_features(
-            fresh, embedder=_embedder(fresh), sessions=make_session_factory(engine)
+            fresh, embedder=local_embedder(fresh), sessions=make_session_factory(engine)
         )
     finally:
         engine.dispose()
@@ -162,17 +155,17 @@ def test_a_killed_run_leaves_no_half_indexed_dataset_and_resumes(
         real_save(session, feature_model=feature_model, item=item)
 
     monkeypatch.setattr(repository, "save_image_features", dies_on_the_second_ready)
-    embedder = _embedder(settings)
+    embedder = local_embedder(settings)
     with pytest.raises(Killed):
         run_image_features(settings, embedder=embedder, sessions=sessions)
     model = embedder.version
-    states = _states(sessions, model)
+    states = feature_states(sessions, model)
     assert {k: v.status for k, v in states.items()} == {"rows/colors": "ready"}
     files = sorted((settings.data_dir / "transfer-features").rglob("*.npz"))
     assert len(files) == 2  # the second file is complete but unindexed: invisible
     assert not list((settings.data_dir / "transfer-features").rglob(".tmp-*"))
     monkeypatch.setattr(repository, "save_image_features", real_save)
-    resumed = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    resumed = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     assert (resumed.unchanged, resumed.ready) == (1, 1)
     assert resumed.embedded == 0  # the killed run's embeddings came from the cache
     with session_scope(sessions) as s:

@@ -16,11 +16,10 @@ import pytest
 from backend.config import Settings
 from backend.db import repository
 from backend.db.engine import SessionFactory, session_scope
-from backend.jobs import image_features as job
 from backend.jobs.crawl_job import run_crawl
 from backend.jobs.estimate_transfer import estimate_from_stored_features
 from backend.jobs.image_features import run_image_features
-from backend.representations.clip_images import ClipImageEmbedder
+from tests.backend.jobs.feature_helpers import feature_states, local_embedder
 from tests.fakehub import FakeHub
 from tests.fakehub_catalog import FakeDataset, sha_of
 from tests.fakehub_rows import COLORS, FakeRows, rows_dataset
@@ -58,15 +57,6 @@ def settings(
     return made
 
 
-def _embedder(settings: Settings) -> ClipImageEmbedder:
-    return job.embedder_for(settings, local_files_only=True)
-
-
-def _states(sessions: SessionFactory, model: str) -> dict[str, repository.ImageFeatureState]:
-    with session_scope(sessions) as s:
-        return repository.get_image_feature_states(s, feature_model=model)
-
-
 def _raw_leep(sessions: SessionFactory) -> dict[tuple[str, str], float]:
     """Every stored LEEP estimate's raw value, by (source, target)."""
     out: dict[tuple[str, str], float] = {}
@@ -93,10 +83,10 @@ def _publish_new_revisions(fake_hub: FakeHub) -> None:
 def test_a_new_revision_is_sampled_again_and_its_old_estimates_are_replaced(
     settings: Settings, sessions: SessionFactory, fake_hub: FakeHub
 ) -> None:
-    first = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    first = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     assert (first.ready, first.unchanged, first.changed) == (3, 0, 0)
     assert first.skipped == {"gated": 1}
-    before = _states(sessions, first.feature_model)
+    before = feature_states(sessions, first.feature_model)
     assert before[CHANGED].n_classes == 2 and before[CHANGED].dataset_sha == sha_of(CHANGED)
     assert estimate_from_stored_features(settings, sessions).stored["leep"] == 3 * 2
     old_raw = _raw_leep(sessions)
@@ -106,11 +96,11 @@ def test_a_new_revision_is_sampled_again_and_its_old_estimates_are_replaced(
     crawl = run_crawl(settings)
     assert (crawl.fetched, crawl.unchanged) == (2, 2)
 
-    again = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    again = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     # Only the two new revisions were sampled; the others were not even asked for.
     assert (again.ready, again.unchanged, again.changed, again.skipped) == (2, 2, 2, {})
     assert again.images == 3 * 4 + 2 * 4 == again.embedded  # every new image is new to CLIP
-    after = _states(sessions, first.feature_model)
+    after = feature_states(sessions, first.feature_model)
     assert after[CHANGED].path != before[CHANGED].path
     assert after[CHANGED].n_classes == 3 and after[CHANGED].dataset_sha == sha_of(CHANGED, "v2")
     assert after[LOCKED].status == "ready" and after[LOCKED].dataset_sha == sha_of(LOCKED, "v2")
@@ -130,7 +120,7 @@ def test_a_new_revision_is_sampled_again_and_its_old_estimates_are_replaced(
     for pair in ((CHANGED, KEPT[0]), (KEPT[0], CHANGED), (CHANGED, KEPT[1]), (KEPT[1], CHANGED)):
         assert new_raw[pair] != old_raw[pair], pair  # scored from the new revision's features
 
-    third = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    third = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     assert (third.ready, third.unchanged, third.changed, third.embedded) == (0, 4, 0, 0)
 
 
@@ -138,9 +128,9 @@ def test_features_of_an_unknown_revision_are_sampled_again(
     settings: Settings, sessions: SessionFactory
 ) -> None:
     # As an index row written before the sha was kept reads: NULL, the revision unknown.
-    first = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    first = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     with session_scope(sessions) as s:
-        row = _states(sessions, first.feature_model)[KEPT[0]]
+        row = feature_states(sessions, first.feature_model)[KEPT[0]]
         assert row.path is not None
         repository.save_image_features(
             s,
@@ -149,7 +139,7 @@ def test_features_of_an_unknown_revision_are_sampled_again(
                 KEPT[0], "ready", n_images=row.n_images, path=row.path, dataset_sha=None
             ),
         )
-    again = run_image_features(settings, embedder=_embedder(settings), sessions=sessions)
+    again = run_image_features(settings, embedder=local_embedder(settings), sessions=sessions)
     assert (again.ready, again.unchanged, again.changed) == (1, 3, 1)
     assert again.embedded == 0  # the same images: CLIP's cache answers
-    assert _states(sessions, first.feature_model)[KEPT[0]].dataset_sha == sha_of(KEPT[0])
+    assert feature_states(sessions, first.feature_model)[KEPT[0]].dataset_sha == sha_of(KEPT[0])
